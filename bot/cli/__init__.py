@@ -1,0 +1,35 @@
+"""The joinup command line. Each command group lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from bot.cli import audit, chat, db
+from bot.cli.common import friendly_errors
+
+# Every command group, in the order --help lists them.
+GROUPS: list[click.Command] = [chat.chat, db.db, audit.audit]
+
+
+@click.group(help="joinup: reach the right people about a child, and keep track of what you're waiting for.")
+@click.option("--verbose", "-v", is_flag=True, help="Log debug detail to stderr.")
+def cli(verbose: bool) -> None:
+    """The joinup command line."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+for group in GROUPS:
+    cli.add_command(group)
+
+
+def main() -> None:
+    """Run the CLI, turning known errors into one line instead of a traceback."""
+    with friendly_errors():
+        cli(standalone_mode=True)

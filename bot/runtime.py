@@ -1,0 +1,103 @@
+"""Wiring: the one place that knows every handler module, job and platform adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from bot.config import Settings
+from handlers import help as help_
+from handlers.dispatch import Dispatcher
+from handlers.messages import Notifier
+from handlers.router import Router
+from schedules.clock import Clock, FakeClock
+from storage.db import make_engine, make_sessions
+
+Job = Callable[["Runtime"], Awaitable[None]]
+# Tells when a job next has work (e.g. the earliest pending reminder), so a fake clock can stop there.
+Wakeup = Callable[["Runtime"], datetime | None]
+
+# Handler modules, in the order help lists them. Each has register(router).
+HANDLER_MODULES = [help_]
+
+
+def build_router() -> Router:
+    """Build the router with every handler module registered."""
+    router = Router()
+    for module in HANDLER_MODULES:
+        module.register(router)
+    return router
+
+
+@dataclass
+class Runtime:
+    """Everything a running joinup needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    notifier: Notifier
+    router: Router
+    dispatcher: Dispatcher
+    jobs: list[tuple[str, Job]] = field(default_factory=list)
+    wakeups: list[Wakeup] = field(default_factory=list)
+
+    async def run_jobs_once(self) -> None:
+        """Run every scheduled job once, in order (the console's /advance and the scheduler call this)."""
+        for _job_id, job in self.jobs:
+            await job(self)
+
+    async def advance_to(
+        self, clock: FakeClock, target: datetime, *, max_step: timedelta = timedelta(minutes=30)
+    ) -> None:
+        """Move a fake clock to `target`, stopping wherever a job has work, and run the jobs at each stop."""
+        while clock.now() < target:
+            stops = [target, clock.now() + max_step]
+            stops += [at for wake in self.wakeups if (at := wake(self)) is not None and at > clock.now()]
+            clock.set(min(stops))
+            await self.run_jobs_once()
+
+
+def build_runtime(
+    *, settings: Settings, clock: Clock, notifier: Notifier, engine: Engine | None = None
+) -> Runtime:
+    """Create the engine, sessions, router and dispatcher for one process."""
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    router = build_router()
+    dispatcher = Dispatcher(
+        router=router, sessions=sessions, clock=clock, notifier=notifier, settings=settings.domain()
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        notifier=notifier,
+        router=router,
+        dispatcher=dispatcher,
+        jobs=list(JOBS),
+        wakeups=list(WAKEUPS),
+    )
+
+
+# Scheduled jobs (outbox sweep, escalation timers, digests, upkeep nudges), in the order they run.
+JOBS: list[tuple[str, Job]] = []
+WAKEUPS: list[Wakeup] = []
+
+# Demo seeders: each loads its part of the Northbrook demo into an empty database, idempotently.
+Seeder = Callable[[Session, Clock], None]
+SEEDERS: list[Seeder] = []
+
+
+def seed_demo(runtime: Runtime) -> None:
+    """Load the demo borough (directory, people, policies) if it isn't there yet."""
+    for seeder in SEEDERS:
+        with runtime.sessions.begin() as session:
+            seeder(session, runtime.clock)

@@ -1,0 +1,40 @@
+"""One error mapper: domain errors become friendly replies that say what to do next."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.messages import Reply
+from storage.errors import InvalidInput, NotAllowed, NotFound, PersonalDataRefused, WrongState
+
+log = logging.getLogger(__name__)
+
+NHS_REFUSAL = "Please don't share NHS numbers here — use your case reference."
+UNEXPECTED = "Something went wrong on our side; nothing you entered was lost. Try again in a few minutes."
+
+
+def to_reply(error: Exception, *, error_id: str = "") -> Reply:
+    """Phrase an error for the person who caused it."""
+    match error:
+        case NotFound(kind=kind, key=key, hint=hint):
+            return Reply(text=f"I can't find {kind} {key}. {hint or 'Type mine to see your open items.'}")
+        case NotAllowed(action=action, reason=reason):
+            why = f" {reason}" if reason else ""
+            return Reply(text=f"You can't {action}.{why} Ask your manager if you think you should.")
+        case InvalidInput(problem=problem, example=example):
+            tip = f" For example: {example}" if example else ""
+            return Reply(text=f"{problem}{tip}")
+        case WrongState(kind=kind, key=key, state=state, wanted=wanted):
+            return Reply(
+                text=f"{kind.capitalize()} {key} is {state}, so you can't {wanted}. Type mine to see it."
+            )
+        case PersonalDataRefused(what="an NHS number"):
+            return Reply(text=NHS_REFUSAL)
+        case PersonalDataRefused(what=what):
+            return Reply(
+                text=f"That looks like {what}. joinup stores case references, not personal details. "
+                "Please rephrase without it; nothing was saved."
+            )
+        case _:
+            suffix = f" (reference {error_id})" if error_id else ""
+            return Reply(text=UNEXPECTED + suffix)

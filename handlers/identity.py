@@ -1,0 +1,80 @@
+"""Resolve the sender of a message to a Person, linking the same person across platforms by e-mail."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from handlers.messages import InboundMessage
+from schedules.clock import Clock
+from storage import audit
+from storage.models import ConversationRef, Person
+
+
+def _find(session: Session, msg: InboundMessage) -> Person | None:
+    if msg.platform == "console":
+        return session.exec(select(Person).where(col(Person.handle) == msg.sender_key)).first()
+    column = Person.slack_user_id if msg.platform == "slack" else Person.teams_user_id
+    person = session.exec(select(Person).where(col(column) == msg.sender_key)).first()
+    if person is None and msg.sender_email:
+        person = session.exec(
+            select(Person).where(func.lower(col(Person.email)) == msg.sender_email.lower())
+        ).first()
+        if person is not None:
+            setattr(person, "slack_user_id" if msg.platform == "slack" else "teams_user_id", msg.sender_key)
+    return person
+
+
+def resolve_person(*, session: Session, clock: Clock, msg: InboundMessage, default_nation: str) -> Person:
+    """Return the sender's Person, creating a not-yet-onboarded one on first contact."""
+    person = _find(session, msg)
+    if person is None:
+        handle = msg.sender_key if msg.platform == "console" else f"{msg.platform}-{msg.sender_key.lower()}"
+        person = Person(
+            handle=handle[:80],
+            display_name=(msg.sender_name or handle)[:200],
+            email=msg.sender_email,
+            nation=default_nation,
+            created_at=clock.now(),
+        )
+        if msg.platform == "slack":
+            person.slack_user_id = msg.sender_key
+        elif msg.platform == "teams":
+            person.teams_user_id = msg.sender_key
+        session.add(person)
+        session.flush()
+        audit.record(
+            session=session,
+            at=clock.now(),
+            actor=person.handle,
+            action="person.created",
+            subject=f"person:{person.id}",
+            data={"platform": msg.platform},
+        )
+    if msg.address:
+        assert person.id is not None
+        remember_address(
+            session=session,
+            clock=clock,
+            person_id=person.id,
+            platform=msg.platform,
+            address=dict(msg.address),
+        )
+    return person
+
+
+def remember_address(
+    *, session: Session, clock: Clock, person_id: int, platform: str, address: dict[str, object]
+) -> None:
+    """Store where to send this person proactive messages on `platform`."""
+    ref = session.scalars(
+        select(ConversationRef).where(
+            ConversationRef.person_id == person_id, ConversationRef.platform == platform
+        )
+    ).first()
+    if ref is None:
+        session.add(
+            ConversationRef(person_id=person_id, platform=platform, address=address, updated_at=clock.now())
+        )
+    elif ref.address != address:
+        ref.address, ref.updated_at = address, clock.now()

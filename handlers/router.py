@@ -1,0 +1,141 @@
+"""Text and button actions → intents → handlers. Every handler module registers itself explicitly."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from handlers.context import HandlerContext
+from handlers.messages import InboundMessage, Reply
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[InboundMessage, HandlerContext], Awaitable[Reply]]
+FlowHandler = Callable[[InboundMessage, HandlerContext, str], Awaitable[Reply]]
+
+MAX_TEXT_LENGTH = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A registered command: its name, aliases and one-line help."""
+
+    name: str
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    usage: str = ""
+    needs_onboarding: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a line of text asks for: a command name and the rest of the line."""
+
+    name: str  # a command name, or "search" for free text
+    args: str = ""
+
+
+def clean_text(text: str) -> str:
+    """Normalise Unicode, drop control characters and squeeze whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+class Router:
+    """Parses text into intents and routes them, and button actions, to handlers."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._words: dict[str, str] = {}  # command word or alias → command name
+        self._phrases: list[tuple[re.Pattern[str], str]] = []
+        self._actions: dict[str, tuple[Handler, bool]] = {}
+        self._flows: dict[str, FlowHandler] = {}
+        self._fallback: Handler | None = None
+
+    # --- registration -----------------------------------------------------------------------
+    def command(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        aliases: tuple[str, ...] = (),
+        summary: str = "",
+        usage: str = "",
+        needs_onboarding: bool = False,
+    ) -> None:
+        """Register a command word (and aliases) for a handler."""
+        if name in self._commands:
+            raise ValueError(f"command {name!r} is registered twice")
+        self._commands[name] = Command(name, handler, aliases, summary, usage or name, needs_onboarding)
+        for word in (name, *aliases):
+            self._words[word.lower()] = name
+
+    def phrase(self, pattern: str, name: str) -> None:
+        """Map a natural phrasing to a command; the named group `args` becomes the arguments."""
+        self._phrases.append((re.compile(pattern, re.IGNORECASE), name))
+
+    def action(self, action_id: str, handler: Handler, *, needs_onboarding: bool = False) -> None:
+        """Register the handler for a button action or form submission."""
+        if action_id in self._actions:
+            raise ValueError(f"action {action_id!r} is registered twice")
+        self._actions[action_id] = (handler, needs_onboarding)
+
+    def flow(self, name: str, handler: FlowHandler) -> None:
+        """Register the handler that continues a multi-step conversation called `name`."""
+        self._flows[name] = handler
+
+    def fallback(self, handler: Handler) -> None:
+        """Register what handles free text that matches no command (directory search)."""
+        self._fallback = handler
+
+    # --- lookup -----------------------------------------------------------------------------
+    @property
+    def commands(self) -> list[Command]:
+        """Return every registered command, in registration order."""
+        return list(self._commands.values())
+
+    def get_command(self, name: str) -> Command | None:
+        """Return a command by name."""
+        return self._commands.get(name)
+
+    def get_action(self, action_id: str) -> tuple[Handler, bool] | None:
+        """Return the handler for an action id and whether it needs onboarding."""
+        return self._actions.get(action_id)
+
+    def get_flow(self, name: str) -> FlowHandler | None:
+        """Return the handler that continues a flow."""
+        return self._flows.get(name)
+
+    @property
+    def fallback_handler(self) -> Handler | None:
+        """Return the free-text handler."""
+        return self._fallback
+
+    def parse(self, text: str) -> Intent:
+        """Turn a line of text into an intent, forgiving case, slashes, punctuation and small typos."""
+        text = clean_text(text).lstrip("/").strip()
+        if not text:
+            return Intent("help")
+        for pattern, name in self._phrases:
+            match = pattern.fullmatch(text)
+            if match:
+                args = match.groupdict().get("args") or ""
+                return Intent(name, args.strip(" ?!.").strip())
+        first, _, rest = text.partition(" ")
+        word = first.lower().rstrip("?!.:,")
+        if word in self._words:
+            return Intent(self._words[word], rest.strip())
+        # Typos: "refr", "escalte", "acknowlege". Short words must match exactly, or "ok" becomes "ack".
+        if len(word) >= 4:
+            best = process.extractOne(word, list(self._words), scorer=fuzz.ratio, score_cutoff=80)
+            if best is not None:
+                return Intent(self._words[best[0]], rest.strip())
+        return Intent("search", text)

@@ -1,0 +1,33 @@
+"""Plain settings models for the domain; bot.config.Settings composes them from the environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Nation = Literal["ENG", "WLS", "SCT", "NIR"]
+
+
+class ReminderSettings(BaseModel):
+    """How tracking clocks, chases and the reminder outbox behave."""
+
+    sweep_interval_seconds: int = Field(default=30, ge=1)
+    batch_size: int = Field(default=100, ge=1)
+    lease_seconds: int = Field(default=120, ge=5)
+    max_attempts: int = Field(default=8, ge=1)
+    ack_working_days: int = Field(default=1, ge=0)
+    feedback_working_days: int = Field(default=3, ge=0)
+    max_chases: int = Field(default=3, ge=0)
+    working_day_starts: str = "09:00"
+    working_day_ends: str = "17:00"
+
+
+class DomainSettings(BaseModel):
+    """What handlers and jobs need to know about the deployment."""
+
+    default_nation: Nation = "ENG"
+    timezone: str = "Europe/London"
+    retention_years: int = Field(default=6, ge=1)
+    public_base_url: str = "http://127.0.0.1:8000"
+    reminders: ReminderSettings = ReminderSettings()

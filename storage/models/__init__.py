@@ -1,0 +1,30 @@
+"""Every table joinup stores, on one SQLModel metadata."""
+
+from storage.models.audit import AuditEvent
+from storage.models.directory import Agency, ContactRoute, EscalationContact, Synonym, Team
+from storage.models.escalation import Escalation, EscalationStep, PolicyVersion
+from storage.models.outbox import DigestRun, Reminder
+from storage.models.people import ConversationRef, ConversationState, Person, ProcessedEvent, RoleGrant
+from storage.models.tracking import ContactAttempt, SharingDecision, TrackedItem
+
+__all__ = [
+    "Agency",
+    "AuditEvent",
+    "ContactAttempt",
+    "ContactRoute",
+    "ConversationRef",
+    "ConversationState",
+    "DigestRun",
+    "Escalation",
+    "EscalationContact",
+    "EscalationStep",
+    "Person",
+    "PolicyVersion",
+    "ProcessedEvent",
+    "Reminder",
+    "RoleGrant",
+    "SharingDecision",
+    "Synonym",
+    "Team",
+    "TrackedItem",
+]

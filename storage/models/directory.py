@@ -1,0 +1,93 @@
+"""The contact protocol directory: agencies, teams (services), contact routes, escalation contacts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Agency(SQLModel, table=True):
+    """An organisation in the partnership, e.g. Northbrook Council children's services."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=80)
+    uuid: str = Field(default_factory=lambda: str(uuid.uuid4()), unique=True, max_length=36)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=40)  # children_social_care, health, police, education, ...
+    description: str = ""
+    website: str | None = None
+
+
+class Team(SQLModel, table=True):
+    """A team or service inside an agency that professionals contact."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=80)
+    uuid: str = Field(default_factory=lambda: str(uuid.uuid4()), unique=True, max_length=36)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    name: str = Field(max_length=200)
+    purpose: str = ""
+    handles: str = ""  # what it handles, in the words a practitioner would type
+    not_for: str = ""  # who or what it is not for
+    areas: list[str] = Field(default_factory=list, sa_type=JSON)
+    # {"mon": [["09:00", "17:15"]], ...}; an empty dict means open 24/7.
+    hours: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    is_open_bank_holidays: bool = False
+    closure_days: list[str] = Field(default_factory=list, sa_type=JSON)  # ISO dates
+    out_of_hours_team_id: int | None = Field(default=None, foreign_key="team.id")
+    nation: str = Field(default="ENG", max_length=3)
+    owner_handle: str | None = Field(default=None, max_length=80)
+    contact_person_handle: str | None = Field(default=None, max_length=80)
+    last_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_interval_days: int = 90
+    is_public: bool = True
+    is_immediate_danger: bool = False  # carries the 999 / immediate-danger line
+
+
+class ContactRoute(SQLModel, table=True):
+    """One way to reach a team: how, when to use it, how to leave a message, what response to expect."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=120)
+    uuid: str = Field(default_factory=lambda: str(uuid.uuid4()), unique=True, max_length=36)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    kind: str = Field(max_length=20)  # phone, secure_email, email, portal, chat
+    value: str = Field(max_length=300)
+    label: str = ""
+    when_to_use: str = ""
+    how_to_leave_message: str = ""
+    ack_expected: int | None = None
+    ack_unit: str = Field(default="working_days", max_length=20)  # working_hours | working_days
+    response_expected: int | None = None
+    response_unit: str = Field(default="working_days", max_length=20)
+    priority: int = 0  # lower is preferred
+    is_public: bool = True
+
+
+class EscalationContact(SQLModel, table=True):
+    """Who to go to at an escalation level for a team."""
+
+    __table_args__ = (UniqueConstraint("team_id", "level", "role_title"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    level: int
+    role_title: str = Field(max_length=200)
+    route_kind: str = Field(max_length=20)
+    route_value: str = Field(max_length=300)
+
+
+class Synonym(SQLModel, table=True):
+    """A search synonym: `term` also means `means` (e.g. MASH means children's front door)."""
+
+    __table_args__ = (UniqueConstraint("term", "means"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    term: str = Field(index=True, max_length=80)
+    means: str = Field(max_length=200)
