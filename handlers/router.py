@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 
 from handlers.context import HandlerContext
 from handlers.messages import InboundMessage, Reply
+from handlers.reminders import ReminderRenderers
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class Router:
         self._actions: dict[str, tuple[Handler, bool]] = {}
         self._flows: dict[str, FlowHandler] = {}
         self._fallback: Handler | None = None
+        # How each reminder kind is turned into a message; handler modules add theirs in register().
+        self.reminders = ReminderRenderers()
 
     # --- registration -----------------------------------------------------------------------
     def command(

@@ -1,0 +1,59 @@
+"""joinup serve: the web server for Slack and Teams, with the scheduled jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import click
+import uvicorn
+from fastapi import FastAPI
+
+from bot.cli.common import load_settings, open_engine
+from bot.config import require_platform_secrets
+from bot.notify import RoutingNotifier
+from bot.runtime import Runtime, build_runtime
+from bot.scheduler import build_scheduler
+from bot.web import build_web_app
+from schedules.clock import SystemClock
+from storage import migrate
+from storage.db import make_sessions
+
+
+def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
+    """Build the FastAPI app; the scheduler starts and stops with it."""
+    app = build_web_app(runtime)
+    if not with_scheduler:
+        return app
+    scheduler = build_scheduler(runtime)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+@click.command(
+    help="Run the web server: Slack events, Teams activities, health checks and the directory feed."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
+@click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs in this process.")
+def serve(host: str, port: int, database_url: str | None, no_scheduler: bool) -> None:
+    """Start the server."""
+    settings = load_settings(database_url)
+    require_platform_secrets(settings)
+    engine = open_engine(settings)
+    migrate.upgrade(engine)
+    notifier = RoutingNotifier(sessions=make_sessions(engine), platforms={})
+    runtime = build_runtime(settings=settings, clock=SystemClock(), notifier=notifier, engine=engine)
+    uvicorn.run(
+        build_server(runtime, with_scheduler=not no_scheduler), host=host, port=port, log_level="info"
+    )

@@ -1,0 +1,45 @@
+"""The production Notifier: sends each proactive message on the platform where the person last spoke to us."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from handlers.messages import DeliveryFailed, Notifier, Reply
+from storage.models import ConversationRef
+
+
+class RoutingNotifier:
+    """Chooses Slack, Teams or the console per person from their stored conversation references."""
+
+    def __init__(self, *, sessions: sessionmaker[Session], platforms: dict[str, Notifier]) -> None:
+        self.sessions = sessions
+        self.platforms = platforms
+
+    def _platform_for(self, person_id: int) -> str:
+        with self.sessions() as session:
+            refs = session.exec(
+                select(ConversationRef)
+                .where(col(ConversationRef.person_id) == person_id)
+                .where(col(ConversationRef.platform).in_(list(self.platforms)))
+                .order_by(col(ConversationRef.updated_at).desc())
+            ).all()
+        if not refs:
+            raise DeliveryFailed(
+                f"person {person_id} has no conversation on a connected platform", is_retryable=False
+            )
+        return refs[0].platform
+
+    async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
+        """Send on the person's platform; the returned reference records which one."""
+        platform = self._platform_for(person_id)
+        ref = await self.platforms[platform].notify(person_id=person_id, reply=reply)
+        return {"platform": platform, **ref}
+
+    async def update(self, *, person_id: int, message_ref: dict[str, Any], reply: Reply) -> None:
+        """Update a message on the platform it was sent on."""
+        platform = message_ref.get("platform")
+        if isinstance(platform, str) and platform in self.platforms:
+            await self.platforms[platform].update(person_id=person_id, message_ref=message_ref, reply=reply)

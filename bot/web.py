@@ -1,0 +1,48 @@
+"""The FastAPI app that `joinup serve` runs: health checks plus each platform's and feature's routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from storage import migrate
+
+# Route factories, one per feature (Slack, Teams, the ORUK feed, insight pages). Each takes the runtime.
+RouteFactory = Callable[[Runtime], APIRouter]
+ROUTES: list[RouteFactory] = []
+
+
+def health_routes(runtime: Runtime) -> APIRouter:
+    """GET /healthz (the process is up) and GET /readyz (database reachable, migrations current)."""
+    router = APIRouter()
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        try:
+            with runtime.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            is_current = migrate.is_current(runtime.engine)
+        except Exception:
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        if not is_current:
+            return JSONResponse({"status": "migrations pending; run joinup db upgrade"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return router
+
+
+def build_web_app(runtime: Runtime) -> FastAPI:
+    """Build the web app with every registered route factory mounted."""
+    app = FastAPI(title="joinup", docs_url=None, redoc_url=None)
+    app.include_router(health_routes(runtime))
+    for factory in ROUTES:
+        app.include_router(factory(runtime))
+    return app
