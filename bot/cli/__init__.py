@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from bot.cli import audit, chat, db, serve
+from bot.cli import audit, bench, chat, db, serve
 from bot.cli.common import friendly_errors
 
 # Every command group, in the order --help lists them.
-GROUPS: list[click.Command] = [chat.chat, serve.serve, db.db, audit.audit]
+GROUPS: list[click.Command] = [chat.chat, serve.serve, db.db, audit.audit, bench.bench]
 
 
 @click.group(help="joinup: reach the right people about a child, and keep track of what you're waiting for.")
