@@ -37,6 +37,10 @@ class TrackedItem(SQLModel, table=True):
     feedback_remaining_minutes: int | None = None
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     chase_count: int = 0
+    # Working minutes from sent_at to acknowledged_at / feedback_at, frozen when each clock stops
+    # (schedules.insight.record_durations), so insight aggregates them in SQL.
+    ack_working_minutes: int | None = None
+    feedback_working_minutes: int | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:40:30.160899
+Create Date: 2026-11-25 11:50:45.303286
 """
 
 from collections.abc import Sequence
@@ -301,6 +301,8 @@ def upgrade() -> None:
     sa.Column('feedback_remaining_minutes', sa.Integer(), nullable=True),
     sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('chase_count', sa.Integer(), nullable=False),
+    sa.Column('ack_working_minutes', sa.Integer(), nullable=True),
+    sa.Column('feedback_working_minutes', sa.Integer(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['from_person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['from_team_id'], ['team.id'], ),
@@ -356,6 +358,7 @@ def upgrade() -> None:
     sa.Column('rationale', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('opened_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_working_days', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['trackeditem.id'], ),
     sa.ForeignKeyConstraint(['other_team_id'], ['team.id'], ),
     sa.ForeignKeyConstraint(['policy_version_id'], ['policyversion.id'], ),
