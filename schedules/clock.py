@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -47,3 +48,36 @@ class FakeClock:
         if moment < self._now:
             raise ValueError("time only moves forward")
         self._now = moment
+
+
+class FileClock:
+    """A clock read from a file holding an ISO 8601 time: lets system tests move many processes' time together.
+
+    The file is re-read only when its modification time changes, so `now()` stays cheap on the hot path.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: int | None = None
+        self._now = datetime.min.replace(tzinfo=UTC)
+        self.now()  # fail at start-up, not mid-request, if the file is missing or malformed
+
+    def now(self) -> datetime:
+        """Return the time written in the file (never earlier than the last time returned)."""
+        stamp = self.path.stat().st_mtime_ns
+        if stamp != self._stamp:
+            moment = datetime.fromisoformat(self.path.read_text().strip())
+            if moment.tzinfo is None:
+                raise ValueError(
+                    f"{self.path} must hold an aware ISO 8601 time, e.g. 2026-11-25T10:00:00+00:00"
+                )
+            self._now = max(self._now, moment.astimezone(UTC))
+            self._stamp = stamp
+        return self._now
+
+    @staticmethod
+    def write(path: Path, moment: datetime) -> None:
+        """Set the time for every process reading `path` (atomically, so no reader sees half a line)."""
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(moment.astimezone(UTC).isoformat())
+        tmp.replace(path)

@@ -15,7 +15,7 @@ from bot.notify import RoutingNotifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
 from bot.web import build_web_app
-from schedules.clock import SystemClock
+from schedules.clock import Clock, FileClock, SystemClock
 from storage import migrate
 from storage.db import make_sessions
 
@@ -53,7 +53,8 @@ def serve(host: str, port: int, database_url: str | None, no_scheduler: bool) ->
     engine = open_engine(settings)
     migrate.upgrade(engine)
     notifier = RoutingNotifier(sessions=make_sessions(engine), platforms={})
-    runtime = build_runtime(settings=settings, clock=SystemClock(), notifier=notifier, engine=engine)
+    clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+    runtime = build_runtime(settings=settings, clock=clock, notifier=notifier, engine=engine)
     uvicorn.run(
         build_server(runtime, with_scheduler=not no_scheduler), host=host, port=port, log_level="info"
     )
