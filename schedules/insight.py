@@ -1,0 +1,366 @@
+"""Partnership insight: response times and repeat contacts per receiving team, computed in SQL.
+
+Every figure is one aggregate query that runs the same on SQLite and PostgreSQL: window functions for
+percentiles (nearest rank), CASE sums for shares, and working-time durations frozen on each row when its clock
+stopped (schedules.insight_durations), so no row is loaded into Python to be counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, and_, case, exists, func, literal, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session, col
+
+from schedules.insight_periods import Period, weeks_in
+from storage.models import ContactAttempt, Escalation, Team, TrackedItem
+from storage.types import UTCDateTime
+
+# Outcomes that mean the receiving team decided no further action (the tracking flow records them).
+NFA_OUTCOMES = ("nfa", "no_further_action")
+RE_REFERRAL_DAYS = 90
+# Working-hour buckets for the acknowledgement distribution: (label, upper bound in minutes, exclusive).
+ACK_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("under 1 hour", 60),
+    ("1 to 4 hours", 240),
+    ("4 to 8 hours", 480),
+    ("1 to 2 working days", 960),
+    ("2 to 5 working days", 2400),
+    ("over 5 working days", None),
+)
+
+
+class days_between(FunctionElement[float]):  # a SQL function, named as SQL names them
+    """Days (fractional) from the first timestamp to the second, on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = list(element.clauses)
+    return f"(julianday({compiler.process(second, **kw)}) - julianday({compiler.process(first, **kw)}))"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 86400.0)"
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """How many stopped clocks, and their median and 90th percentile (nearest rank)."""
+
+    count: int = 0
+    median: int | None = None
+    p90: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """`met` out of `due`: clocks that stopped within the stated expectation, of those that are due."""
+
+    met: int = 0
+    due: int = 0
+
+    @property
+    def percent(self) -> int | None:
+        """Return the share as a whole percentage, or None when nothing was due."""
+        return None if self.due == 0 else round(100 * self.met / self.due)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFigures:
+    """The headline figures for one receiving team (or every team in scope, with team_id None)."""
+
+    team_id: int | None
+    team_key: str
+    team_name: str
+    referrals: int = 0
+    ack: Distribution = Distribution()
+    feedback: Distribution = Distribution()
+    ack_on_time: Share = Share()
+    feedback_on_time: Share = Share()
+    repeat_contacts: int = 0
+    nfa: int = 0
+    re_referred_after_nfa: int = 0
+
+    @property
+    def repeat_contact_percent(self) -> int | None:
+        """Return the share of referrals that needed two or more chases or attempts."""
+        return None if self.referrals == 0 else round(100 * self.repeat_contacts / self.referrals)
+
+    @property
+    def re_referral_percent(self) -> int | None:
+        """Return the share of NFA decisions followed by a new referral within 90 days."""
+        return None if self.nfa == 0 else round(100 * self.re_referred_after_nfa / self.nfa)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationFigures:
+    """Escalations opened in the period about one team (or every team in scope)."""
+
+    team_id: int | None
+    opened: int = 0
+    by_level: dict[int, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    resolution_days: Distribution = Distribution()
+
+
+@dataclass(frozen=True, slots=True)
+class WeekFigures:
+    """One week of the trend: referrals sent and how fast they were acknowledged."""
+
+    week_on: date
+    referrals: int
+    ack: Distribution
+    ack_on_time: Share
+
+
+def _in_period(period: Period, team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+    conditions = [col(TrackedItem.sent_at) >= period.start_at, col(TrackedItem.sent_at) < period.end_at]
+    if team_ids is not None:
+        conditions.append(col(TrackedItem.to_team_id).in_(list(team_ids)))
+    return conditions
+
+
+def _distributions(
+    session: Session,
+    *,
+    value: Any,
+    group: Any | None,
+    where: Sequence[ColumnElement[bool]],
+) -> dict[Any, Distribution]:
+    """Count, median and p90 of `value` per `group` (or overall when group is None), in one query."""
+    partition = {"partition_by": group} if group is not None else {}
+    ranked = (
+        select(
+            (group if group is not None else literal_column("0")).label("g"),
+            value.label("v"),
+            func.row_number().over(order_by=value, **partition).label("rn"),
+            func.count().over(**partition).label("n"),
+        )
+        .where(value.is_not(None), *where)
+        .subquery()
+    )
+
+    def at_rank(percent: int) -> Any:
+        # Nearest rank: the ceil(p·n)-th value, in integer arithmetic both backends share.
+        return func.max(case((ranked.c.rn == (ranked.c.n * percent + 99) // 100, ranked.c.v)))
+
+    rows = session.execute(
+        select(ranked.c.g, func.max(ranked.c.n), at_rank(50), at_rank(90)).group_by(ranked.c.g)
+    ).all()
+    return {row[0]: Distribution(int(row[1]), row[2], row[3]) for row in rows}
+
+
+def _on_time(stopped_at: Any, due_at: Any, *, now: datetime) -> tuple[Any, Any]:
+    """SUM expressions: clocks stopped by their deadline, and clocks that are due (stopped, or overdue)."""
+    met = func.sum(
+        case((and_(stopped_at.is_not(None), due_at.is_not(None), stopped_at <= due_at), 1), else_=0)
+    )
+    due = func.sum(case((and_(due_at.is_not(None), or_(stopped_at.is_not(None), due_at < now)), 1), else_=0))
+    return met, due
+
+
+def team_figures(
+    *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
+) -> list[TeamFigures]:
+    """Return the figures for every receiving team in scope with referrals in the period, busiest first."""
+    attempts = (
+        select(col(ContactAttempt.item_id).label("item_id"), func.count().label("n"))
+        .where(col(ContactAttempt.item_id).is_not(None))
+        .group_by(col(ContactAttempt.item_id))
+        .subquery()
+    )
+    ack_met, ack_due = _on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
+    fb_met, fb_due = _on_time(col(TrackedItem.feedback_at), col(TrackedItem.feedback_due_at), now=now)
+    repeat = func.sum(
+        case((or_(col(TrackedItem.chase_count) >= 2, func.coalesce(attempts.c.n, 0) >= 2), 1), else_=0)
+    )
+    later = TrackedItem.__table__.alias("later")  # type: ignore[attr-defined]
+    decided_at = func.coalesce(
+        col(TrackedItem.feedback_at), col(TrackedItem.closed_at), col(TrackedItem.sent_at)
+    )
+    re_referred = exists().where(
+        later.c.case_ref == col(TrackedItem.case_ref),
+        later.c.to_team_id == col(TrackedItem.to_team_id),
+        later.c.id != col(TrackedItem.id),
+        later.c.sent_at > decided_at,
+        days_between(decided_at, later.c.sent_at) <= RE_REFERRAL_DAYS,
+    )
+    is_nfa = col(TrackedItem.outcome).in_(NFA_OUTCOMES)
+    counts = session.execute(
+        select(
+            col(TrackedItem.to_team_id),
+            func.count(),
+            ack_met,
+            ack_due,
+            fb_met,
+            fb_due,
+            repeat,
+            func.sum(case((is_nfa, 1), else_=0)),
+            func.sum(case((and_(is_nfa, re_referred), 1), else_=0)),
+        )
+        .outerjoin(attempts, attempts.c.item_id == col(TrackedItem.id))
+        .where(*_in_period(period, team_ids))
+        .group_by(col(TrackedItem.to_team_id))
+    ).all()
+    where = _in_period(period, team_ids)
+    group = col(TrackedItem.to_team_id)
+    acks = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=group, where=where)
+    feedbacks = _distributions(
+        session, value=col(TrackedItem.feedback_working_minutes), group=group, where=where
+    )
+    names = {
+        row[0]: (row[1], row[2])
+        for row in session.execute(
+            select(col(Team.id), col(Team.key), col(Team.name)).where(
+                col(Team.id).in_([r[0] for r in counts])
+            )
+        ).all()
+    }
+    figures = [
+        TeamFigures(
+            team_id=row[0],
+            team_key=names[row[0]][0],
+            team_name=names[row[0]][1],
+            referrals=row[1],
+            ack=acks.get(row[0], Distribution()),
+            feedback=feedbacks.get(row[0], Distribution()),
+            ack_on_time=Share(int(row[2] or 0), int(row[3] or 0)),
+            feedback_on_time=Share(int(row[4] or 0), int(row[5] or 0)),
+            repeat_contacts=int(row[6] or 0),
+            nfa=int(row[7] or 0),
+            re_referred_after_nfa=int(row[8] or 0),
+        )
+        for row in counts
+    ]
+    return sorted(figures, key=lambda f: (-f.referrals, f.team_name))
+
+
+def overall_figures(
+    *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
+) -> TeamFigures:
+    """Return the figures for every team in scope taken together."""
+    per_team = team_figures(session=session, period=period, now=now, team_ids=team_ids)
+    where = _in_period(period, team_ids)
+    ack = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=None, where=where)
+    feedback = _distributions(
+        session, value=col(TrackedItem.feedback_working_minutes), group=None, where=where
+    )
+
+    def total(name: str) -> int:
+        return sum(getattr(f, name) for f in per_team)
+
+    return TeamFigures(
+        team_id=None,
+        team_key="all",
+        team_name="All teams in view",
+        referrals=total("referrals"),
+        ack=ack.get(0, Distribution()),
+        feedback=feedback.get(0, Distribution()),
+        ack_on_time=Share(sum(f.ack_on_time.met for f in per_team), sum(f.ack_on_time.due for f in per_team)),
+        feedback_on_time=Share(
+            sum(f.feedback_on_time.met for f in per_team), sum(f.feedback_on_time.due for f in per_team)
+        ),
+        repeat_contacts=total("repeat_contacts"),
+        nfa=total("nfa"),
+        re_referred_after_nfa=total("re_referred_after_nfa"),
+    )
+
+
+def ack_histogram(
+    *, session: Session, period: Period, team_ids: Collection[int] | None = None
+) -> list[tuple[str, int]]:
+    """Return how many acknowledgements fell in each working-hour bucket (ACK_BUCKETS)."""
+    minutes = col(TrackedItem.ack_working_minutes)
+    whens = [
+        (minutes < bound, index) for index, (_label, bound) in enumerate(ACK_BUCKETS) if bound is not None
+    ]
+    bucket = case(*whens, else_=len(ACK_BUCKETS) - 1)
+    rows = session.execute(
+        select(bucket, func.count())
+        .where(minutes.is_not(None), *_in_period(period, team_ids))
+        .group_by(bucket)
+    ).all()
+    counts = {int(row[0]): int(row[1]) for row in rows}
+    return [(label, counts.get(index, 0)) for index, (label, _bound) in enumerate(ACK_BUCKETS)]
+
+
+def weekly_trend(
+    *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
+) -> list[WeekFigures]:
+    """Return referrals, acknowledgement times and the on-time share for each London week of the period."""
+    weeks = weeks_in(period)
+    sent = col(TrackedItem.sent_at)
+    whens = [
+        (and_(sent >= literal(start, UTCDateTime), sent < literal(end, UTCDateTime)), index)
+        for index, (_monday, start, end) in enumerate(weeks)
+    ]
+    bucket = case(*whens, else_=-1)
+    where = _in_period(period, team_ids)
+    ack_met, ack_due = _on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
+    rows = session.execute(
+        select(bucket, func.count(), ack_met, ack_due).where(*where).group_by(bucket)
+    ).all()
+    counts = {int(row[0]): (int(row[1]), Share(int(row[2] or 0), int(row[3] or 0))) for row in rows}
+    acks = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=bucket, where=where)
+    return [
+        WeekFigures(
+            week_on=monday,
+            referrals=counts.get(index, (0, Share()))[0],
+            ack=acks.get(index, Distribution()),
+            ack_on_time=counts.get(index, (0, Share()))[1],
+        )
+        for index, (monday, _start, _end) in enumerate(weeks)
+    ]
+
+
+def escalation_figures(
+    *, session: Session, period: Period, team_ids: Collection[int] | None = None, per_team: bool = True
+) -> list[EscalationFigures]:
+    """Return escalations opened in the period by the highest level reached and by status, per other team."""
+    opened = col(Escalation.opened_at)
+    where: list[ColumnElement[bool]] = [opened >= period.start_at, opened < period.end_at]
+    if team_ids is not None:
+        where.append(col(Escalation.other_team_id).in_(list(team_ids)))
+    # Without per_team, no team column at all: GROUP BY a constant means a column position in SQL.
+    team: list[Any] = [col(Escalation.other_team_id)] if per_team else []
+    by_level: dict[Any, dict[int, int]] = {}
+    for row in session.execute(
+        select(*team, col(Escalation.level), func.count())
+        .where(*where)
+        .group_by(*team, col(Escalation.level))
+    ).all():
+        key, level, count = (row[0] if team else 0), row[-2], row[-1]
+        by_level.setdefault(key, {})[int(level)] = int(count)
+    by_status: dict[Any, dict[str, int]] = {}
+    for row in session.execute(
+        select(*team, col(Escalation.status), func.count())
+        .where(*where)
+        .group_by(*team, col(Escalation.status))
+    ).all():
+        key, status, count = (row[0] if team else 0), row[-2], row[-1]
+        by_status.setdefault(key, {})[str(status)] = int(count)
+    days = _distributions(
+        session, value=col(Escalation.resolution_working_days), group=team[0] if team else None, where=where
+    )
+    return [
+        EscalationFigures(
+            team_id=key if per_team else None,
+            opened=sum(levels.values()),
+            by_level=dict(sorted(levels.items())),
+            by_status=dict(sorted(by_status.get(key, {}).items())),
+            resolution_days=days.get(key, Distribution()),
+        )
+        for key, levels in by_level.items()
+    ]
