@@ -1,0 +1,302 @@
+"""The outbox sweep: claim due reminders under a lease, deliver each once, retry failures with backoff.
+
+Many sweepers may run at once (several `serve` replicas, or the console and a server on one database).
+A claim is one short transaction: on PostgreSQL the due rows are locked with `FOR UPDATE SKIP LOCKED`, so two
+sweepers never take the same row; on SQLite the engine starts every transaction with `BEGIN IMMEDIATE`, which
+serialises writers. A claimed row carries `lease_until`; a sweeper that dies after claiming loses nothing,
+because the row can be claimed again once its lease has run out. Delivery happens outside any transaction,
+and each row is marked sent (or rescheduled) straight after, guarded by its lease, so a row whose lease was
+lost is never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, or_, update
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from schedules.calendar import WorkingCalendar, parse_clock_time
+from schedules.clock import Clock
+from schedules.settings import ReminderSettings
+from storage import audit
+from storage.models import Person, Reminder
+from storage.privacy import redact
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+
+
+class SendFailed(Exception):
+    """Delivery failed; the deliver callable raises this (handlers translate the platform's error)."""
+
+    def __init__(self, reason: str, *, is_retryable: bool = True, retry_after_seconds: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.is_retryable = is_retryable
+        self.retry_after_seconds = retry_after_seconds
+
+
+# Renders and sends one reminder; returns the platform's message reference, or None when the reminder is
+# moot (its item was resolved meanwhile), which cancels it. Raises SendFailed (or anything) on failure.
+Deliver = Callable[[Reminder], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    claimed: int = 0
+    sent: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0  # due outside the recipient's working hours: moved to their next working time
+    lost_leases: int = 0  # delivered, but another sweeper had taken the row over (a lease ran out)
+
+    def add(self, other: SweepReport) -> None:
+        """Add another report's counts to this one."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Reminders one sweeper now holds under `lease_until`."""
+
+    reminders: list[Reminder]
+    lease_until: datetime
+    deferred: int = 0
+    failed: int = 0
+
+
+def backoff(attempts: int, retry_after_seconds: float | None = None) -> timedelta:
+    """Return how long to wait before the next attempt: Retry-After if given, else doubling from a minute."""
+    if retry_after_seconds is not None and retry_after_seconds > 0:
+        return timedelta(seconds=retry_after_seconds)
+    seconds = BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+
+
+def _is_due(now: datetime) -> Any:
+    return or_(
+        and_(col(Reminder.status) == "pending", col(Reminder.due_at) <= now),
+        and_(col(Reminder.status) == "claimed", col(Reminder.lease_until) < now),
+    )
+
+
+class _Calendars:
+    """Working calendars per nation, built once per claim."""
+
+    def __init__(self, settings: ReminderSettings) -> None:
+        self.settings = settings
+        self._by_nation: dict[str, WorkingCalendar] = {}
+
+    def get(self, nation: str) -> WorkingCalendar:
+        if nation not in self._by_nation:
+            self._by_nation[nation] = WorkingCalendar(
+                nation,
+                day_starts=parse_clock_time(self.settings.working_day_starts),
+                day_ends=parse_clock_time(self.settings.working_day_ends),
+            )
+        return self._by_nation[nation]
+
+
+def claim_due(*, session: Session, now: datetime, settings: ReminderSettings) -> Claim:
+    """Claim up to `settings.batch_size` due reminders (or ones whose lease ran out) in the caller's transaction.
+
+    Reminders due outside their recipient's working hours are moved to the next working time instead (unless
+    the person said they don't mind); ones that have used up their attempts are marked failed.
+    """
+    rows = session.exec(
+        select(Reminder.id, Reminder.attempts, Person.nation, Person.quiet_hours_ok)
+        .join(Person, col(Person.id) == col(Reminder.recipient_person_id))
+        .where(_is_due(now))
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+        .limit(settings.batch_size)
+        .with_for_update(skip_locked=True, of=Reminder)
+    ).all()
+    lease_until = now + timedelta(seconds=settings.lease_seconds)
+    calendars = _Calendars(settings)
+    to_claim: list[int] = []
+    exhausted: list[int] = []
+    deferred: dict[datetime, list[int]] = {}
+    for reminder_id, attempts, nation, quiet_hours_ok in rows:
+        assert reminder_id is not None
+        calendar = calendars.get(nation)
+        if attempts >= settings.max_attempts:
+            exhausted.append(reminder_id)
+        elif not quiet_hours_ok and not calendar.is_working_time(now):
+            deferred.setdefault(calendar.next_working_time(now), []).append(reminder_id)
+        else:
+            to_claim.append(reminder_id)
+    if exhausted:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(exhausted))
+            .values(status="failed", lease_until=None, last_error="gave up: too many attempts")
+        )
+    for due_at, ids in deferred.items():
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(ids))
+            .values(status="pending", due_at=due_at, lease_until=None)
+        )
+    reminders: list[Reminder] = []
+    if to_claim:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(to_claim))
+            .values(status="claimed", lease_until=lease_until, attempts=col(Reminder.attempts) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        reminders = list(
+            session.exec(
+                select(Reminder)
+                .where(col(Reminder.id).in_(to_claim))
+                .order_by(col(Reminder.due_at), col(Reminder.id))
+                .execution_options(populate_existing=True)
+            )
+        )
+    if exhausted:
+        audit.record(
+            session=session,
+            at=now,
+            actor="joinup",
+            action="reminder.failed",
+            subject="outbox",
+            data={"reminder_ids": exhausted, "reason": "too many attempts"},
+        )
+    return Claim(
+        reminders=reminders,
+        lease_until=lease_until,
+        deferred=sum(len(ids) for ids in deferred.values()),
+        failed=len(exhausted),
+    )
+
+
+def _finish(session: Session, reminder_id: int, held_lease: datetime, values: dict[str, Any]) -> bool:
+    """Update a claimed row if this sweeper still holds its lease; tell whether it did."""
+    result = session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.id) == reminder_id,
+            col(Reminder.status) == "claimed",
+            col(Reminder.lease_until) == held_lease,
+        )
+        .values(**values)
+    )
+    assert isinstance(result, CursorResult)
+    return bool(result.rowcount)
+
+
+async def _deliver_one(
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    deliver: Deliver,
+    settings: ReminderSettings,
+    reminder: Reminder,
+    lease_until: datetime,
+    report: SweepReport,
+) -> None:
+    assert reminder.id is not None
+    try:
+        message_ref = await deliver(reminder)
+    except Exception as error:
+        failure = error if isinstance(error, SendFailed) else None
+        if failure is None:
+            log.exception("delivering a reminder failed", extra={"reminder_id": reminder.id})
+        reason = redact(failure.reason if failure else type(error).__name__)[:500]
+        is_retryable = failure.is_retryable if failure else True
+        now = clock.now()
+        if is_retryable and reminder.attempts < settings.max_attempts:
+            retry_at = now + backoff(reminder.attempts, failure.retry_after_seconds if failure else None)
+            values: dict[str, Any] = {
+                "status": "pending",
+                "due_at": retry_at,
+                "lease_until": None,
+                "last_error": reason,
+            }
+            outcome = "retried"
+        else:
+            values = {"status": "failed", "lease_until": None, "last_error": reason}
+            outcome = "failed"
+        with sessions.begin() as session:
+            held = _finish(session, reminder.id, lease_until, values)
+            if held and outcome == "failed":
+                audit.record(
+                    session=session,
+                    at=now,
+                    actor="joinup",
+                    action="reminder.failed",
+                    subject=f"reminder:{reminder.id}",
+                    data={"kind": reminder.kind, "attempts": reminder.attempts, "reason": reason},
+                )
+        _count(report, outcome if held else "lost_leases")
+        return
+    now = clock.now()
+    if message_ref is None:
+        values = {"status": "cancelled", "lease_until": None}
+        outcome = "cancelled"
+    else:
+        values = {
+            "status": "sent",
+            "sent_at": now,
+            "lease_until": None,
+            "message_ref": message_ref,
+            "last_error": "",
+        }
+        outcome = "sent"
+    with sessions.begin() as session:
+        held = _finish(session, reminder.id, lease_until, values)
+    if not held:
+        log.warning(
+            "a reminder's lease ran out while it was being delivered", extra={"reminder_id": reminder.id}
+        )
+    _count(report, outcome if held else "lost_leases")
+
+
+def _count(report: SweepReport, outcome: str) -> None:
+    setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+async def sweep(
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    deliver: Deliver,
+    settings: ReminderSettings | None = None,
+    max_batches: int | None = None,
+) -> SweepReport:
+    """Deliver every reminder that is due now, batch by batch, until none is left (or `max_batches`)."""
+    settings = settings or ReminderSettings()
+    report = SweepReport()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        with sessions.begin() as session:
+            claim = claim_due(session=session, now=clock.now(), settings=settings)
+        report.claimed += len(claim.reminders)
+        report.deferred += claim.deferred
+        report.failed += claim.failed
+        if not (claim.reminders or claim.failed or claim.deferred):
+            break
+        for reminder in claim.reminders:
+            await _deliver_one(
+                sessions=sessions,
+                clock=clock,
+                deliver=deliver,
+                settings=settings,
+                reminder=reminder,
+                lease_until=claim.lease_until,
+                report=report,
+            )
+    return report
