@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from slack_sdk.signature import SignatureVerifier
+
+from bot import loadgen
 from bot.cli.bench import percentile, write_result
 from bot.cli.bench_report import build_report
 
@@ -44,3 +47,11 @@ def test_results_become_a_report_with_tables_and_plots(tmp_path: Path) -> None:
     assert "| workers | 4 |" in text
     assert (tmp_path / "plots" / "sweep-1.png").read_bytes()[:4] == b"\x89PNG"
     assert "![latency](plots/sweep-2.png)" in text
+
+
+def test_load_requests_carry_a_signature_slack_would_accept() -> None:
+    form = loadgen.slash_command("UB000001", "find health visitor", response_url="http://127.0.0.1:1/r")
+    body, headers = loadgen.signed_slack_request(form)
+    verifier = SignatureVerifier(loadgen.SIGNING_SECRET)
+    assert verifier.is_valid_request(body, headers)
+    assert not SignatureVerifier("another-secret").is_valid_request(body, headers)
