@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.config import ConfigError, Settings, require_platform_secrets
+from bot.config import ConfigError, Settings, SlackSettings, TeamsSettings, require_platform_secrets
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -80,9 +80,9 @@ def test_a_bad_database_url_is_one_line(url: str, expected: str) -> None:
 
 def test_enabled_platforms_need_their_secrets() -> None:
     with pytest.raises(ConfigError, match="JOINUP_SLACK__BOT_TOKEN"):
-        require_platform_secrets(Settings(slack={"enabled": True}))  # type: ignore[arg-type]
+        require_platform_secrets(Settings(slack=SlackSettings(enabled=True)))
     with pytest.raises(ConfigError, match="JOINUP_TEAMS__APP_ID"):
-        require_platform_secrets(Settings(teams={"enabled": True}))  # type: ignore[arg-type]
+        require_platform_secrets(Settings(teams=TeamsSettings(enabled=True)))
     require_platform_secrets(Settings())
 
 
