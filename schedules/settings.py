@@ -19,6 +19,7 @@ class ReminderSettings(BaseModel):
     ack_working_days: int = Field(default=1, ge=0)
     feedback_working_days: int = Field(default=3, ge=0)
     max_chases: int = Field(default=3, ge=0)
+    escalation_prompt_contacts: int = Field(default=3, ge=2)  # contacts about one case and team
     working_day_starts: str = "09:00"
     working_day_ends: str = "17:00"
 
