@@ -64,6 +64,7 @@ class Settings(BaseSettings):
             retention_years=self.retention_years,
             public_base_url=self.public_base_url,
             reminders=self.reminders,
+            link_secret=self.link_secret,
         )
 
 

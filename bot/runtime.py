@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from handlers import help as help_
+from handlers import stats as insight_stats
 from handlers.dispatch import Dispatcher
 from handlers.messages import Notifier
 from handlers.router import Router
@@ -24,6 +25,7 @@ Wakeup = Callable[["Runtime"], datetime | None]
 
 # Handler modules, in the order help lists them. Each has register(router).
 HANDLER_MODULES = [help_]
+HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
 
 
 def build_router() -> Router:

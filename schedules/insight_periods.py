@@ -15,6 +15,9 @@ _PERIOD_WORDS = re.compile(
     r"\b(this|last|previous|past)\s+(month|quarter|6\s+months|six\s+months)\b", re.IGNORECASE
 )
 
+# "last fortnight", "this year": not a period we know, but clearly meant as one, so period_named can say so.
+_ANY_PERIOD_WORDS = re.compile(r"\b(this|last|previous|past)\s+(\d+\s+)?[a-z]+\s*$", re.IGNORECASE)
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -80,7 +83,7 @@ def period_named(name: str, *, now: datetime) -> Period:
 
 def split_period_words(text: str) -> tuple[str, str | None]:
     """Split "front door last quarter" into ("front door", "last quarter")."""
-    match = _PERIOD_WORDS.search(text)
+    match = _PERIOD_WORDS.search(text) or _ANY_PERIOD_WORDS.search(text)
     if match is None:
         return text.strip(), None
     rest = (text[: match.start()] + " " + text[match.end() :]).strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 Nation = Literal["ENG", "WLS", "SCT", "NIR"]
 
@@ -32,3 +32,5 @@ class DomainSettings(BaseModel):
     retention_years: int = Field(default=6, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
     reminders: ReminderSettings = ReminderSettings()
+    # Signs the short-lived web links the bot sends (insight dashboard, directory editor).
+    link_secret: SecretStr = SecretStr("change-me-in-production")
