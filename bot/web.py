@@ -9,11 +9,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from bot.runtime import Runtime
+from bot.slack.routes import slack_routes
 from storage import migrate
 
 # Route factories, one per feature (Slack, Teams, the ORUK feed, insight pages). Each takes the runtime.
 RouteFactory = Callable[[Runtime], APIRouter]
 ROUTES: list[RouteFactory] = []
+ROUTES.append(slack_routes)  # POST /slack/events (when JOINUP_SLACK__ENABLED)
 
 
 def health_routes(runtime: Runtime) -> APIRouter:

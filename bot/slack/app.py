@@ -1,0 +1,36 @@
+"""Factories for the Slack Web API client and the slack-bolt AsyncApp. Nothing is built at import."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ConfigError
+from bot.runtime import Runtime
+from bot.slack.client import build_web_client
+from bot.slack.dedupe import DropRepeatedEvents
+from bot.slack.listeners import SlackListeners
+
+
+def build_slack_app(
+    runtime: Runtime, *, client: AsyncWebClient | None = None, socket_mode: bool = False
+) -> AsyncApp:
+    """Build the bolt app: signatures verified, repeated events dropped, every listener registered.
+
+    Raises:
+        ConfigError: the signing secret or bot token is missing.
+    """
+    slack = runtime.settings.slack
+    if slack.signing_secret is None and not socket_mode:
+        raise ConfigError("Slack is enabled but JOINUP_SLACK__SIGNING_SECRET is not set.")
+    app = AsyncApp(
+        client=client or build_web_client(slack),
+        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
+        # Socket Mode requests arrive over an authenticated websocket and carry no signature.
+        request_verification_enabled=not socket_mode,
+        # Acknowledge at once; listeners do their slow work after ack() (Slack waits 3 seconds at most).
+        process_before_response=False,
+    )
+    app.use(DropRepeatedEvents(sessions=runtime.sessions, clock=runtime.clock))
+    SlackListeners(runtime).register(app)
+    return app

@@ -1,0 +1,185 @@
+"""The bolt listeners: each acknowledges at once, then turns the payload into an InboundMessage, asks the
+Dispatcher for a Reply and puts it in front of the person. No listener phrases anything itself."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Runtime
+from bot.slack import home, parse
+from bot.slack.deliver import open_form, send_dm, update_pressed_message
+from bot.slack.identity import with_profile
+from bot.slack.render import message_payload
+from handlers.messages import InboundMessage, Reply
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/joinup"
+OUR_BUTTONS = re.compile(rf"^(?:{re.escape(parse.ACTION_PREFIX)}|{re.escape(parse.FORM_SUBMIT_PREFIX)})")
+OUR_VIEWS = re.compile(rf"^{re.escape(parse.VIEW_PREFIX)}")
+
+Body = dict[str, Any]
+
+
+async def _guarded(kind: str, work: Callable[[], Awaitable[object]]) -> None:
+    # Runs after ack(): Slack already has its 200, so a failure here can only be logged (ids, never text).
+    try:
+        await work()
+    except Exception:
+        log.exception("Slack listener failed after ack", extra={"slack_kind": kind})
+
+
+class SlackListeners:
+    """Registers joinup's listeners on a bolt app; every inbound path ends in `runtime.dispatcher`."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def register(self, app: AsyncApp) -> None:
+        """Attach the slash command, DM, App Home, button and modal listeners."""
+        app.command(COMMAND)(self.on_command)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.action(home.SEARCH_ACTION_ID)(self.on_home_search)
+        app.action(OUR_BUTTONS)(self.on_button)
+        app.view(home.SEARCH_VIEW_ID)(self.on_search_submitted)
+        app.view(OUR_VIEWS)(self.on_form_submitted)
+
+    async def _answer(self, msg: InboundMessage, client: AsyncWebClient) -> Reply:
+        msg = await with_profile(msg, client=client, sessions=self.runtime.sessions)
+        return await self.runtime.dispatcher.handle(msg)
+
+    # --- /joinup ------------------------------------------------------------------------------
+    async def on_command(
+        self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        """`/joinup <text>`: answer through the response URL, or open the reply's form as a modal."""
+        await ack()
+
+        async def work() -> None:
+            reply = await self._answer(parse.from_slash_command(body), client)
+            trigger_id = body.get("trigger_id")
+            if reply.form is not None and reply.form.inputs and trigger_id:
+                await open_form(
+                    client, trigger_id=trigger_id, form=reply.form, origin_channel=body.get("channel_id", "")
+                )
+                return
+            kind = "ephemeral" if reply.is_private else "in_channel"
+            await respond(response_type=kind, **message_payload(reply))
+
+        await _guarded("command", work)
+
+    # --- DMs ----------------------------------------------------------------------------------
+    async def on_message(self, event: Body, body: Body, client: AsyncWebClient) -> None:
+        """A person's own message in the bot's DM (events are acknowledged by bolt before this runs)."""
+        if not parse.is_direct_message(event):
+            return
+
+        async def work() -> None:
+            reply = await self._answer(parse.from_direct_message(body), client)
+            await client.chat_postMessage(channel=event["channel"], **message_payload(reply))
+
+        await _guarded("message.im", work)
+
+    # --- App Home -----------------------------------------------------------------------------
+    async def on_home_opened(self, event: Body, body: Body, client: AsyncWebClient) -> None:
+        """Publish the Home tab: the person's open items, overdue first, and a search button."""
+        if event.get("tab", "home") != "home":
+            return
+        await _guarded(
+            "app_home_opened", lambda: self.publish_home(client, user_id=str(event["user"]), body=body)
+        )
+
+    async def publish_home(self, client: AsyncWebClient, *, user_id: str, body: Body) -> None:
+        """Render the reply to "mine" as the user's Home tab."""
+        use_action = self.runtime.router.get_action(home.MINE) is not None
+        team_id = body.get("team_id") or (body.get("team") or {}).get("id")
+        msg = home.mine_message(user_id=user_id, team_id=team_id, use_action=use_action)
+        reply = await self._answer(msg, client)
+        await client.views_publish(user_id=user_id, view=home.home_view(reply))
+
+    async def on_home_search(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        """The Home tab's search button opens a one-question modal."""
+        await ack()
+        await _guarded(
+            "home.search", lambda: client.views_open(trigger_id=body["trigger_id"], view=home.search_modal())
+        )
+
+    async def on_search_submitted(
+        self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
+    ) -> None:
+        """Answer the Home tab search in the person's DM, as if they had typed `find <query>`."""
+        await ack()
+
+        async def work() -> None:
+            values = parse.form_values((view.get("state") or {}).get("values") or {})
+            user_id = str(body["user"]["id"])
+            msg = home.search_message(
+                user_id=user_id,
+                team_id=(body.get("team") or {}).get("id"),
+                query=values.get(home.SEARCH_INPUT_ID, ""),
+            )
+            await send_dm(client, user_id=user_id, reply=await self._answer(msg, client))
+
+        await _guarded("home.search_submitted", work)
+
+    # --- buttons and modals -------------------------------------------------------------------
+    async def on_button(
+        self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        """A joinup button: run its action, then show the answer where the button was."""
+        await ack()
+
+        async def work() -> None:
+            msg = parse.from_block_action(body)
+            if msg is None:
+                return
+            reply = await self._answer(msg, client)
+            await self._show_after_action(body, reply, client, respond)
+
+        await _guarded("block_actions", work)
+
+    async def _show_after_action(
+        self, body: Body, reply: Reply, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        user_id = str(body["user"]["id"])
+        trigger_id = body.get("trigger_id")
+        if reply.form is not None and reply.form.inputs and trigger_id:
+            channel = (body.get("container") or {}).get("channel_id") or ""
+            await open_form(client, trigger_id=trigger_id, form=reply.form, origin_channel=channel)
+            return
+        if await update_pressed_message(client, body=body, reply=reply):
+            return
+        container = body.get("container") or {}
+        if container.get("type") == "message" and body.get("response_url"):
+            # An ephemeral message (a slash command's answer) can only be replaced through its response URL.
+            await respond(replace_original=True, **message_payload(reply))
+            return
+        await send_dm(client, user_id=user_id, reply=reply)
+        if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
+            await self.publish_home(client, user_id=user_id, body=body)
+
+    async def on_form_submitted(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        """A joinup modal (refer, feedback, escalation outcome): close it, then answer in the DM."""
+        await ack()
+
+        async def work() -> None:
+            msg = parse.from_view_submission(body)
+            if msg is None:
+                return
+            reply = await self._answer(msg, client)
+            trigger_id = body.get("trigger_id")
+            if reply.form is not None and reply.form.inputs and trigger_id:
+                await open_form(client, trigger_id=trigger_id, form=reply.form)
+                return
+            await send_dm(client, user_id=msg.sender_key, reply=reply)
+
+        await _guarded("view_submission", work)

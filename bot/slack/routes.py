@@ -1,0 +1,93 @@
+"""POST /slack/events: signature checked, payload shape checked, then handed to the bolt app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
+
+from bot.runtime import Runtime
+from bot.slack.app import build_slack_app
+from bot.slack.parse import payload_problem
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def _rejected(status: int, reason: str) -> JSONResponse:
+    log.info("rejected a Slack request", extra={"status": status, "reason": reason})
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+def slack_routes(runtime: Runtime) -> APIRouter:
+    """Mount the Slack app at POST /slack/events when Slack is enabled (an empty router otherwise)."""
+    router = APIRouter()
+    slack = runtime.settings.slack
+    if not slack.enabled or slack.signing_secret is None:
+        return router
+    handler = AsyncSlackRequestHandler(build_slack_app(runtime))
+    verifier = SignatureVerifier(slack.signing_secret.get_secret_value())
+
+    @router.post(EVENTS_PATH, include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        raw = await request.body()
+        # bolt parses the body before its own signature check, so garbage would reach it as a 500:
+        # check the signature (and the 5-minute timestamp window) first, then the shape, then hand over.
+        try:
+            is_signed = verifier.is_valid_request(raw, dict(request.headers))
+        except ValueError:  # a non-numeric timestamp header, or a body that isn't UTF-8
+            is_signed = False
+        if not is_signed:
+            return _rejected(401, "invalid signature")
+        try:
+            body = parse_body(raw.decode("utf-8"), request.headers.get("content-type"))
+        except (UnicodeDecodeError, ValueError):
+            return _rejected(400, "unreadable body")
+        if not isinstance(body, dict):
+            return _rejected(400, "body is not an object")
+        problem = payload_problem(body)
+        if problem is not None:
+            return _rejected(400, problem)
+        return await handler.handle(request)
+
+    return router
+
+
+def with_socket_mode(app: FastAPI, runtime: Runtime) -> FastAPI:
+    """Also receive Slack over Socket Mode while the server runs (local development, no public URL).
+
+    Raises:
+        ConfigError: JOINUP_SLACK__APP_TOKEN or the bot token is missing.
+    """
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.config import ConfigError
+
+    slack = runtime.settings.slack
+    if slack.app_token is None:
+        raise ConfigError(
+            "Socket Mode needs JOINUP_SLACK__APP_TOKEN (an xapp- token with connections:write)."
+        )
+    socket = AsyncSocketModeHandler(
+        build_slack_app(runtime, socket_mode=True), slack.app_token.get_secret_value()
+    )
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(server: FastAPI) -> AsyncIterator[None]:
+        async with inner(server):
+            await socket.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                yield
+            finally:
+                await socket.close_async()  # type: ignore[no-untyped-call]
+
+    app.router.lifespan_context = lifespan
+    return app
