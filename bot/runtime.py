@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.config import Settings
+from directory.demo import load_demo
 from handlers import help as help_
 from handlers import stats as insight_stats
 from handlers.dispatch import Dispatcher
@@ -96,6 +97,7 @@ WAKEUPS: list[Wakeup] = []
 # Demo seeders: each loads its part of the Northbrook demo into an empty database, idempotently.
 Seeder = Callable[[Session, Clock], None]
 SEEDERS: list[Seeder] = []
+SEEDERS.insert(0, load_demo)  # the Northbrook directory and demo people come first (issue 4)
 
 
 def seed_demo(runtime: Runtime) -> None:

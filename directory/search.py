@@ -1,0 +1,292 @@
+"""Who do I contact about this? Fuzzy, synonym-aware search over the directory, with open-now answers.
+
+Ranking, in order: each query word (and each synonym it brings in) is matched against the directory's
+words exactly, by prefix, or by spelling similarity (rapidfuzz), weighted by where the word appears in a
+team (name, what it handles, purpose, agency, routes) and how rare it is; teams matching more of the query
+rank higher, and a close match to a whole phrase a team handles earns a bonus. Ties go to the team name,
+then its key, so the order is stable. The score (0-100) and the words that matched explain each result.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+from sqlmodel import Session, col, func, select
+
+from directory import hours as team_hours
+from directory.index import DirectoryIndex, RouteInfo, TeamInfo, current_index, normalise, words
+from schedules.calendar import WorkingCalendar
+from storage.errors import InvalidInput, NotFound
+from storage.models import Team
+
+DANGER_NOTE = "If a child is in immediate danger call 999."
+EXAMPLE_QUERY = "find worried about a baby"
+_SYNONYM_WEIGHT = 0.8
+_FUZZY_CUTOFF = 80
+_CANDIDATES = 60
+_MAX_QUERY = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """Who to contact instead while a team is closed (its out-of-hours team)."""
+
+    team: TeamInfo
+    open_now: bool
+    opens_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One team that answers the query, with how to reach it and whether it is open now."""
+
+    team: TeamInfo
+    score: float  # 0-100, for debug output and tests; not for people
+    matched: tuple[str, ...]  # the directory words that matched, to explain the ranking
+    open_now: bool
+    opens_at: datetime | None  # when it next opens (equal to `at` when open now)
+    closes_at: datetime | None  # when it next closes, if open now
+    hours_text: str
+    is_stale: bool
+    fallback: Fallback | None  # set when the team is closed and has an out-of-hours team
+    danger_note: str | None  # the 999 line, when closed or when the team carries it
+
+    @property
+    def name(self) -> str:
+        return self.team.name
+
+    @property
+    def agency(self) -> str:
+        return self.team.agency_name
+
+    @property
+    def routes(self) -> tuple[RouteInfo, ...]:
+        return self.team.routes
+
+
+def expectation_text(route: RouteInfo) -> str:
+    """Say what response to expect from a route, e.g. 'acknowledged within 4 working hours; ...'."""
+
+    def amount(number: int, unit: str) -> str:
+        word = "working hour" if unit == "working_hours" else "working day"
+        return f"{number} {word}{'' if number == 1 else 's'}"
+
+    parts = []
+    if route.ack_expected is not None:
+        parts.append(f"acknowledged within {amount(route.ack_expected, route.ack_unit)}")
+    if route.response_expected is not None:
+        parts.append(f"response within {amount(route.response_expected, route.response_unit)}")
+    return "; ".join(parts)
+
+
+def _expand(index: DirectoryIndex, query_words: list[str]) -> list[tuple[str, float, str]]:
+    """Return (word, weight, source) for the query words plus the words their synonyms bring in."""
+    expanded = [(w, 1.0, w) for w in query_words]
+    seen = set(query_words)
+    for size in (3, 2, 1):
+        for start in range(len(query_words) - size + 1):
+            term = " ".join(query_words[start : start + size])
+            for means in index.synonyms.get(term, ()):
+                for word in words(means):
+                    if word not in seen:
+                        seen.add(word)
+                        expanded.append((word, _SYNONYM_WEIGHT, term))
+    return expanded
+
+
+def _similar(index: DirectoryIndex, word: str) -> tuple[tuple[str, float], ...]:
+    """Directory words matching `word`: exactly (1.0), by prefix (0.9) or by spelling (up to 0.85)."""
+    cached = index.word_cache.get(word)
+    if cached is not None:
+        return cached
+    found: dict[str, float] = {}
+    if word in index.postings:
+        found[word] = 1.0
+    if len(word) >= 3:
+        for other in index.vocabulary[_bisect(index.vocabulary, word) :]:
+            if not other.startswith(word):
+                break
+            found.setdefault(other, 0.9)
+    if len(word) >= 4:
+        for other, score, _ in process.extract(
+            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=4
+        ):
+            found.setdefault(other, 0.85 * score / 100)
+    result = tuple(sorted(found.items(), key=lambda item: -item[1]))
+    if len(index.word_cache) < 10_000:
+        index.word_cache[word] = result
+    return result
+
+
+def _bisect(items: list[str], value: str) -> int:
+    low, high = 0, len(items)
+    while low < high:
+        middle = (low + high) // 2
+        if items[middle] < value:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _rank(index: DirectoryIndex, text: str) -> list[tuple[int, float, tuple[str, ...]]]:
+    query_words = words(text)
+    if not query_words:
+        query_words = [w for w in normalise(text).split() if w]
+    expanded = _expand(index, query_words)
+    scores: dict[int, float] = defaultdict(float)
+    covered: dict[int, set[str]] = defaultdict(set)
+    matched: dict[int, set[str]] = defaultdict(set)
+    for word, weight, source in expanded:
+        best: dict[int, tuple[float, str]] = {}
+        for other, quality in _similar(index, word):
+            boost = quality * weight * index.idf[other]
+            for position, field_weight in index.postings[other].items():
+                value = boost * field_weight
+                if value > best.get(position, (0.0, ""))[0]:
+                    best[position] = (value, other)
+        for position, (value, other) in best.items():
+            scores[position] += value
+            covered[position].update(source.split())
+            matched[position].add(other)
+    if not scores:
+        return []
+    sources = set(query_words)
+    ranked = []
+    for position, score in scores.items():
+        coverage = len(covered[position] & sources) / len(sources)
+        ranked.append((position, score * (0.4 + 0.6 * coverage)))
+    ranked.sort(key=lambda item: -item[1])
+    phrase = normalise(text).strip()
+    results = []
+    for position, score in ranked[:_CANDIDATES]:
+        best_phrase = max((fuzz.token_set_ratio(phrase, p) for p in index.phrases[position]), default=0.0)
+        bonus = 1.0 + (0.5 * (best_phrase - 85) / 15 if best_phrase >= 85 else 0.0)
+        results.append((position, score * bonus, tuple(sorted(matched[position]))))
+    top = max(score for _, score, _ in results) or 1.0
+    scored = [(position, round(100 * score / top, 1), words_) for position, score, words_ in results]
+    scored.sort(key=lambda item: (-item[1], index.teams[item[0]].name, index.teams[item[0]].key))
+    return scored
+
+
+def _covers(team: TeamInfo, area: str | None) -> bool:
+    if not area:
+        return True
+    wanted = normalise(area).strip()
+    return not team.areas or any(normalise(a).strip() == wanted for a in team.areas)
+
+
+def _result(
+    index: DirectoryIndex,
+    team: TeamInfo,
+    score: float,
+    matched: tuple[str, ...],
+    at: datetime,
+    calendar: WorkingCalendar,
+) -> SearchResult:
+    open_now = team_hours.is_open(team, at, calendar=calendar)
+    fallback = None
+    if not open_now and team.out_of_hours_team_id is not None and team.out_of_hours_team_id in index.by_id:
+        other = index.teams[index.by_id[team.out_of_hours_team_id]]
+        other_open = team_hours.is_open(other, at, calendar=calendar)
+        fallback = Fallback(
+            team=other, open_now=other_open, opens_at=team_hours.next_open(other, at, calendar=calendar)
+        )
+    return SearchResult(
+        team=team,
+        score=score,
+        matched=matched,
+        open_now=open_now,
+        opens_at=team_hours.next_open(team, at, calendar=calendar),
+        closes_at=team_hours.closes_at(team, at, calendar=calendar) if open_now else None,
+        hours_text=team_hours.describe_hours(team),
+        is_stale=team.is_stale(at),
+        fallback=fallback,
+        danger_note=DANGER_NOTE if (not open_now or team.is_immediate_danger) else None,
+    )
+
+
+def search(
+    session: Session,
+    text: str,
+    *,
+    at: datetime,
+    calendar: WorkingCalendar | None = None,
+    area: str | None = None,
+    agency_kind: str | None = None,
+    open_now: bool = False,
+    limit: int = 5,
+) -> list[SearchResult]:
+    """Return the teams that best answer `text`, best first (an empty list when nothing matches).
+
+    Raises:
+        InvalidInput: the search is empty or too long.
+    """
+    cleaned = " ".join(str(text or "").split())
+    if not cleaned:
+        raise InvalidInput("search", "tell me what you need, in a few words", example=EXAMPLE_QUERY)
+    if len(cleaned) > _MAX_QUERY:
+        raise InvalidInput("search", f"keep it under {_MAX_QUERY} characters", example=EXAMPLE_QUERY)
+    cal = calendar or WorkingCalendar()
+    index = current_index(session, at=at)
+    results: list[SearchResult] = []
+    for position, score, matched in _rank(index, cleaned):
+        team = index.teams[position]
+        if not _covers(team, area) or (agency_kind and team.agency_kind != agency_kind):
+            continue
+        result = _result(index, team, score, matched, at, cal)
+        if open_now and not result.open_now:
+            continue
+        results.append(result)
+        if len(results) >= limit:
+            break
+    return results
+
+
+def team_info(session: Session, team_id: int, *, at: datetime) -> TeamInfo:
+    """Return the search card for one team.
+
+    Raises:
+        NotFound: there is no such team.
+    """
+    index = current_index(session, at=at)
+    if team_id not in index.by_id:
+        raise NotFound("team", str(team_id))
+    return index.teams[index.by_id[team_id]]
+
+
+def resolve_team(*, session: Session, text: str) -> Team:
+    """Find the team someone named by its id, its name, or a clearly closest spelling.
+
+    Raises:
+        InvalidInput: no name was given.
+        NotFound: nothing matches clearly; `hint` lists the closest teams.
+    """
+    wanted = " ".join(str(text or "").split())
+    if not wanted:
+        raise InvalidInput("team", "name the team, by its id or its name", example="front-door")
+    exact = session.exec(
+        select(Team).where((col(Team.key) == wanted.lower()) | (func.lower(col(Team.name)) == wanted.lower()))
+    ).first()
+    if exact is not None:
+        return exact
+    teams = session.exec(select(Team.id, Team.key, Team.name)).all()
+    target = normalise(wanted)
+    # A close spelling of one team's name or id is accepted; otherwise the nearest few are suggested.
+    spelled = sorted(
+        ((max(fuzz.ratio(target, normalise(name)), fuzz.ratio(target, key.replace("-", " "))), team_id)
+         for team_id, key, name in teams),
+        reverse=True,
+    )  # fmt: skip
+    if spelled and spelled[0][0] >= 88 and (len(spelled) == 1 or spelled[1][0] < spelled[0][0] - 5):
+        found = session.get(Team, spelled[0][1])
+        if found is not None:
+            return found
+    choices = {team_id: f"{key.replace('-', ' ')} {normalise(name)}" for team_id, key, name in teams}
+    matches = process.extract(target, choices, scorer=fuzz.WRatio, limit=3, score_cutoff=60)
+    names = {team_id: (key, name) for team_id, key, name in teams}
+    suggestions = ", ".join(f"{names[m[2]][1]} ({names[m[2]][0]})" for m in matches)
+    raise NotFound("team", wanted, hint=f"Did you mean: {suggestions}?" if suggestions else "")
