@@ -12,12 +12,12 @@ from handlers.context import HandlerContext
 from handlers.messages import Button, Field, InboundMessage, Reply, Section
 from handlers.router import Router, clean_text
 from handlers.stats_links import LINK_LIFETIME, Purpose, make_link
-from handlers.stats_scope import Scope, directory_scope, insight_scope
+from handlers.stats_scope import Scope, directory_scope, insight_scope, require_team_insight
 from schedules import insight
 from schedules.insight import Distribution, EscalationFigures, Share, TeamFigures
 from schedules.insight_periods import period_named, split_period_words
 from storage import audit
-from storage.errors import NotAllowed, NotFound
+from storage.errors import NotFound
 from storage.models import Team
 
 DEFAULT_PERIOD = "this month"
@@ -93,7 +93,6 @@ def find_team(*, session: Session, text: str, scope: Scope) -> Team:
 
     Raises:
         NotFound: nothing close enough.
-        NotAllowed: the team is outside the person's scope.
     """
     wanted = " ".join(text.lower().split())
     teams = list(session.exec(select(Team).order_by(col(Team.name))).all())
@@ -109,12 +108,7 @@ def find_team(*, session: Session, text: str, scope: Scope) -> Team:
             "team", text, hint="Type the team's name as the directory has it, like stats front door."
         )
     in_scope = [t for t in candidates if t.id is not None and scope.allows(t.id)]
-    if not in_scope:
-        raise NotAllowed(
-            f"see figures for {candidates[0].name}",
-            reason="Managers see their teams and the teams they refer to; the partnership sees every team.",
-        )
-    return in_scope[0]
+    return (in_scope or candidates)[0]
 
 
 def _arguments(msg: InboundMessage) -> str:
@@ -131,10 +125,13 @@ async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     now = ctx.clock.now()
     period = period_named(period_words or DEFAULT_PERIOD, now=now)
     with ctx.sessions() as session:
-        scope = insight_scope(session=session, person=ctx.person)
+        scope = insight_scope(session=session, person=ctx.person, clock=ctx.clock)
         if team_words:
             team = find_team(session=session, text=team_words, scope=scope)
             assert team.id is not None
+            require_team_insight(
+                session=session, person=ctx.person, clock=ctx.clock, scope=scope, team_id=team.id
+            )
             ids: frozenset[int] | None = frozenset({team.id})
             title = team.name
         else:
@@ -188,14 +185,14 @@ def _link_reply(ctx: HandlerContext, purpose: Purpose, what: str) -> Reply:
 async def send_insight_link(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Send a 15-minute link to the insight dashboard."""
     with ctx.sessions() as session:
-        insight_scope(session=session, person=ctx.person)
+        insight_scope(session=session, person=ctx.person, clock=ctx.clock)
     return _link_reply(ctx, "insight", "the insight dashboard")
 
 
 async def send_directory_link(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Send a 15-minute link to the directory editor (directory admins only)."""
     with ctx.sessions() as session:
-        directory_scope(session=session, person=ctx.person)
+        directory_scope(session=session, person=ctx.person, clock=ctx.clock)
     return _link_reply(ctx, "directory", "the directory editor")
 
 

@@ -1,9 +1,9 @@
-"""Who may see which teams' insight figures, and who may edit which directory entries.
+"""Which teams' insight figures a person may see, and which directory entries they may edit.
 
-A minimal role check until handlers/auth.py (roles issue) lands; then these functions should delegate to it.
-- partnership or auditor (Person.role or a RoleGrant): every team.
-- manager: their own team(s) (Person.team_id, RoleGrant by team or by agency) and every team they refer to.
-- directory_admin: every team, or only an agency's / a team's when the grant names one.
+Built on handlers/auth (roles and grants): the partnership and auditors see every team; a manager sees the
+teams they manage and every team those teams refer to (the receiving side of their own referrals); a
+directory admin edits every agency's entries, or only the agencies their grants name. Refusals go through
+auth.require, so each one is audited.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from storage.errors import NotAllowed
-from storage.models import Person, RoleGrant, Team, TrackedItem
+from handlers import auth
+from handlers.auth_roles import access_of
+from schedules.clock import Clock
+from storage.models import Person, Team, TrackedItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,70 +30,48 @@ class Scope:
         return self.team_ids is None or team_id in self.team_ids
 
 
-def _grants(session: Session, person: Person, role: str) -> list[RoleGrant]:
-    return list(
-        session.exec(
-            select(RoleGrant).where(col(RoleGrant.person_id) == person.id, col(RoleGrant.role) == role)
-        ).all()
-    )
-
-
-def _granted_teams(session: Session, grants: list[RoleGrant]) -> set[int] | None:
-    """Teams named by grants; None when a grant names no team and no agency (everything)."""
-    teams: set[int] = set()
-    for grant in grants:
-        if grant.team_id is not None:
-            teams.add(grant.team_id)
-        elif grant.agency_id is not None:
-            teams |= {
-                team_id
-                for team_id in session.exec(select(Team.id).where(col(Team.agency_id) == grant.agency_id))
-                if team_id is not None
-            }
-        else:
-            return None
-    return teams
-
-
-def insight_scope(*, session: Session, person: Person) -> Scope:
+def insight_scope(*, session: Session, person: Person, clock: Clock) -> Scope:
     """Return the teams whose figures `person` may see.
 
     Raises:
-        NotAllowed: the person is neither a manager nor in the partnership role.
+        NotAllowed: the person manages no team and is not in the partnership (audited).
     """
-    for role in ("partnership", "auditor"):
-        if person.role == role or _grants(session, person, role):
-            return Scope(role, None)
-    grants = _grants(session, person, "manager")
-    if person.role != "manager" and not grants:
-        raise NotAllowed(
-            "see response-time figures",
-            reason="Managers see their teams' figures and the partnership sees every team's.",
-        )
-    own = _granted_teams(session, grants) if grants else set()
-    if own is None:
-        return Scope("manager", None)
-    if person.role == "manager" and person.team_id is not None:
-        own.add(person.team_id)
+    access = access_of(session, person)
+    if access.is_partnership or access.is_auditor:
+        return Scope("partnership" if access.is_partnership else "auditor", None)
+    if not access.managed_team_ids:
+        auth.require(session, person, auth.VIEW_PARTNERSHIP_INSIGHT, clock=clock)
+    own = sorted(access.managed_team_ids)
     referred_to = session.exec(
-        select(TrackedItem.to_team_id).where(col(TrackedItem.from_team_id).in_(sorted(own))).distinct()
+        select(TrackedItem.to_team_id).where(col(TrackedItem.from_team_id).in_(own)).distinct()
     ).all()
-    return Scope("manager", frozenset(own | set(referred_to)))
+    return Scope("manager", frozenset(own) | frozenset(referred_to))
 
 
-def directory_scope(*, session: Session, person: Person) -> Scope:
+def require_team_insight(
+    *, session: Session, person: Person, clock: Clock, scope: Scope, team_id: int
+) -> None:
+    """Go on only if `team_id` is in the person's insight scope.
+
+    Raises:
+        NotAllowed: it isn't (audited).
+    """
+    if not scope.allows(team_id):
+        auth.require(session, person, auth.VIEW_INSIGHT, clock=clock, team_id=team_id)
+
+
+def directory_scope(*, session: Session, person: Person, clock: Clock) -> Scope:
     """Return the teams whose directory entries `person` may edit.
 
     Raises:
-        NotAllowed: the person is not a directory admin.
+        NotAllowed: the person is not a directory admin (audited).
     """
-    grants = _grants(session, person, "directory_admin")
-    if grants:
-        teams = _granted_teams(session, grants)
-        return Scope("directory_admin", None if teams is None else frozenset(teams))
-    if person.role == "directory_admin":
+    access = access_of(session, person)
+    if access.is_admin_everywhere:
         return Scope("directory_admin", None)
-    raise NotAllowed(
-        "edit the directory",
-        reason="Directory admins keep the directory up to date; ask yours to make the change.",
-    )
+    if not access.admin_agency_ids:
+        auth.require(session, person, auth.EDIT_DIRECTORY, clock=clock, team_id=person.team_id)
+    teams = session.exec(
+        select(Team.id).where(col(Team.agency_id).in_(sorted(access.admin_agency_ids)))
+    ).all()
+    return Scope("directory_admin", frozenset(t for t in teams if t is not None))

@@ -26,7 +26,7 @@ from schedules.clock import FakeClock
 from schedules.insight_durations import CalendarCache, backfill_durations
 from schedules.settings import DomainSettings
 from storage.errors import NotAllowed
-from storage.models import AuditEvent, Person, RoleGrant
+from storage.models import AuditEvent, Person, RoleGrant, Team
 from tests.insight_fixture import NOW, seed
 
 SECRET = SecretStr("test-secret")
@@ -105,7 +105,7 @@ async def test_manager_sees_teams_they_refer_to_but_not_others(
     with sessions() as session:
         manager = session.get(Person, ids["hv.manager"])
         assert manager is not None
-        scope = insight_scope(session=session, person=manager)
+        scope = insight_scope(session=session, person=manager, clock=FakeClock(NOW))
     assert scope.team_ids == frozenset({ids["hv"], ids["front_door"], ids["lado"]})
     with sessions.begin() as session:
         session.add(
@@ -121,8 +121,11 @@ async def test_practitioners_are_told_who_can_see_figures(
     sessions: sessionmaker[Session], ids: dict[str, int]
 ) -> None:
     reply = await _say(sessions, "hv.amy", "stats")
-    assert reply.text.startswith("You can't see response-time figures.")
-    assert "Managers see their teams' figures" in reply.text
+    assert reply.text.startswith("You can't see the area-wide figures.")
+    assert "for the safeguarding partnership" in reply.text
+    with sessions() as session:
+        refused = session.exec(select(AuditEvent).where(AuditEvent.action == "access.refused")).one()
+    assert refused.actor == "hv.amy"
 
 
 async def test_unknown_team_and_period_get_friendly_replies(
@@ -144,12 +147,19 @@ def test_granted_scopes(sessions: sessionmaker[Session], ids: dict[str, int]) ->
         amy = session.get(Person, ids["amy"])
         assert amy is not None
         with pytest.raises(NotAllowed):
-            directory_scope(session=session, person=amy)
-        session.add(RoleGrant(person_id=ids["amy"], role="directory_admin", team_id=ids["hv"]))
+            directory_scope(session=session, person=amy, clock=FakeClock(NOW))
+    with sessions.begin() as session:
+        amy = session.get(Person, ids["amy"])
+        assert amy is not None
+        agency = session.get(Team, ids["hv"])
+        assert agency is not None
+        session.add(RoleGrant(person_id=ids["amy"], role="directory_admin", agency_id=agency.agency_id))
         session.add(RoleGrant(person_id=ids["amy"], role="partnership"))
         session.flush()
-        assert directory_scope(session=session, person=amy).team_ids == frozenset({ids["hv"]})
-        assert insight_scope(session=session, person=amy).team_ids is None
+        assert directory_scope(session=session, person=amy, clock=FakeClock(NOW)).team_ids == frozenset(
+            {ids["hv"]}
+        )
+        assert insight_scope(session=session, person=amy, clock=FakeClock(NOW)).team_ids is None
 
 
 async def test_insight_sends_a_signed_link_and_audits_it(
@@ -171,7 +181,7 @@ async def test_edit_directory_is_for_directory_admins(
 ) -> None:
     assert "/web/enter?t=" in (await _say(sessions, "dir.admin", "edit the directory")).text
     refused = await _say(sessions, "hv.amy", "edit directory")
-    assert refused.text.startswith("You can't edit the directory.")
+    assert refused.text.startswith("You can't edit Health visiting in the directory.")
 
 
 def test_links_expire_after_15_minutes_and_refuse_tampering() -> None:
