@@ -15,12 +15,13 @@ from schedules.clock import Clock
 from schedules.settings import ReminderSettings
 from storage.models import Person, Reminder, RoleGrant, Team, TrackedItem
 
-# Reminder kinds this module schedules; handlers/track_reminders.py renders them.
+# Reminder kinds this module schedules; handlers/tracking_reminders.py renders them.
 ACK_CHASE = "ack_chase"  # to the referrer: no acknowledgement yet, here's how to chase
 RECEIVER_ACK_CHASE = "receiver_ack_chase"  # to the receiving team: please acknowledge
 FEEDBACK_CHASE = "feedback_chase"  # to the referrer: no feedback yet
 RECEIVER_FEEDBACK_CHASE = "receiver_feedback_chase"  # to the receiving team: please give feedback
 ESCALATION_NUDGE = "escalation_nudge"  # to the referrer: chases ran out, consider escalating
+ITEM_UPDATE = "item_update"  # to the other side: acknowledged, or the outcome
 ACK_KINDS = (ACK_CHASE, RECEIVER_ACK_CHASE)
 KINDS = (ACK_CHASE, RECEIVER_ACK_CHASE, FEEDBACK_CHASE, RECEIVER_FEEDBACK_CHASE, ESCALATION_NUDGE)
 SUBJECT = "item"
@@ -213,3 +214,33 @@ def sent_messages(
 def cancel(*, session: Session, item_id: int, kinds: Iterable[str] | None = None) -> int:
     """Cancel pending reminders about an item (all, or only `kinds`); return how many."""
     return outbox.cancel(session=session, subject_kind=SUBJECT, subject_id=item_id, kinds=kinds)
+
+
+def tell_other_side(
+    *, session: Session, clock: Clock, item: TrackedItem, team: Team, actor: Person, event: str
+) -> list[Reminder]:
+    """Let the other side know at once (through the outbox, so it survives a restart) what `actor` recorded."""
+    assert item.id is not None and actor.id is not None
+    if actor.id == item.from_person_id:
+        recipients = receiving_people(session=session, team=team)
+    else:
+        referrer = session.get(Person, item.from_person_id)
+        recipients = [referrer] if referrer is not None else []
+    created = []
+    for person in recipients:
+        if person.id is None or person.id == actor.id:
+            continue
+        reminder = outbox.schedule(
+            session=session,
+            clock=clock,
+            dedupe_key=f"item:{item.id}:update:{event}:p{person.id}",
+            recipient_person_id=person.id,
+            kind=ITEM_UPDATE,
+            due_at=clock.now(),
+            subject_kind=SUBJECT,
+            subject_id=item.id,
+            payload={"event": event, "by_person_id": actor.id, "item_ref": item.ref},
+        )
+        if reminder is not None:
+            created.append(reminder)
+    return created

@@ -1,0 +1,158 @@
+"""ack and feedback: either side records that a referral was acknowledged, and what came of it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from handlers import auth
+from handlers.context import HandlerContext
+from handlers.messages import Button, Field, InboundMessage, Reply
+from handlers.router import Router
+from handlers.tracking_words import OUTCOME_WORDS, OUTCOMES_HELP, command_args, moment_words, parse_outcome
+from schedules import chasing
+from schedules.tracking import acknowledge, parse_item_ref, record_feedback
+from storage.errors import InvalidInput, NotFound
+from storage.models import Team, TrackedItem
+
+ACK_USAGE = "ack <item>"
+FEEDBACK_USAGE = "feedback <item> <outcome> [reason]"
+_NO_ITEM = "Item references look like TI-0042. Type mine to see your open items."
+
+
+def item_ref_from(text: str, usage: str) -> tuple[str, str]:
+    """Split "TI-42 early help" into ("TI-0042", "early help").
+
+    Raises:
+        InvalidInput: no item reference first.
+    """
+    first, _, rest = text.strip().partition(" ")
+    ref = parse_item_ref(first)
+    if ref is None:
+        raise InvalidInput("item", f"Say which item. {_NO_ITEM}", example=usage.replace("<item>", "TI-0042"))
+    return ref, rest.strip()
+
+
+def load_item(ctx: HandlerContext, session: Session, ref: str) -> tuple[TrackedItem, Team]:
+    """Return an item the sender may change, and its receiving team.
+
+    Raises:
+        NotFound, NotAllowed: no such item, or not theirs (the refusal is audited).
+    """
+    item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == ref)).first()
+    if item is None:
+        raise NotFound("item", ref, hint=_NO_ITEM)
+    auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
+    team = session.get(Team, item.to_team_id)
+    assert team is not None
+    return item, team
+
+
+async def _ack(ctx: HandlerContext, text: str) -> Reply:
+    ref, _ = item_ref_from(text, ACK_USAGE)
+    settings = ctx.settings.reminders
+    with ctx.sessions.begin() as session:
+        load_item(ctx, session, ref)
+        item = acknowledge(session=session, clock=ctx.clock, settings=settings, ref=ref, person=ctx.person)
+        team = session.get(Team, item.to_team_id)
+        assert team is not None
+        chasing.tell_other_side(
+            session=session, clock=ctx.clock, item=item, team=team, actor=ctx.person, event="acknowledged"
+        )
+        calendar = chasing.team_calendar(settings=settings, team=team)
+        fields: tuple[Field, ...] = ()
+        if item.feedback_due_at is not None:
+            fields = (Field("Feedback due", moment_words(item.feedback_due_at, calendar)),)
+        return Reply(
+            text=f"{item.ref} ({item.case_ref}) is marked as acknowledged. "
+            "I've stopped the acknowledgement reminders; add the outcome when it's decided.",
+            fields=fields,
+            buttons=(Button("Add feedback", "feedback", item.ref, style="primary"),),
+        )
+
+
+async def ack_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Mark an item as acknowledged: ack <item>."""
+    return await _ack(ctx, command_args(msg))
+
+
+async def ack_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The Acknowledge button on an item or a reminder."""
+    return await _ack(ctx, msg.action_value or "")
+
+
+def outcome_buttons(ref: str) -> tuple[Button, ...]:
+    """One button per outcome (no further action needs a typed reason, so it explains how)."""
+    return tuple(
+        Button(words.capitalize(), "feedback", f"{ref} {key}") for key, words in OUTCOME_WORDS.items()
+    )
+
+
+async def _feedback(ctx: HandlerContext, text: str) -> Reply:
+    ref, rest = item_ref_from(text, FEEDBACK_USAGE)
+    if not rest:
+        return Reply(
+            text=f"What was the outcome for {ref}? Press one, or type feedback {ref} and the outcome.",
+            buttons=outcome_buttons(ref),
+        )
+    outcome, reason = parse_outcome(rest)
+    if outcome == "no_further_action" and not reason:
+        return Reply(
+            text=f"Say why there was no further action, so the referrer knows what to do next. "
+            f"Type: feedback {ref} nfa and the reason, like: feedback {ref} nfa below threshold, offered early help"
+        )
+    with ctx.sessions.begin() as session:
+        load_item(ctx, session, ref)
+        item = record_feedback(
+            session=session,
+            clock=ctx.clock,
+            settings=ctx.settings.reminders,
+            ref=ref,
+            person=ctx.person,
+            outcome=outcome,
+            reason=reason,
+        )
+        team = session.get(Team, item.to_team_id)
+        assert team is not None
+        chasing.tell_other_side(
+            session=session, clock=ctx.clock, item=item, team=team, actor=ctx.person, event="feedback"
+        )
+        why = f" Reason: {reason}." if reason else ""
+        text = (
+            f"Recorded the outcome of {item.ref} ({item.case_ref}): {OUTCOME_WORDS[outcome]}.{why} "
+            "The item is closed and its reminders are cancelled."
+        )
+        buttons: tuple[Button, ...] = ()
+        if outcome == "no_further_action" and ctx.person.id == item.from_person_id:
+            text += " If you disagree with the decision, you can escalate it."
+            buttons = (Button("Escalate", "escalate", item.ref, style="danger"),)
+        return Reply(text=text, buttons=buttons)
+
+
+async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Record the outcome and close the item: feedback <item> <outcome> [reason]."""
+    return await _feedback(ctx, command_args(msg))
+
+
+async def feedback_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The Add feedback button (value: an item reference, maybe followed by an outcome)."""
+    return await _feedback(ctx, msg.action_value or "")
+
+
+def register(router: Router) -> None:
+    """Register ack and feedback."""
+    router.command(
+        "ack",
+        ack_command,
+        aliases=("acknowledge", "acknowledged"),
+        summary="Mark a referral as acknowledged (either side can).",
+        usage=ACK_USAGE,
+    )
+    router.action("ack", ack_button)
+    router.command(
+        "feedback",
+        feedback_command,
+        aliases=("outcome",),
+        summary=f"Record what came of a referral and close it: {OUTCOMES_HELP}.",
+        usage=FEEDBACK_USAGE,
+    )
+    router.action("feedback", feedback_button)
