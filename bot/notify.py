@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from bot.config import Settings
+from bot.slack.notifier import slack_notifier_factory
 from handlers.messages import DeliveryFailed, Notifier, Reply
 from storage.models import ConversationRef
+
+# Platform notifier factories: each returns (platform, notifier), or None when its platform is switched off.
+NotifierFactory = Callable[[Settings, sessionmaker[Session]], tuple[str, Notifier] | None]
+NOTIFIERS: list[NotifierFactory] = []
+NOTIFIERS.append(slack_notifier_factory)  # Slack DMs (when JOINUP_SLACK__ENABLED)
 
 
 class RoutingNotifier:
@@ -43,3 +51,9 @@ class RoutingNotifier:
         platform = message_ref.get("platform")
         if isinstance(platform, str) and platform in self.platforms:
             await self.platforms[platform].update(person_id=person_id, message_ref=message_ref, reply=reply)
+
+
+def build_routing_notifier(settings: Settings, sessions: sessionmaker[Session]) -> RoutingNotifier:
+    """Build the RoutingNotifier with every enabled platform's notifier."""
+    platforms = dict(found for factory in NOTIFIERS if (found := factory(settings, sessions)) is not None)
+    return RoutingNotifier(sessions=sessions, platforms=platforms)

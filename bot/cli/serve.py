@@ -11,9 +11,10 @@ from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
 from bot.config import require_platform_secrets
-from bot.notify import RoutingNotifier
+from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
+from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
 from schedules.clock import Clock, FileClock, SystemClock
 from storage import migrate
@@ -46,15 +47,21 @@ def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
 @click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
 @click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs in this process.")
-def serve(host: str, port: int, database_url: str | None, no_scheduler: bool) -> None:
+@click.option(
+    "--socket-mode",
+    is_flag=True,
+    help="Also receive Slack over Socket Mode (local development; needs an app token).",
+)
+def serve(host: str, port: int, database_url: str | None, no_scheduler: bool, socket_mode: bool) -> None:
     """Start the server."""
     settings = load_settings(database_url)
     require_platform_secrets(settings)
     engine = open_engine(settings)
     migrate.upgrade(engine)
-    notifier = RoutingNotifier(sessions=make_sessions(engine), platforms={})
+    notifier = build_routing_notifier(settings, make_sessions(engine))
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
     runtime = build_runtime(settings=settings, clock=clock, notifier=notifier, engine=engine)
-    uvicorn.run(
-        build_server(runtime, with_scheduler=not no_scheduler), host=host, port=port, log_level="info"
-    )
+    server = build_server(runtime, with_scheduler=not no_scheduler)
+    if socket_mode:
+        server = with_socket_mode(server, runtime)
+    uvicorn.run(server, host=host, port=port, log_level="info")

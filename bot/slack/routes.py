@@ -64,13 +64,15 @@ def with_socket_mode(app: FastAPI, runtime: Runtime) -> FastAPI:
     """Also receive Slack over Socket Mode while the server runs (local development, no public URL).
 
     Raises:
-        ConfigError: JOINUP_SLACK__APP_TOKEN or the bot token is missing.
+        ConfigError: Slack is off, or JOINUP_SLACK__APP_TOKEN or the bot token is missing.
     """
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.config import ConfigError
 
     slack = runtime.settings.slack
+    if not slack.enabled:
+        raise ConfigError("Socket Mode is for Slack: set JOINUP_SLACK__ENABLED=true and the Slack tokens.")
     if slack.app_token is None:
         raise ConfigError(
             "Socket Mode needs JOINUP_SLACK__APP_TOKEN (an xapp- token with connections:write)."
