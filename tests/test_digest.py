@@ -1,0 +1,309 @@
+"""Manager digests: periods, content for a seeded team at a fake time, late catch-up, never twice, the command."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from handlers import digest
+from handlers.context import HandlerContext
+from handlers.messages import DeliveryFailed, InboundMessage, RecordingNotifier, Reply
+from schedules import digests
+from schedules.clock import FakeClock
+from schedules.settings import DomainSettings
+from storage.models import AuditEvent, DigestRun, Person, Team
+from tests.conftest import START
+from tests.roles_world import World, add_escalation, add_item, build_world
+
+
+def at(text: str) -> datetime:
+    """A UTC moment from "2026-11-27 08:30" (November is GMT, so London time is UTC)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# --- periods -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("schedule", "now", "key", "due"),
+    [
+        ("daily", "2026-11-25 10:00", "daily:2026-11-25", "2026-11-25 08:30"),
+        ("daily", "2026-11-25 08:29", "daily:2026-11-24", "2026-11-24 08:30"),
+        ("daily", "2026-11-28 12:00", "daily:2026-11-27", "2026-11-27 08:30"),  # Saturday
+        ("daily", "2026-12-28 12:00", "daily:2026-12-24", "2026-12-24 08:30"),  # bank holidays 25 and 28 Dec
+        ("weekly", "2026-11-25 10:00", "weekly:2026-W48", "2026-11-23 08:30"),
+        ("weekly", "2026-12-29 09:00", "weekly:2026-W53", "2026-12-29 08:30"),  # Monday 28 Dec is a holiday
+    ],
+)
+def test_latest_period(schedule: str, now: str, key: str, due: str) -> None:
+    period = digests.latest_period(schedule=schedule, now=at(now))
+    assert period is not None
+    assert (period.key, period.due_at) == (key, at(due))
+
+
+def test_next_due_skips_weekends_and_off() -> None:
+    assert digests.next_due_at(schedule="daily", now=at("2026-11-27 09:00")) == at("2026-11-30 08:30")
+    assert digests.next_due_at(schedule="weekly", now=at("2026-11-23 08:30")) == at("2026-11-30 08:30")
+    assert digests.next_due_at(schedule="off", now=at("2026-11-27 09:00")) is None
+    assert digests.latest_period(schedule="off", now=at("2026-11-27 09:00")) is None
+
+
+def test_summer_time_digest_is_at_830_london() -> None:
+    period = digests.latest_period(schedule="daily", now=at("2026-06-03 12:00"))
+    assert period is not None and period.due_at == at("2026-06-03 07:30")
+
+
+# --- content -------------------------------------------------------------------------------------
+def seed_team(session: Session) -> World:
+    """Kate's health visiting team on Friday 27 November 2026, with work in every state."""
+    world = build_world(session, now=START)
+    monday = at("2026-11-23 10:00")
+    add_item(
+        session, world, ref="TI-0001", case_ref="NB-1", sender="hv.amy", to_team="front-door",
+        sent_at=monday, ack_due_at=at("2026-11-24 17:00"),
+    )  # fmt: skip
+    add_item(
+        session, world, ref="TI-0004", case_ref="NB-4", sender="hv.bea", to_team="cmht-north",
+        sent_at=monday, acknowledged_at=monday, feedback_due_at=at("2026-11-30 17:00"),
+    )  # fmt: skip
+    add_item(
+        session, world, ref="TI-0005", case_ref="NB-5", sender="fd.raj", to_team="health-visiting",
+        sent_at=at("2026-11-25 12:00"), ack_due_at=at("2026-11-26 17:00"),
+    )  # fmt: skip
+    add_item(
+        session, world, ref="TI-0006", case_ref="NB-6", sender="hv.amy", to_team="front-door",
+        sent_at=monday, status="closed", closed_at=monday,
+    )  # fmt: skip
+    nfa = add_item(
+        session, world, ref="TI-0007", case_ref="NB-7", sender="hv.amy", to_team="front-door",
+        sent_at=monday, acknowledged_at=monday, feedback_at=at("2026-11-26 12:00"),
+    )  # fmt: skip
+    nfa.outcome = "no_further_action"
+    add_item(
+        session,
+        world,
+        ref="TI-0008",
+        case_ref="NB-8",
+        sender="cmht.cal",
+        to_team="front-door",
+        sent_at=monday,
+        ack_due_at=at("2026-11-24 17:00"),
+    )  # fmt: skip  (another area's item: never in Kate's digest)
+    add_escalation(
+        session, world, ref="ES-0001", case_ref="NB-1", raiser="hv.amy", other_team="front-door",
+        level=2, level_started_at=monday,
+    )  # fmt: skip
+    team = session.get(Team, world.team_id("health-visiting"))
+    assert team is not None
+    team.last_verified_at = at("2026-08-01 09:00")  # review was due 30 October
+    return world
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session]) -> World:
+    with sessions.begin() as session:
+        return seed_team(session)
+
+
+def run(sessions: sessionmaker[Session], clock: FakeClock, notifier: Any) -> digest.SendReport:
+    return asyncio.run(digest.send_due_digests(sessions=sessions, clock=clock, notifier=notifier))
+
+
+def sent_to(notifier: RecordingNotifier, world: World, handle: str) -> list[Reply]:
+    return [reply for person_id, reply in notifier.sent if person_id == world.person_id(handle)]
+
+
+def text_of(reply: Reply) -> str:
+    return "\n".join([reply.text, *(f"{f.label}: {f.value}" for f in reply.fields)] + [
+        f"{s.title}\n{s.text}" for s in reply.sections
+    ])  # fmt: skip
+
+
+def test_digest_content_for_a_seeded_team(sessions: sessionmaker[Session], world: World) -> None:
+    clock = FakeClock(at("2026-11-27 08:30"))
+    notifier = RecordingNotifier()
+    report = run(sessions, clock, notifier)
+    assert report.sent == 3 and report.late == 0  # Kate, Tom and Ben
+    [reply] = sent_to(notifier, world, "mgr.kate")
+    assert reply.kind == "digest"
+    assert "Health visiting" in reply.text and "Friday 27 November" in reply.text
+    titles = [s.title for s in reply.sections]
+    assert titles == [
+        "Waiting on other agencies (2)",
+        "Your teams owe a response (1)",
+        "Open escalations (1)",
+        "Directory entries you own that need review (1)",
+        "Came back since the last digest",
+    ]
+    waiting, owed, escalations, stale, came_back = (s.text for s in reply.sections)
+    assert waiting.splitlines() == [
+        "• TI-0001 (case NB-1) sent to Children's front door and MASH: acknowledgement, 3 working days overdue",
+        "• TI-0004 (case NB-4) sent to Adult CMHT (north): feedback, due Monday 30 November",
+    ]
+    assert owed.splitlines() == [
+        "• TI-0005 (case NB-5) from Children's front door and MASH: acknowledgement, 1 working day overdue"
+    ]
+    assert (
+        escalations
+        == "• ES-0001 (case NB-1) with Children's front door and MASH: at level 2 for 4 working days"
+    )
+    assert stale.startswith("• Health visiting: review was due Friday 30 October")
+    assert came_back == "1 item got feedback, 1 with no further action."
+    fields = {f.label: f.value for f in reply.fields}
+    assert fields["Overdue from other agencies"] == "1"
+    assert "NB-8" not in text_of(reply) and "NB-6" not in text_of(reply)
+    # Tom's front door owes TI-0008 (from another area: a party to it) and waits on TI-0005.
+    [tom] = sent_to(notifier, world, "mgr.tom")
+    assert "TI-0008" in text_of(tom) and "TI-0005" in text_of(tom)
+
+
+def test_never_twice_and_counts_compare_with_last_period(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    clock = FakeClock(at("2026-11-27 08:30"))
+    notifier = RecordingNotifier()
+    run(sessions, clock, notifier)
+    clock.advance(timedelta(hours=2))
+    assert run(sessions, clock, notifier).sent == 0
+    assert len(sent_to(notifier, world, "mgr.kate")) == 1
+    clock.set(at("2026-11-28 09:00"))  # Saturday: no digest
+    assert run(sessions, clock, notifier).sent == 0
+    clock.set(at("2026-11-30 08:30"))
+    run(sessions, clock, notifier)
+    kate = sent_to(notifier, world, "mgr.kate")
+    assert len(kate) == 2
+    fields = {f.label: f.value for f in kate[1].fields}
+    assert fields["Overdue from other agencies"] == "1 (was 1)"
+    assert fields["Came back since the last digest"] == "0 (was 1)"
+    with sessions() as session:
+        runs = session.exec(
+            select(DigestRun).where(col(DigestRun.recipient_person_id) == world.person_id("mgr.kate"))
+        ).all()
+    assert [(r.period, r.status, r.is_late) for r in runs] == [
+        ("daily:2026-11-27", "sent", False),
+        ("daily:2026-11-30", "sent", False),
+    ]
+
+
+def test_a_missed_digest_is_sent_late_when_the_service_returns_never_twice(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    clock = FakeClock(at("2026-11-27 07:00"))
+    notifier = RecordingNotifier()
+    assert run(sessions, clock, notifier).sent == 0  # before 8:30: yesterday's is not sent now
+    clock.set(at("2026-11-27 11:40"))  # down from 7am to 11:40
+    report = run(sessions, clock, notifier)
+    assert report.sent == 3 and report.late == 3
+    [reply] = sent_to(notifier, world, "mgr.kate")
+    assert "It is late because joinup was not running at 8:30am." in reply.text
+    clock.advance(timedelta(minutes=1))
+    assert run(sessions, clock, notifier).sent == 0
+    with sessions() as session:
+        late = session.exec(select(DigestRun).where(col(DigestRun.is_late))).all()
+        events = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "digest.sent")).all()
+    assert len(late) == 3 and len(events) == 3
+
+
+def test_a_weekend_outage_sends_only_mondays_digest(sessions: sessionmaker[Session], world: World) -> None:
+    clock = FakeClock(at("2026-11-30 10:00"))
+    notifier = RecordingNotifier()
+    run(sessions, clock, notifier)
+    with sessions() as session:
+        periods = set(session.exec(select(DigestRun.period)).all())
+    assert periods == {"daily:2026-11-30"}
+
+
+class FlakyNotifier(RecordingNotifier):
+    """Fails the first delivery to each person, then works."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed: set[int] = set()
+
+    async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
+        if person_id not in self.failed:
+            self.failed.add(person_id)
+            raise DeliveryFailed("platform timeout")
+        return await super().notify(person_id=person_id, reply=reply)
+
+
+def test_a_failed_delivery_is_retried_at_the_next_run(sessions: sessionmaker[Session], world: World) -> None:
+    clock = FakeClock(at("2026-11-27 08:30"))
+    notifier = FlakyNotifier()
+    assert run(sessions, clock, notifier).failed == 3
+    clock.advance(timedelta(seconds=30))
+    assert run(sessions, clock, notifier).sent == 3
+    clock.advance(timedelta(seconds=30))
+    assert run(sessions, clock, notifier).sent == 0
+    assert len(sent_to(notifier, world, "mgr.kate")) == 1
+
+
+def test_off_and_weekly_schedules(sessions: sessionmaker[Session], world: World) -> None:
+    with sessions.begin() as session:
+        for handle, schedule in (("mgr.tom", "off"), ("mgr.ben", "weekly")):
+            person = session.get(Person, world.person_id(handle))
+            assert person is not None
+            person.digest_schedule = schedule
+    clock = FakeClock(at("2026-11-27 08:30"))  # Friday: the service was not running on Monday
+    notifier = RecordingNotifier()
+    run(sessions, clock, notifier)
+    assert sent_to(notifier, world, "mgr.tom") == []
+    assert len(sent_to(notifier, world, "mgr.ben")) == 1  # the week's digest, late
+    assert "weekly digest" in sent_to(notifier, world, "mgr.ben")[0].text
+    wake = digest.next_wakeup(sessions=sessions, clock=clock)
+    assert wake == at("2026-11-30 08:30")
+
+
+# --- the chat command ----------------------------------------------------------------------------
+def say(sessions: sessionmaker[Session], world: World, handle: str, text: str, clock: FakeClock) -> Reply:
+    with sessions() as session:
+        person = session.get(Person, world.person_id(handle))
+        assert person is not None
+        session.expunge(person)
+    msg = InboundMessage(platform="console", sender_key=handle, text=text)
+    ctx = HandlerContext(
+        person=person,
+        clock=clock,
+        sessions=sessions,
+        notifier=RecordingNotifier(),
+        settings=DomainSettings(),
+        message=msg,
+    )
+    return asyncio.run(digest.digest_command(msg, ctx))
+
+
+def test_digest_command_changes_the_schedule(sessions: sessionmaker[Session], world: World) -> None:
+    clock = FakeClock(at("2026-11-25 10:00"))
+    reply = say(sessions, world, "mgr.kate", "digest weekly", clock)
+    assert reply.text.startswith("Done. You get a digest on Mondays at 8:30am.")
+    assert "Monday 30 November" in reply.text
+    assert say(sessions, world, "mgr.kate", "digest", clock).text.startswith("You get a digest on Mondays")
+    off = say(sessions, world, "mgr.kate", "Digest off", clock)
+    assert "Your digest is off" in off.text
+    with sessions() as session:
+        person = session.get(Person, world.person_id("mgr.kate"))
+        assert person is not None and person.digest_schedule == "off"
+        changes = session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) == "digest.schedule_changed")
+        ).all()
+    assert [c.data for c in changes] == [{"from": "daily", "to": "weekly"}, {"from": "weekly", "to": "off"}]
+
+
+def test_digest_command_refuses_non_managers_and_odd_words(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    from storage.errors import InvalidInput
+
+    clock = FakeClock(at("2026-11-25 10:00"))
+    assert say(sessions, world, "hv.amy", "digest daily", clock).text.startswith("Digests are for managers")
+    with pytest.raises(InvalidInput):
+        say(sessions, world, "mgr.kate", "digest hourly", clock)
+
+
+def test_digest_preview_shows_what_would_be_sent(sessions: sessionmaker[Session], world: World) -> None:
+    reply = say(sessions, world, "mgr.kate", "digest preview", FakeClock(at("2026-11-27 09:00")))
+    assert "preview of your digest" in reply.text
+    assert any("TI-0001" in s.text for s in reply.sections)

@@ -1,0 +1,72 @@
+"""Exactly-once digests with four concurrent senders on PostgreSQL (as with four `serve` replicas)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import col, func, select
+
+from handlers import digest
+from handlers.messages import RecordingNotifier
+from schedules.clock import FakeClock
+from storage import audit
+from storage.db import make_sessions
+from storage.models import AuditEvent, DigestRun, Person, RoleGrant
+from tests.test_digest import at, seed_team
+
+pytestmark = pytest.mark.postgres
+SENDERS = 4
+
+
+def test_four_concurrent_senders_send_each_digest_once(pg_engine: Engine) -> None:
+    sessions = make_sessions(pg_engine)
+    with sessions.begin() as session:
+        world = seed_team(session)
+        # Forty more managers, so the senders really overlap.
+        for number in range(40):
+            person = Person(
+                handle=f"mgr.extra{number}", display_name=f"Manager {number}", role="practitioner"
+            )
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            session.add(RoleGrant(person_id=person.id, role="manager", team_id=world.team_id("front-door")))
+    clock = FakeClock(at("2026-11-27 08:30"))
+    notifiers = [RecordingNotifier() for _ in range(SENDERS)]
+    barrier = threading.Barrier(SENDERS)
+    errors: list[BaseException] = []
+
+    def sender(notifier: RecordingNotifier) -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):  # each replica's scheduler fires a few times
+                asyncio.run(digest.send_due_digests(sessions=sessions, clock=clock, notifier=notifier))
+        except BaseException as error:  # surfaced below, so the test fails with it
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in notifiers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    delivered = [person_id for n in notifiers for person_id, _ in n.sent]
+    assert len(delivered) == 43  # Kate, Tom, Ben and the forty
+    assert len(set(delivered)) == len(delivered)
+    with sessions() as session:
+        statuses = session.exec(select(DigestRun.status, func.count()).group_by(col(DigestRun.status))).all()
+        assert dict(statuses) == {"sent": 43}
+        sent_events = session.exec(
+            select(func.count()).select_from(AuditEvent).where(col(AuditEvent.action) == "digest.sent")
+        ).one()
+        assert sent_events == 43
+        assert audit.verify(session=session).is_intact
+    # A later run (another replica waking up) finds nothing to do.
+    clock.advance(timedelta(minutes=5))
+    again = RecordingNotifier()
+    asyncio.run(digest.send_due_digests(sessions=sessions, clock=clock, notifier=again))
+    assert again.sent == []
