@@ -10,12 +10,14 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.slack.routes import slack_routes
+from bot.web_pages import web_page_routes
 from storage import migrate
 
 # Route factories, one per feature (Slack, Teams, the ORUK feed, insight pages). Each takes the runtime.
 RouteFactory = Callable[[Runtime], APIRouter]
 ROUTES: list[RouteFactory] = []
 ROUTES.append(slack_routes)  # POST /slack/events (when JOINUP_SLACK__ENABLED)
+ROUTES.append(web_page_routes)  # /insight dashboard, /directory/edit editor, /web/enter sign-in links
 
 
 def health_routes(runtime: Runtime) -> APIRouter:

@@ -1,0 +1,209 @@
+"""The insight dashboard's tables and charts, built from schedules.insight for one scope and period.
+
+Each table keeps raw values (hours as decimals, percentages as numbers, blanks as None) so the CSV download
+carries the same numbers the page shows; the page formats them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlmodel import Session, col, select
+
+from bot.web_pages.charts import ChartRow, bar_chart
+from handlers.stats import escalation_field, figure_fields
+from schedules import insight
+from schedules.insight import Distribution, Share
+from schedules.insight_periods import Period
+from storage.models import Team
+
+TABLES = ("teams", "acknowledgement", "weekly", "escalations")
+STATUSES = ("open", "resolved", "partnership", "stopped")
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A caption, column headings and rows of raw values."""
+
+    name: str
+    caption: str
+    head: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+
+
+def hours(minutes: int | None) -> float | None:
+    """Return working minutes as hours to one decimal place."""
+    return None if minutes is None else round(minutes / 60, 1)
+
+
+def percent(part: Share) -> int | None:
+    """Return a share as a whole percentage (None when nothing was due)."""
+    return part.percent
+
+
+def _ratio(count: int, total: int) -> int | None:
+    return None if total == 0 else round(100 * count / total)
+
+
+def show(value: Cell) -> str:
+    """Format a raw cell for the page."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """Everything the dashboard page shows."""
+
+    headline: list[tuple[str, str]]
+    tables: dict[str, Table]
+    charts: dict[str, Markup]
+
+
+def _distribution_cells(d: Distribution) -> tuple[float | None, float | None]:
+    return hours(d.median), hours(d.p90)
+
+
+def build(*, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None) -> Dashboard:
+    """Return the dashboard for the teams in `team_ids` (None: every team) over `period`."""
+    overall = insight.overall_figures(session=session, period=period, now=now, team_ids=team_ids)
+    per_team = insight.team_figures(session=session, period=period, now=now, team_ids=team_ids)
+    weeks = insight.weekly_trend(session=session, period=period, now=now, team_ids=team_ids)
+    histogram = insight.ack_histogram(session=session, period=period, team_ids=team_ids)
+    escalations = insight.escalation_figures(session=session, period=period, team_ids=team_ids)
+    names = dict(
+        session.exec(
+            select(Team.id, Team.name).where(col(Team.id).in_([e.team_id for e in escalations]))
+        ).all()
+    )
+    levels = sorted({level for e in escalations for level in e.by_level})
+
+    teams = Table(
+        "teams",
+        "Referrals received, by team",
+        (
+            "Team",
+            "Referrals",
+            "Median hours to acknowledge",
+            "9 in 10 acknowledged within (hours)",
+            "Acknowledged on time (%)",
+            "Median hours to feedback",
+            "9 in 10 answered within (hours)",
+            "Feedback on time (%)",
+            "Needed 2 or more chases or attempts (%)",
+            "No further action decisions",
+            "Referred again within 90 days of no further action",
+        ),
+        [
+            (
+                f.team_name,
+                f.referrals,
+                *_distribution_cells(f.ack),
+                percent(f.ack_on_time),
+                *_distribution_cells(f.feedback),
+                percent(f.feedback_on_time),
+                _ratio(f.repeat_contacts, f.referrals),
+                f.nfa,
+                f.re_referred_after_nfa,
+            )
+            for f in per_team
+        ],
+    )
+    acknowledgement = Table(
+        "acknowledgement",
+        "Time to acknowledge (working time)",
+        ("Time to acknowledge", "Referrals"),
+        list(histogram),
+    )
+    weekly = Table(
+        "weekly",
+        "Referrals and acknowledgements, week by week",
+        ("Week beginning", "Referrals", "Median hours to acknowledge", "Acknowledged on time (%)"),
+        [(w.week_on.isoformat(), w.referrals, hours(w.ack.median), percent(w.ack_on_time)) for w in weeks],
+    )
+    escalation_table = Table(
+        "escalations",
+        "Escalations opened, by team",
+        (
+            "Team",
+            "Opened",
+            *(f"Reached level {level}" for level in levels),
+            *(status.capitalize() for status in STATUSES),
+            "Median working days to resolve",
+        ),
+        [
+            (
+                names.get(e.team_id, "No team named"),
+                e.opened,
+                *(e.by_level.get(level, 0) for level in levels),
+                *(e.by_status.get(status, 0) for status in STATUSES),
+                e.resolution_days.median,
+            )
+            for e in escalations
+        ],
+    )
+    by_level = {level: sum(e.by_level.get(level, 0) for e in escalations) for level in levels}
+    charts = {
+        "teams": bar_chart(
+            chart_id="chart-teams",
+            title="Working hours to acknowledge, by team",
+            description="For each team, the median and the time within which 9 in 10 referrals were acknowledged.",
+            series=("Median", "9 in 10 within"),
+            rows=[ChartRow(f.team_name, _distribution_cells(f.ack)) for f in per_team],
+            unit="h",
+        ),
+        "acknowledgement": bar_chart(
+            chart_id="chart-acknowledgement",
+            title="How long acknowledgements took",
+            description="Number of referrals acknowledged within each band of working time.",
+            series=("Referrals",),
+            rows=[ChartRow(label, (count,)) for label, count in histogram],
+        ),
+        "weekly": bar_chart(
+            chart_id="chart-weekly",
+            title="Referrals sent each week",
+            description="Referrals sent each week of the period, by the Monday the week begins.",
+            series=("Referrals",),
+            rows=[ChartRow(f"{w.week_on:%-d %b %Y}", (w.referrals,)) for w in weeks],
+        ),
+        "escalation_levels": bar_chart(
+            chart_id="chart-escalations",
+            title="Escalations opened, by the highest level reached",
+            description="Number of escalations opened in the period at each level of the escalation policy.",
+            series=("Escalations",),
+            rows=[ChartRow(f"Level {level}", (count,)) for level, count in by_level.items()],
+        ),
+    }
+    headline = [(f.label, f.value) for f in (*figure_fields(overall), escalation_field(escalations))]
+    return Dashboard(
+        headline=headline,
+        tables={t.name: t for t in (teams, acknowledgement, weekly, escalation_table)},
+        charts=charts,
+    )
+
+
+def display_rows(table: Table) -> list[tuple[str, ...]]:
+    """Return the table's rows formatted for the page."""
+    return [tuple(show(cell) for cell in row) for row in table.rows]
+
+
+def _csv_cell(cell: Cell) -> Any:
+    if cell is None:
+        return ""
+    # A spreadsheet would run a cell starting with = + - @ as a formula; quote it (OWASP CSV injection).
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return cell
+
+
+def as_csv_rows(table: Table) -> list[list[Any]]:
+    """Return the heading and raw rows for a CSV file (blanks for missing values)."""
+    return [list(table.head), *([_csv_cell(cell) for cell in row] for row in table.rows)]
