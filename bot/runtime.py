@@ -14,9 +14,11 @@ from bot.config import Settings
 from directory.demo import load_demo
 from handlers import help as help_
 from handlers import stats as insight_stats
+from handlers import tracking, tracking_reminders
 from handlers.dispatch import Dispatcher
 from handlers.messages import Notifier
 from handlers.router import Router
+from schedules import outbox
 from schedules.clock import Clock, FakeClock
 from storage.db import make_engine, make_sessions
 
@@ -27,6 +29,7 @@ Wakeup = Callable[["Runtime"], datetime | None]
 # Handler modules, in the order help lists them. Each has register(router).
 HANDLER_MODULES = [help_]
 HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
+HANDLER_MODULES.append(tracking)  # refer, tried, ack, feedback, mine, snooze, pause, resume, close (issue 6)
 
 
 def build_router() -> Router:
@@ -93,6 +96,27 @@ def build_runtime(
 # Scheduled jobs (outbox sweep, escalation timers, digests, upkeep nudges), in the order they run.
 JOBS: list[tuple[str, Job]] = []
 WAKEUPS: list[Wakeup] = []
+
+
+async def sweep_outbox(runtime: Runtime) -> None:
+    """Deliver every due reminder (issue 6): claimed under a lease, so any number of replicas may run it."""
+    await tracking_reminders.run_sweep(
+        router=runtime.router,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        notifier=runtime.notifier,
+        settings=runtime.settings.reminders,
+    )
+
+
+def next_reminder_due(runtime: Runtime) -> datetime | None:
+    """When the earliest pending reminder falls due (issue 6)."""
+    with runtime.sessions() as session:
+        return outbox.next_due_at(session=session)
+
+
+JOBS.append(("outbox-sweep", sweep_outbox))  # issue 6
+WAKEUPS.append(next_reminder_due)  # issue 6
 
 # Demo seeders: each loads its part of the Northbrook demo into an empty database, idempotently.
 Seeder = Callable[[Session, Clock], None]
