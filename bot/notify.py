@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.slack.notifier import slack_notifier_factory
+from bot.teams.notify import teams_notifier_factory
 from handlers.messages import DeliveryFailed, Notifier, Reply
 from storage.models import ConversationRef
 
@@ -17,6 +18,7 @@ from storage.models import ConversationRef
 NotifierFactory = Callable[[Settings, sessionmaker[Session]], tuple[str, Notifier] | None]
 NOTIFIERS: list[NotifierFactory] = []
 NOTIFIERS.append(slack_notifier_factory)  # Slack DMs (when JOINUP_SLACK__ENABLED)
+NOTIFIERS.append(teams_notifier_factory)  # Teams personal chats (when JOINUP_TEAMS__ENABLED)
 
 
 class RoutingNotifier:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.slack.routes import slack_routes
+from bot.teams.routes import teams_routes
 from bot.web_pages import web_page_routes
 from storage import migrate
 
@@ -17,6 +18,7 @@ from storage import migrate
 RouteFactory = Callable[[Runtime], APIRouter]
 ROUTES: list[RouteFactory] = []
 ROUTES.append(slack_routes)  # POST /slack/events (when JOINUP_SLACK__ENABLED)
+ROUTES.append(teams_routes)  # POST /api/messages (when JOINUP_TEAMS__ENABLED)
 ROUTES.append(web_page_routes)  # /insight dashboard, /directory/edit editor, /web/enter sign-in links
 
 

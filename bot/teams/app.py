@@ -1,0 +1,145 @@
+"""Build the Teams SDK App from Settings and mount its messaging endpoint on joinup's FastAPI app.
+
+Nothing is built at import. The SDK's own HTTP adapter would own a FastAPI app; ours hands each route
+the SDK registers to a FastAPI APIRouter instead, so Teams lives beside Slack and the health checks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from microsoft_teams.api.activities import ActivityTypeAdapter
+from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
+from microsoft_teams.api.auth.credentials import TokenProvider
+from microsoft_teams.api.models import InvokeResponse
+from microsoft_teams.apps import App, AppOptions
+from microsoft_teams.apps.events import ActivityEvent
+from microsoft_teams.apps.http.adapter import HttpRequest, HttpRouteHandler
+from microsoft_teams.common import Client, ClientOptions
+from pydantic import ValidationError
+
+from bot.config import ConfigError, TeamsSettings
+from bot.teams.retry import RetryThrottled, Sleep
+
+log = logging.getLogger(__name__)
+
+MESSAGING_ENDPOINT = "/api/messages"
+TIMEOUT_SECONDS = 15.0
+
+
+class RouterAdapter:
+    """An SDK HttpServerAdapter that only collects route handlers; joinup's APIRouter calls them."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, HttpRouteHandler] = {}
+
+    def register_route(self, method: str, path: str, handler: HttpRouteHandler) -> None:
+        """Remember the handler the SDK registers for `path`."""
+        if method != "POST":
+            raise ValueError(f"unsupported method {method}")
+        self.handlers[path] = handler
+
+    def serve_static(self, path: str, directory: str) -> None:
+        """joinup serves no Teams tabs."""
+        raise NotImplementedError("joinup serves no static Teams pages")
+
+    async def start(self, port: int) -> None:
+        """uvicorn is started by `joinup serve`, not by the SDK."""
+        raise NotImplementedError("run joinup serve")
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+
+def app_options(
+    teams: TeamsSettings,
+    *,
+    adapter: RouterAdapter,
+    token: TokenProvider | None = None,
+    cloud: CloudEnvironment | None = None,
+    sleep: Sleep | None = None,
+) -> AppOptions:
+    """Return the SDK options: every value from Settings, so the SDK never falls back to CLIENT_ID etc.
+
+    `token` replaces the client-secret flow (tests sign nothing with Entra ID); `cloud` moves the
+    Bot Framework OpenID/JWKS endpoints (tests serve their own keys).
+
+    Raises:
+        ConfigError: JWT validation is on but no app id is configured.
+    """
+    if not teams.app_id and not teams.allow_unauthenticated:
+        raise ConfigError("Teams is enabled but JOINUP_TEAMS__APP_ID is not set.")
+    client = Client(ClientOptions(timeout=TIMEOUT_SECONDS))
+    client.use(RetryThrottled(sleep=sleep) if sleep is not None else RetryThrottled())
+    options: AppOptions = {
+        "client_id": teams.app_id,
+        "tenant_id": teams.tenant_id,
+        "client": client,
+        "http_server_adapter": adapter,
+        "messaging_endpoint": MESSAGING_ENDPOINT,
+        "dangerously_allow_unauthenticated_requests": teams.allow_unauthenticated,
+        "state": False,
+        "telemetry": {"agent365": False},
+    }
+    if token is not None:
+        options["token"] = token
+    elif teams.app_password is not None:
+        options["client_secret"] = teams.app_password.get_secret_value()
+    if cloud is not None:
+        options["cloud"] = cloud
+    return options
+
+
+class TeamsEndpoint:
+    """The SDK App plus the FastAPI route that feeds it; initialised on first use."""
+
+    def __init__(self, app: App, adapter: RouterAdapter) -> None:
+        self.app = app
+        self.adapter = adapter
+        self._is_ready = False
+
+    async def ready(self) -> None:
+        """Initialise the SDK App once (JWT validator, messaging route, proactive sending)."""
+        if self._is_ready:
+            return
+        await self.app.initialize()
+        process = self.app.server.on_request
+        assert process is not None
+
+        async def checked(event: ActivityEvent) -> InvokeResponse[Any]:
+            # Runs after JWT validation: a signed but malformed activity is the sender's bug, not ours (400,
+            # so the Bot Framework doesn't retry it), and it changes nothing.
+            try:
+                ActivityTypeAdapter.validate_python(event.body.model_dump(by_alias=True, exclude_none=True))
+            except ValidationError as error:
+                log.warning("malformed Teams activity", extra={"errors": error.error_count()})
+                return InvokeResponse(status=400, body={"error": "malformed activity"})
+            return await process(event)
+
+        self.app.server.on_request = checked
+        self._is_ready = True
+
+    def router(self) -> APIRouter:
+        """Return POST /api/messages for joinup's FastAPI app."""
+        router = APIRouter()
+
+        @router.post(MESSAGING_ENDPOINT)
+        async def messages(request: Request) -> Response:
+            await self.ready()
+            try:
+                body = json.loads(await request.body())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = None
+            if not isinstance(body, dict):
+                return JSONResponse({"error": "expected a JSON activity"}, status_code=400)
+            handler = self.adapter.handlers[MESSAGING_ENDPOINT]
+            result = await handler(HttpRequest(body=body, headers=dict(request.headers)))
+            if result.get("body") is None:
+                return Response(status_code=result["status"])
+            return JSONResponse(result["body"], status_code=result["status"])
+
+        return router

@@ -1,0 +1,139 @@
+"""Real Teams activities posted to /api/messages; the fake connector shows what joinup sent back."""
+
+from __future__ import annotations
+
+from sqlmodel import col, func, select
+
+from storage.models import AuditEvent, ConversationRef
+from tests.fakes.teams import conversation_id, personal_activity
+from tests.teams.conftest import AMY, STRANGER, TOKEN, TeamsJoinup
+
+
+async def test_help_is_answered_with_a_card_in_the_same_chat(joinup: TeamsJoinup) -> None:
+    response = await joinup.say("help")
+
+    assert response.status_code == 200
+    [sent] = joinup.fake.to(conversation_id(AMY))
+    assert sent.method == "POST"
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert sent.card["version"] == "1.5"
+    assert "I help you reach the right people" in sent.text
+    facts = [
+        fact["title"]
+        for element in sent.card["body"]
+        if element["type"] == "FactSet"
+        for fact in element["facts"]
+    ]
+    assert "help [command]" in facts
+
+
+async def test_first_message_links_the_teams_user_to_the_demo_person_by_graph_mail(
+    joinup: TeamsJoinup,
+) -> None:
+    await joinup.say("help")
+
+    amy = joinup.person("hv.amy")
+    assert amy.teams_user_id == AMY
+    [ref] = joinup.conversation_refs()
+    assert ref.person_id == amy.id
+    assert ref.address["conversation_id"] == conversation_id(AMY)
+    assert ref.address["service_url"] == joinup.fake.service_url
+
+
+async def test_an_action_submit_press_runs_the_button_action(joinup: TeamsJoinup) -> None:
+    await joinup.press({"action": "help", "value": ""})
+
+    [reply] = joinup.replies()
+    assert "I help you reach the right people" in reply
+
+
+async def test_a_press_without_an_action_gets_a_friendly_reply_and_changes_nothing(
+    joinup: TeamsJoinup,
+) -> None:
+    await joinup.say("help")
+    with joinup.runtime.sessions() as session:
+        audit_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+    response = await joinup.press({"case_ref": "TI-0042"})
+
+    assert response.status_code == 200
+    assert joinup.replies()[-1].startswith("That button has expired")
+    with joinup.runtime.sessions() as session:
+        assert session.exec(select(func.count()).select_from(AuditEvent)).one() == audit_before
+
+
+async def test_an_action_execute_press_answers_with_a_card_that_replaces_the_pressed_one(
+    joinup: TeamsJoinup,
+) -> None:
+    activity = personal_activity(
+        joinup.fake,
+        user=AMY,
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "help", "data": {"action": "help", "value": ""}}},
+    )
+
+    response = await joinup.post(activity)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "I help you reach the right people" in body["value"]["fallbackText"]
+    assert joinup.fake.sent == []  # the answer went back in the invoke response, not as a new message
+
+
+async def test_install_sends_the_welcome_card_and_stores_the_conversation(joinup: TeamsJoinup) -> None:
+    response = await joinup.install(user=STRANGER)
+
+    assert response.status_code == 200
+    replies = joinup.replies(STRANGER)
+    assert "I help you reach the right people" in replies[0]
+    person = joinup.teams_person(STRANGER)
+    assert person is not None
+    assert person.email == "new.starter@example.org"
+    with joinup.runtime.sessions() as session:
+        refs = session.exec(select(ConversationRef).where(col(ConversationRef.person_id) == person.id)).all()
+    assert [ref.address["conversation_id"] for ref in refs] == [conversation_id(STRANGER)]
+
+
+async def test_install_starts_onboarding_for_someone_new(joinup: TeamsJoinup) -> None:
+    if joinup.runtime.router.get_command("setup") is None:
+        return  # onboarding isn't registered in this build; the welcome card alone is checked above
+    await joinup.install(user=STRANGER)
+
+    replies = joinup.replies(STRANGER)
+    assert len(replies) == 2
+    assert "Which team are you in?" in replies[1]
+
+
+async def test_install_by_someone_already_onboarded_sends_only_the_welcome(joinup: TeamsJoinup) -> None:
+    await joinup.install(user=AMY)
+
+    assert len(joinup.replies(AMY)) == 1
+
+
+async def test_a_repeated_delivery_of_the_same_activity_is_answered_once(joinup: TeamsJoinup) -> None:
+    activity = personal_activity(joinup.fake, user=AMY, text="help", activity_id="f:repeat-1")
+
+    await joinup.post(activity)
+    await joinup.post(activity)
+
+    assert len(joinup.replies()) == 1
+
+
+async def test_a_body_that_is_not_json_is_refused(joinup: TeamsJoinup) -> None:
+    response = await joinup.http.post("/api/messages", content=b"not json")
+
+    assert response.status_code == 400
+    assert joinup.fake.sent == []
+
+
+async def test_an_activity_without_a_sender_is_refused_without_storing_anything(joinup: TeamsJoinup) -> None:
+    activity = personal_activity(joinup.fake, user=AMY, text="help")
+    del activity["from"]
+
+    response = await joinup.post(activity)
+
+    assert response.status_code == 400
+    assert joinup.fake.sent == []
+    assert joinup.conversation_refs() == []
