@@ -31,7 +31,6 @@ from storage.models import Person, RoleGrant
 
 log = logging.getLogger(__name__)
 
-_LABEL = {"daily": "daily", "weekly": "weekly"}
 _SCHEDULE_WORDS = {
     "daily": "daily",
     "day": "daily",
@@ -116,7 +115,7 @@ async def _send_one(
     assert run_id is not None
     with sessions() as session:
         digest = build_for(session=session, person=person, now=clock.now(), period=period)
-    reply = render_digest(digest, is_late=is_late, period_label=_LABEL.get(person.digest_schedule, ""))
+    reply = render_digest(digest, is_late=is_late, schedule=person.digest_schedule)
     try:
         await notifier.notify(person_id=person.id, reply=reply)
         status = digests.SENT
@@ -207,7 +206,7 @@ async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             return Reply(text=_describe(person.digest_schedule, ctx.clock, person.nation), buttons=_buttons())
         if words in ("preview", "now", "show"):
             digest = build_for(session=session, person=person, now=ctx.clock.now())
-            return render_digest(digest, period_label="preview of your")
+            return render_digest(digest, is_preview=True)
         schedule = _SCHEDULE_WORDS.get(words)
         if schedule is None:
             raise InvalidInput(
@@ -215,6 +214,14 @@ async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             )
         before, person.digest_schedule = person.digest_schedule, schedule
         session.add(person)
+        if schedule != before:
+            digests.skip_current(
+                session=session,
+                clock=ctx.clock,
+                person_id=ctx.person_id,
+                schedule=schedule,
+                nation=person.nation,
+            )
         audit.record(
             session=session,
             at=ctx.clock.now(),

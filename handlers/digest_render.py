@@ -74,10 +74,14 @@ def _compare(key: str, counts: dict[str, int], previous: dict[str, object] | Non
     return f"{now} (was {before})"
 
 
-def render_digest(digest: Digest, *, is_late: bool = False, period_label: str = "") -> Reply:
+def render_digest(
+    digest: Digest, *, is_late: bool = False, schedule: str = "", is_preview: bool = False
+) -> Reply:
     """Render the digest: the counts first, then each section, most urgent first."""
     teams = ", ".join(digest.team_names) or "your teams"
-    heading = f"Your {period_label + ' ' if period_label else ''}digest for {teams}, {day_words(digest.produced_at)}."
+    kind = f"{schedule} digest" if schedule in ("daily", "weekly") else "digest"
+    opening = "Preview of your digest" if is_preview else f"Your {kind}"
+    heading = f"{opening} for {teams}, {day_words(digest.produced_at)}."
     if is_late:
         heading += " It is late because joinup was not running at 8:30am."
     if digest.is_empty:

@@ -38,6 +38,7 @@ CLAIMED: Final = "claimed"
 SENT: Final = "sent"
 FAILED: Final = "failed"  # retried at the next run while the period is current
 UNDELIVERABLE: Final = "undeliverable"  # e.g. the manager has no chat conversation yet; not retried
+SKIPPED: Final = "skipped"  # the manager changed schedule after this period fell due: no catch-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +180,30 @@ def claim(*, session: Session, clock: Clock, person_id: int, period: Period) -> 
     ).one()
 
 
+def skip_current(
+    *, session: Session, clock: Clock, person_id: int, schedule: str, nation: str = "ENG"
+) -> None:
+    """Mark the period of `schedule` already due as skipped, so a schedule change sends no late catch-up."""
+    period = latest_period(schedule=schedule, now=clock.now(), nation=nation)
+    if period is None:
+        return
+    dialect = postgresql if is_postgres(session) else sqlite
+    session.connection().execute(
+        dialect.insert(DigestRun)
+        .values(
+            recipient_person_id=person_id,
+            period=period.key,
+            status=SKIPPED,
+            is_late=False,
+            counts={},
+            created_at=clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["recipient_person_id", "period"])
+    )
+
+
 def is_settled(*, session: Session, person_id: int, period: Period) -> bool:
-    """Tell whether (manager, period) needs nothing more: sent, undeliverable, or claimed by a live sender."""
+    """Tell whether (manager, period) needs nothing more: sent, skipped, undeliverable, or claimed."""
     run = session.exec(
         select(DigestRun).where(
             col(DigestRun.recipient_person_id) == person_id, col(DigestRun.period) == period.key

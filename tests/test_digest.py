@@ -305,5 +305,19 @@ def test_digest_command_refuses_non_managers_and_odd_words(
 
 def test_digest_preview_shows_what_would_be_sent(sessions: sessionmaker[Session], world: World) -> None:
     reply = say(sessions, world, "mgr.kate", "digest preview", FakeClock(at("2026-11-27 09:00")))
-    assert "preview of your digest" in reply.text
+    assert reply.text.startswith("Preview of your digest for Health visiting, Friday 27 November.")
     assert any("TI-0001" in s.text for s in reply.sections)
+
+
+def test_switching_schedule_mid_period_sends_no_catch_up(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    clock = FakeClock(at("2026-11-25 10:00"))
+    say(sessions, world, "mgr.kate", "digest weekly", clock)
+    notifier = RecordingNotifier()
+    run(sessions, clock, notifier)
+    assert sent_to(notifier, world, "mgr.kate") == []  # this week's (due Monday) is not sent late
+    clock.set(at("2026-11-30 08:30"))
+    run(sessions, clock, notifier)
+    [weekly] = sent_to(notifier, world, "mgr.kate")
+    assert weekly.text.startswith("Your weekly digest for Health visiting, Monday 30 November.")
