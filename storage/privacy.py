@@ -9,6 +9,7 @@ case references like NB-2026-00123, "s47 2nd strategy", "ICPC at 3pm", professio
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Collection, Iterator
 
@@ -187,3 +188,38 @@ def redact(text: str) -> str:
         ),
         text,
     )
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that passes every record with personal data replaced by placeholders.
+
+    Attach it to each handler (not a logger), so records from every module pass through it:
+    `handler.addFilter(RedactingFilter())`. The message is formatted with its arguments first, so a
+    personal detail in an argument is caught too; string values of `extra` fields are redacted as well.
+    """
+
+    _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record in place and let it through."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed format string: log it as it is, still redacted
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        for name, value in list(vars(record).items()):
+            if name not in self._STANDARD and isinstance(value, str):
+                setattr(record, name, redact(value))
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # Exception messages can quote user input; keep the traceback's shape, redact its text.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def install_redaction(logger: logging.Logger | None = None) -> None:
+    """Add a RedactingFilter to every handler of `logger` (the root logger by default) that lacks one."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

@@ -206,3 +206,34 @@ def test_no_case_reference_shape_is_ever_refused(year: int, serial: int, short: 
     text = f"re NB-{year}-{serial:05d} (was NB-{short:06d}), TI-{serial % 10000:04d}"
     assert find_personal_data(text) is None
     assert redact(text) == text
+
+
+def test_the_log_filter_redacts_messages_arguments_extras_and_tracebacks() -> None:
+    import io
+    import logging
+
+    from storage.privacy import RedactingFilter, install_redaction
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s note=%(note)s"))
+    logger = logging.getLogger("joinup.test.redaction")
+    logger.propagate = False
+    logger.addHandler(handler)
+    install_redaction(logger)
+    install_redaction(logger)  # twice adds it once
+    assert sum(isinstance(f, RedactingFilter) for f in handler.filters) == 1
+    try:
+        logger.warning("sent %s to %s", VALID, "parent@example.org", extra={"note": "DOB 03/04/2019"})
+        try:
+            raise ValueError(f"bad input {VALID} re NB-2026-00123")
+        except ValueError:
+            logger.exception("failed at NB4 7XY", extra={"note": "TI-0042"})
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    for secret in (VALID, "parent@example.org", "03/04/2019", "NB4 7XY"):
+        assert secret not in out
+    assert "sent [nhs number] to [email] note=[date of birth]" in out
+    assert "ValueError: bad input [nhs number] re NB-2026-00123" in out
+    assert "note=TI-0042" in out
