@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import help as help_
 from handlers import stats as insight_stats
@@ -116,6 +117,7 @@ def next_reminder_due(runtime: Runtime) -> datetime | None:
 
 
 JOBS.append(("outbox-sweep", sweep_outbox))  # issue 6
+JOBS.append(("slack-event-prune", prune_slack_events))  # forget Slack event ids too old to be retried
 WAKEUPS.append(next_reminder_due)  # issue 6
 
 # Demo seeders: each loads its part of the Northbrook demo into an empty database, idempotently.

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.slack.parse import event_dedupe_key
 from schedules.clock import Clock
 from storage.models import ProcessedEvent
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 log = logging.getLogger(__name__)
+
+KEY_PREFIX = "slack:"
+# Slack gives up retrying an event after about an hour; two days leaves room for clock skew and outages.
+KEEP_PROCESSED_FOR = timedelta(days=2)
 
 
 def claim_event(*, sessions: sessionmaker[Session], clock: Clock, key: str) -> bool:
@@ -54,3 +64,20 @@ class DropRepeatedEvents(AsyncMiddleware):
             log.info("dropped a repeated Slack event", extra={"key": key, "retry_num": retry[0]})
             return BoltResponse(status=200, body="")
         return await next()
+
+
+def prune_processed_events(*, sessions: sessionmaker[Session], clock: Clock) -> int:
+    """Forget Slack event ids too old to be retried; return how many went."""
+    cutoff = clock.now() - KEEP_PROCESSED_FOR
+    with sessions.begin() as session:
+        result = session.execute(
+            delete(ProcessedEvent)
+            .where(col(ProcessedEvent.key).startswith(KEY_PREFIX))
+            .where(col(ProcessedEvent.received_at) < cutoff)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def prune_job(runtime: Runtime) -> None:
+    """The scheduled job: keep the processed-event table small."""
+    prune_processed_events(sessions=runtime.sessions, clock=runtime.clock)

@@ -61,7 +61,7 @@ class SlackListeners:
     async def on_command(
         self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        """`/joinup <text>`: answer through the response URL, or open the reply's form as a modal."""
+        """`/joinup <text>`: answer privately through the response URL, or open the reply's form as a modal."""
         await ack()
 
         async def work() -> None:
@@ -72,8 +72,9 @@ class SlackListeners:
                     client, trigger_id=trigger_id, form=reply.form, origin_channel=body.get("channel_id", "")
                 )
                 return
-            kind = "ephemeral" if reply.is_private else "in_channel"
-            await respond(response_type=kind, **message_payload(reply))
+            # Always ephemeral: /joinup can be typed in any channel, and an answer may name case references
+            # that only the person who asked should see.
+            await respond(response_type="ephemeral", **message_payload(reply))
 
         await _guarded("command", work)
 

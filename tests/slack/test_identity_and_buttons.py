@@ -167,3 +167,14 @@ async def test_messages_that_are_not_a_persons_dm_are_ignored(joinup: Joinup) ->
         assert (await joinup.event(event)).status_code == 200
     await asyncio.sleep(0.1)
     assert joinup.fake.calls_to("chat.postMessage") == []
+
+
+async def test_a_button_on_a_private_answer_replaces_it_through_the_response_url(joinup: Joinup) -> None:
+    payload = payloads.block_action(user=AMY, action_id="joinup:help", value=None, block_id="joinup-buttons")
+    payload["container"] = {"type": "message", "message_ts": "1764064800.000077", "is_ephemeral": True}
+    payload["response_url"] = joinup.fake.response_url("ephemeral")
+    assert (await joinup.interact(payload)).status_code == 200
+    (replaced,) = await joinup.fake.wait_for("response")
+    assert replaced.args["replace_original"] in (True, "true")
+    assert replaced.args["text"]
+    assert joinup.fake.calls_to("chat.update") == []

@@ -22,7 +22,7 @@ async def test_help_by_slash_command_answers_through_the_response_url(joinup: Jo
     assert "I help you reach the right people" in text
     kinds = [block["type"] for block in call.args["blocks"]]
     assert kinds[0] == "section" and "section" in kinds[1:]  # the text, then the commands as fields
-    assert call.args["response_type"] in ("in_channel", "ephemeral")
+    assert call.args["response_type"] == "ephemeral"  # only the person who asked sees the answer
 
 
 async def test_a_bad_signature_is_refused_with_401_and_nothing_runs(joinup: Joinup) -> None:
