@@ -92,15 +92,15 @@ def build(*, session: Session, period: Period, now: datetime, team_ids: frozense
         (
             "Team",
             "Referrals",
-            "Median hours to acknowledge",
-            "9 in 10 acknowledged within (hours)",
-            "Acknowledged on time (%)",
-            "Median hours to feedback",
-            "9 in 10 answered within (hours)",
-            "Feedback on time (%)",
-            "Needed 2 or more chases or attempts (%)",
+            "Acknowledged: median hours",
+            "Acknowledged: 9 in 10 within hours",
+            "Acknowledged on time %",
+            "Feedback: median hours",
+            "Feedback: 9 in 10 within hours",
+            "Feedback on time %",
+            "2 or more chases or attempts %",
             "No further action decisions",
-            "Referred again within 90 days of no further action",
+            "Referred again within 90 days",
         ),
         [
             (
@@ -126,7 +126,7 @@ def build(*, session: Session, period: Period, now: datetime, team_ids: frozense
     weekly = Table(
         "weekly",
         "Referrals and acknowledgements, week by week",
-        ("Week beginning", "Referrals", "Median hours to acknowledge", "Acknowledged on time (%)"),
+        ("Week beginning", "Referrals", "Acknowledged: median hours", "Acknowledged on time %"),
         [(w.week_on.isoformat(), w.referrals, hours(w.ack.median), percent(w.ack_on_time)) for w in weeks],
     )
     escalation_table = Table(

@@ -85,7 +85,7 @@ async def test_every_table_downloads_as_csv(client: httpx.AsyncClient, world: We
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0][:3] == ["Team", "Referrals", "Median hours to acknowledge"]
+    assert rows[0][:3] == ["Team", "Referrals", "Acknowledged: median hours"]
     assert rows[1] == [
         "Children's front door",
         "4",
