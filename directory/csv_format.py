@@ -139,6 +139,9 @@ def parse_csv(text: str, *, file: str) -> tuple[DirectoryDoc, dict[int, Where], 
             doc.agencies.append(agency)
             agencies[agency_raw["key"]] = row_number
         team_raw = _section(row, TEAM_COLUMNS)
+        route_raw = _section(row, ROUTE_COLUMNS)
+        if not any(team_raw.values()) and not any(route_raw.values()):
+            continue  # an agency with no teams yet
         known = teams.get(team_raw["key"])
         if known is None:
             team = read_team(c, team_raw, where, agency_key=agency_raw["key"])
@@ -158,7 +161,6 @@ def parse_csv(text: str, *, file: str) -> tuple[DirectoryDoc, dict[int, Where], 
                     f"team {team.key} is described differently here than on row {first_row}; "
                     "every row of a team must repeat the same team columns",
                 )
-        route_raw = _section(row, ROUTE_COLUMNS)
         if any(route_raw.values()):
             route = read_route(c, route_raw, where)
             wheres[id(route)] = where
@@ -180,6 +182,11 @@ def dump_csv(doc: DirectoryDoc) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     agencies = {a.key: agency_record(a) for a in doc.agencies}
+    with_teams = {team.agency_key for team in doc.teams}
+    for key, agency in agencies.items():
+        if key not in with_teams:
+            row = [_cell(agency[_RENAMED.get(column, column)]) for column in AGENCY_COLUMNS]
+            writer.writerow(row + [""] * (len(TEAM_COLUMNS) + len(ROUTE_COLUMNS)))
     for team in doc.teams:
         agency = agencies[team.agency_key]
         record = team_record(team)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -85,11 +87,16 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
 
 
 def demo_document() -> DirectoryDoc:
-    """Read and check the shipped demo directory.
+    """Read and check the shipped demo directory (a fresh copy each call).
 
     Raises:
         DirectoryInvalid: the shipped file has problems (a packaging bug; the tests guard against it).
     """
+    return copy.deepcopy(_demo_document())
+
+
+@lru_cache(maxsize=1)
+def _demo_document() -> DirectoryDoc:
     doc, wheres, problems = parse_yaml(DEMO_FILE.read_text(encoding="utf-8"), file=DEMO_FILE.name)
     collector = Collector(DEMO_FILE.name)
     collector.problems.extend(problems)

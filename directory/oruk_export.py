@@ -1,0 +1,184 @@
+"""Write the directory as Open Referral (HSDS 3.0 / Open Referral UK) JSON: one compiled service per team.
+
+Standard HSDS fields carry what other systems understand: the organization, phones (phone routes), contacts
+(e-mail routes and, in the full export, escalation contacts), schedules (weekly opening hours as iCal
+WEEKLY rules in London time), service areas, the service e-mail and web address. The full export adds a
+"joinup" object to each service holding the native record (every field, every route, escalation), so an
+export imports back without loss; the public feed leaves it out and drops non-public teams and routes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from directory.document import BANK_HOLIDAY_KEY, WEEKDAYS, AgencyDoc, DirectoryDoc, RouteDoc, TeamDoc
+from directory.records import agency_record, escalation_record, route_record, team_record
+from directory.store import stable_uuid
+
+HSDS_VERSION = "3.0"
+PROFILE = "https://openreferral.org.uk/"
+EXTENSION = "joinup"
+TIMEZONE_NOTE = "Times are London local time (GMT in winter, BST in summer)."
+ICAL_DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU"}
+ESCALATION_DEPARTMENT = "Escalation level {level}"
+
+
+def _uuid(value: str, kind: str, key: str) -> str:
+    return value or stable_uuid(kind, key)
+
+
+def organization_json(agency: AgencyDoc, *, full: bool) -> dict[str, Any]:
+    """An HSDS organization for an agency."""
+    org: dict[str, Any] = {
+        "id": _uuid(agency.uuid, "agency", agency.key),
+        "name": agency.name,
+        "description": agency.description or agency.name,
+    }
+    if agency.website:
+        org["website"] = agency.website
+    if full:
+        org[EXTENSION] = {k: v for k, v in agency_record(agency).items() if v not in ("", None)}
+    return org
+
+
+def _schedules(team: TeamDoc, service_id: str) -> list[dict[str, Any]]:
+    schedules = []
+    if not team.hours:
+        schedules.append(
+            {
+                "id": stable_uuid("schedule", f"{team.key}:all"),
+                "service_id": service_id,
+                "freq": "WEEKLY",
+                "byday": ",".join(ICAL_DAYS.values()),
+                "opens_at": "00:00",
+                "closes_at": "24:00",
+                "description": "Open 24 hours, every day. " + TIMEZONE_NOTE,
+            }
+        )
+    for day in WEEKDAYS:
+        for index, (start, end) in enumerate(team.hours.get(day, [])):
+            schedules.append(
+                {
+                    "id": stable_uuid("schedule", f"{team.key}:{day}:{index}"),
+                    "service_id": service_id,
+                    "freq": "WEEKLY",
+                    "byday": ICAL_DAYS[day],
+                    "opens_at": start,
+                    "closes_at": end,
+                    "description": TIMEZONE_NOTE,
+                }
+            )
+    for index, (start, end) in enumerate(team.hours.get(BANK_HOLIDAY_KEY, [])):
+        schedules.append(
+            {
+                "id": stable_uuid("schedule", f"{team.key}:{BANK_HOLIDAY_KEY}:{index}"),
+                "service_id": service_id,
+                "opens_at": start,
+                "closes_at": end,
+                "description": "Bank holidays. " + TIMEZONE_NOTE,
+            }
+        )
+    if not team.is_open_bank_holidays:
+        for schedule in schedules:
+            schedule["notes"] = "Closed on bank holidays."
+    return schedules
+
+
+def _phone(route: RouteDoc, service_id: str) -> dict[str, Any]:
+    phone: dict[str, Any] = {
+        "id": _uuid(route.uuid, "route", route.key),
+        "service_id": service_id,
+        "number": route.value,
+        "type": "text" if route.value.replace(" ", "").startswith("07") else "voice",
+    }
+    description = " ".join(p for p in (route.label, route.when_to_use, route.how_to_leave_message) if p)
+    if description:
+        phone["description"] = description
+    return phone
+
+
+def service_json(
+    team: TeamDoc, agency: AgencyDoc, *, full: bool, at: datetime | None = None
+) -> dict[str, Any]:
+    """A compiled HSDS service for a team; `full` adds private routes, escalation and the joinup record."""
+    service_id = _uuid(team.uuid, "team", team.key)
+    routes = [r for r in team.routes if full or r.is_public]
+    service: dict[str, Any] = {
+        "id": service_id,
+        "organization_id": _uuid(agency.uuid, "agency", agency.key),
+        "name": team.name,
+        "description": team.purpose or team.name,
+        "status": "active",
+    }
+    if team.handles:
+        service["eligibility_description"] = "Contact about: " + team.handles
+    if team.not_for:
+        service["alert"] = "Not for: " + team.not_for
+    emails = [r for r in routes if r.kind in ("secure_email", "email")]
+    portals = [r for r in routes if r.kind in ("portal", "chat")]
+    if emails:
+        service["email"] = emails[0].value
+    if portals:
+        service["url"] = portals[0].value
+    if team.last_verified_at is not None:
+        service["assured_date"] = team.last_verified_at.astimezone(UTC).date().isoformat()
+        service["last_modified"] = team.last_verified_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    elif at is not None:
+        service["last_modified"] = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    service["organization"] = organization_json(agency, full=full)
+    service["phones"] = [_phone(r, service_id) for r in routes if r.kind == "phone"]
+    contacts = [
+        {
+            "id": _uuid(r.uuid, "route", r.key),
+            "service_id": service_id,
+            "name": r.label or team.name,
+            "email": r.value,
+        }
+        for r in emails
+    ]
+    if full:
+        for e in team.escalation:
+            contact: dict[str, Any] = {
+                "id": stable_uuid("escalation", f"{team.key}:{e.level}:{e.role_title}"),
+                "service_id": service_id,
+                "title": e.role_title,
+                "department": ESCALATION_DEPARTMENT.format(level=e.level),
+            }
+            if e.route_kind in ("email", "secure_email"):
+                contact["email"] = e.route_value
+            elif e.route_kind == "phone":
+                contact["phones"] = [
+                    {"id": stable_uuid("escalation-phone", contact["id"]), "number": e.route_value}
+                ]
+            contacts.append(contact)
+    service["contacts"] = contacts
+    service["schedules"] = _schedules(team, service_id)
+    service["service_areas"] = [
+        {"id": stable_uuid("area", f"{team.key}:{area}"), "service_id": service_id, "name": area}
+        for area in team.areas
+    ]
+    if full:
+        record = {k: v for k, v in team_record(team).items() if v not in ("", None, [], {})}
+        record["agency"] = agency.key
+        record["routes"] = [
+            {k: v for k, v in route_record(r).items() if v not in ("", None)} for r in team.routes
+        ]
+        record["escalation"] = [escalation_record(e) for e in team.escalation]
+        service[EXTENSION] = record
+    return service
+
+
+def dump_oruk(doc: DirectoryDoc) -> str:
+    """Write a whole document as an ORUK JSON file that joinup can import again without loss."""
+    agencies = {a.key: a for a in doc.agencies}
+    data: dict[str, Any] = {
+        "hsds_version": HSDS_VERSION,
+        "profile": PROFILE,
+        "organizations": [organization_json(a, full=True) for a in doc.agencies],
+        "services": [service_json(t, agencies[t.agency_key], full=True) for t in doc.teams],
+    }
+    if doc.synonyms:
+        data[EXTENSION] = {"synonyms": {term: list(means) for term, means in doc.synonyms.items()}}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
