@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from handlers.messages import InboundMessage, Notifier
+from handlers.messages import InboundMessage, Notifier, Reply
 from schedules.clock import Clock
 from schedules.settings import DomainSettings
 from storage.models import Person
@@ -23,6 +24,12 @@ class HandlerContext:
     notifier: Notifier
     settings: DomainSettings
     message: InboundMessage
+    # The command's arguments as the router parsed them ("core group from 21/12/2026" for
+    # "due core group from 21/12/2026", or what a phrase captured); empty for buttons and flows.
+    args: str = ""
+    # Handle another message as if the same person had just sent it (onboarding replays the command
+    # that started it). None outside the Dispatcher.
+    dispatch: Callable[[InboundMessage], Awaitable[Reply]] | None = None
 
     @property
     def person_id(self) -> int:

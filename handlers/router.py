@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from handlers.context import HandlerContext
 from handlers.messages import InboundMessage, Reply
@@ -20,7 +21,10 @@ Handler = Callable[[InboundMessage, HandlerContext], Awaitable[Reply]]
 FlowHandler = Callable[[InboundMessage, HandlerContext, str], Awaitable[Reply]]
 
 MAX_TEXT_LENGTH = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 and C1 control characters, and the invisible format characters (zero-width space, bidi overrides).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Words people put before a command that don't change what they ask: "@joinup", "joinup,", "please".
+_PREFIX = re.compile(r"^(?:@?joinup\b[:,]?\s*|please\s+|pls\s+|hi\s+joinup[:,]?\s+)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,8 @@ class Command:
     summary: str = ""
     usage: str = ""
     needs_onboarding: bool = False
+    details: str = ""  # the longer explanation `help <command>` shows
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +79,18 @@ class Router:
         summary: str = "",
         usage: str = "",
         needs_onboarding: bool = False,
+        details: str = "",
+        examples: tuple[str, ...] = (),
     ) -> None:
         """Register a command word (and aliases) for a handler."""
         if name in self._commands:
             raise ValueError(f"command {name!r} is registered twice")
-        self._commands[name] = Command(name, handler, aliases, summary, usage or name, needs_onboarding)
+        taken = [w for w in (name, *aliases) if w.lower() in self._words]
+        if taken:
+            raise ValueError(f"command {name!r}: {taken} already belong to another command")
+        self._commands[name] = Command(
+            name, handler, aliases, summary, usage or name, needs_onboarding, details, examples
+        )
         for word in (name, *aliases):
             self._words[word.lower()] = name
 
@@ -122,23 +135,42 @@ class Router:
         """Return the free-text handler."""
         return self._fallback
 
+    def _typo(self, word: str) -> str | None:
+        """Return the command word `word` is a typo of, or None.
+
+        "refr", "escalte", "acknowlege" and swapped letters ("fidn", "roel"). Short words must match exactly,
+        or "ok" becomes "ack"; and a longer word that merely starts with a command ("shared", "helper") is
+        not a typo of it.
+        """
+        single = [w for w in self._words if " " not in w]
+        if len(word) < 4 or any(word.startswith(w) for w in single):
+            return None
+        for candidate in single:
+            if len(candidate) < 4 or OSA.distance(word, candidate) != 1:
+                continue
+            # One swapped pair in any word of 4 letters or more; any one slip in words of 5 or more.
+            if sorted(word) == sorted(candidate) or (len(word) >= 5 and len(candidate) >= 5):
+                return candidate
+        best = process.extractOne(word, single, scorer=fuzz.ratio, score_cutoff=80)
+        return None if best is None else str(best[0])
+
     def parse(self, text: str) -> Intent:
         """Turn a line of text into an intent, forgiving case, slashes, punctuation and small typos."""
         text = clean_text(text).lstrip("/").strip()
+        text = _PREFIX.sub("", text).strip() or text
         if not text:
             return Intent("help")
         for pattern, name in self._phrases:
-            match = pattern.fullmatch(text)
+            match = pattern.fullmatch(text) or pattern.fullmatch(text.rstrip(" ?!."))
             if match:
                 args = match.groupdict().get("args") or ""
                 return Intent(name, args.strip(" ?!.").strip())
         first, _, rest = text.partition(" ")
+        for word in (first.lower(), first.lower().rstrip("?!.:,")):
+            if word in self._words:
+                return Intent(self._words[word], rest.strip())
         word = first.lower().rstrip("?!.:,")
-        if word in self._words:
-            return Intent(self._words[word], rest.strip())
-        # Typos: "refr", "escalte", "acknowlege". Short words must match exactly, or "ok" becomes "ack".
-        if len(word) >= 4:
-            best = process.extractOne(word, list(self._words), scorer=fuzz.ratio, score_cutoff=80)
-            if best is not None:
-                return Intent(self._words[best[0]], rest.strip())
+        typo = self._typo(word)
+        if typo is not None:
+            return Intent(self._words[typo], rest.strip())
         return Intent("search", text)
