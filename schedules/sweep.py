@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, update
+from sqlalchemy import CursorResult, and_, bindparam, or_, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
+# Delivered messages are recorded in groups of at most this many, or this old, whichever comes first.
+RECORD_EVERY = 100
+RECORD_WITHIN = timedelta(seconds=1)
 
 
 class SendFailed(Exception):
@@ -197,16 +200,17 @@ def _finish(session: Session, reminder_id: int, held_lease: datetime, values: di
     return bool(result.rowcount)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    reminder: Reminder
+    name: str  # sent, cancelled, retried, failed
+    values: dict[str, Any]
+
+
 async def _deliver_one(
-    *,
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    deliver: Deliver,
-    settings: ReminderSettings,
-    reminder: Reminder,
-    lease_until: datetime,
-    report: SweepReport,
-) -> None:
+    *, clock: Clock, deliver: Deliver, settings: ReminderSettings, reminder: Reminder
+) -> _Outcome:
+    """Send one reminder and decide what its row becomes; the caller records it."""
     assert reminder.id is not None
     try:
         message_ref = await deliver(reminder)
@@ -216,52 +220,114 @@ async def _deliver_one(
             log.exception("delivering a reminder failed", extra={"reminder_id": reminder.id})
         reason = redact(failure.reason if failure else type(error).__name__)[:500]
         is_retryable = failure.is_retryable if failure else True
-        now = clock.now()
         if is_retryable and reminder.attempts < settings.max_attempts:
-            retry_at = now + backoff(reminder.attempts, failure.retry_after_seconds if failure else None)
+            retry_at = clock.now() + backoff(
+                reminder.attempts, failure.retry_after_seconds if failure else None
+            )
             values: dict[str, Any] = {
                 "status": "pending",
                 "due_at": retry_at,
                 "lease_until": None,
                 "last_error": reason,
             }
-            outcome = "retried"
-        else:
-            values = {"status": "failed", "lease_until": None, "last_error": reason}
-            outcome = "failed"
-        with sessions.begin() as session:
-            held = _finish(session, reminder.id, lease_until, values)
-            if held and outcome == "failed":
+            return _Outcome(reminder, "retried", values)
+        return _Outcome(reminder, "failed", {"status": "failed", "lease_until": None, "last_error": reason})
+    if message_ref is None:
+        return _Outcome(reminder, "cancelled", {"status": "cancelled", "lease_until": None})
+    values = {
+        "status": "sent",
+        "sent_at": clock.now(),
+        "lease_until": None,
+        "message_ref": message_ref,
+        "last_error": "",
+    }
+    return _Outcome(reminder, "sent", values)
+
+
+def _record(
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    outcomes: list[_Outcome],
+    lease_until: datetime,
+    report: SweepReport,
+) -> None:
+    """Write a group of outcomes in one transaction, each guarded by this sweeper's lease."""
+    if not outcomes:
+        return
+    done = [o for o in outcomes if o.name in ("sent", "cancelled")]
+    with sessions.begin() as session:
+        if done:
+            # Which rows this sweeper still holds, then one executemany for them (psycopg pipelines it):
+            # two round trips per group instead of one per row.
+            held_ids = set(
+                session.exec(
+                    select(Reminder.id)
+                    .where(
+                        col(Reminder.id).in_([o.reminder.id for o in done]),
+                        col(Reminder.status) == "claimed",
+                        col(Reminder.lease_until) == lease_until,
+                    )
+                    .with_for_update()
+                )
+            )
+            still_held = [o for o in done if o.reminder.id in held_ids]
+            if still_held:
+                _finish_many(session, still_held, lease_until)
+            for outcome in done:
+                _count(report, outcome.name if outcome.reminder.id in held_ids else "lost_leases")
+            if len(still_held) < len(done):
+                log.warning("reminder leases ran out while they were being delivered")
+        for outcome in (o for o in outcomes if o.name not in ("sent", "cancelled")):
+            assert outcome.reminder.id is not None
+            held = _finish(session, outcome.reminder.id, lease_until, outcome.values)
+            if held and outcome.name == "failed":
                 audit.record(
                     session=session,
-                    at=now,
+                    at=clock.now(),
                     actor="joinup",
                     action="reminder.failed",
-                    subject=f"reminder:{reminder.id}",
-                    data={"kind": reminder.kind, "attempts": reminder.attempts, "reason": reason},
+                    subject=f"reminder:{outcome.reminder.id}",
+                    data={
+                        "kind": outcome.reminder.kind,
+                        "attempts": outcome.reminder.attempts,
+                        "reason": outcome.values["last_error"],
+                    },
                 )
-        _count(report, outcome if held else "lost_leases")
-        return
-    now = clock.now()
-    if message_ref is None:
-        values = {"status": "cancelled", "lease_until": None}
-        outcome = "cancelled"
-    else:
-        values = {
-            "status": "sent",
-            "sent_at": now,
-            "lease_until": None,
-            "message_ref": message_ref,
-            "last_error": "",
-        }
-        outcome = "sent"
-    with sessions.begin() as session:
-        held = _finish(session, reminder.id, lease_until, values)
-    if not held:
-        log.warning(
-            "a reminder's lease ran out while it was being delivered", extra={"reminder_id": reminder.id}
+            _count(report, outcome.name if held else "lost_leases")
+    outcomes.clear()
+
+
+def _finish_many(session: Session, outcomes: list[_Outcome], held_lease: datetime) -> int:
+    """Mark sent or cancelled rows this sweeper holds; return how many rows changed."""
+    table = Reminder.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == "claimed",
+            table.c.lease_until == bindparam("b_lease", type_=table.c.lease_until.type),
         )
-    _count(report, outcome if held else "lost_leases")
+        .values(
+            status=bindparam("b_status"),
+            sent_at=bindparam("b_sent_at", type_=table.c.sent_at.type),
+            message_ref=bindparam("b_ref", type_=table.c.message_ref.type),
+            lease_until=None,
+            last_error="",
+        )
+    )
+    rows = [
+        {
+            "b_id": o.reminder.id,
+            "b_lease": held_lease,
+            "b_status": o.values["status"],
+            "b_sent_at": o.values.get("sent_at"),
+            "b_ref": o.values.get("message_ref", {}),
+        }
+        for o in outcomes
+    ]
+    result = session.connection().execute(statement, rows)
+    return int(result.rowcount)
 
 
 def _count(report: SweepReport, outcome: str) -> None:
@@ -289,14 +355,25 @@ async def sweep(
         report.failed += claim.failed
         if not (claim.reminders or claim.failed or claim.deferred):
             break
+        outcomes: list[_Outcome] = []
+        group_started_at = clock.now()
         for reminder in claim.reminders:
-            await _deliver_one(
-                sessions=sessions,
-                clock=clock,
-                deliver=deliver,
-                settings=settings,
-                reminder=reminder,
-                lease_until=claim.lease_until,
-                report=report,
+            if not outcomes:
+                group_started_at = clock.now()
+            outcomes.append(
+                await _deliver_one(clock=clock, deliver=deliver, settings=settings, reminder=reminder)
             )
+            # Recording in small groups saves a commit per message; a sweeper that dies mid-group has sent
+            # at most RECORD_EVERY messages that another sweeper will send again once the lease runs out.
+            if len(outcomes) >= RECORD_EVERY or clock.now() - group_started_at >= RECORD_WITHIN:
+                _record(
+                    sessions=sessions,
+                    clock=clock,
+                    outcomes=outcomes,
+                    lease_until=claim.lease_until,
+                    report=report,
+                )
+        _record(
+            sessions=sessions, clock=clock, outcomes=outcomes, lease_until=claim.lease_until, report=report
+        )
     return report
