@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bot.slack.modals import OPEN_FEEDBACK, OPEN_REFER
 from bot.slack.render import MAX_BLOCKS, Block, reply_blocks
 from handlers.messages import InboundMessage, Reply, Section
 
@@ -37,7 +38,7 @@ def overdue_first(sections: tuple[Section, ...]) -> tuple[Section, ...]:
 
 
 def search_button_block() -> Block:
-    """The Home tab's search button."""
+    """The Home tab's buttons: search the directory, log a referral, record feedback."""
     return {
         "type": "actions",
         "block_id": "joinup-home-search",
@@ -47,7 +48,17 @@ def search_button_block() -> Block:
                 "text": {"type": "plain_text", "text": "Search the directory", "emoji": True},
                 "action_id": SEARCH_ACTION_ID,
                 "style": "primary",
-            }
+            },
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Log a referral", "emoji": True},
+                "action_id": OPEN_REFER,
+            },
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Record feedback", "emoji": True},
+                "action_id": OPEN_FEEDBACK,
+            },
         ],
     }
 

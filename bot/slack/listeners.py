@@ -14,7 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import home, parse
+from bot.slack import home, modals, parse
 from bot.slack.deliver import open_form, send_dm, update_pressed_message
 from bot.slack.identity import with_profile
 from bot.slack.render import message_payload
@@ -52,6 +52,11 @@ class SlackListeners:
         app.action(OUR_BUTTONS)(self.on_button)
         app.view(home.SEARCH_VIEW_ID)(self.on_search_submitted)
         app.view(OUR_VIEWS)(self.on_form_submitted)
+        app.action(modals.OPEN_REFER)(self.on_open_refer)
+        app.action(modals.OPEN_FEEDBACK)(self.on_open_feedback)
+        app.options(modals.TEAM_PICKER)(self.on_team_options)
+        app.view(modals.REFER_VIEW)(self.on_modal_submitted)
+        app.view(modals.FEEDBACK_VIEW)(self.on_modal_submitted)
 
     async def _answer(self, msg: InboundMessage, client: AsyncWebClient) -> Reply:
         msg = await with_profile(msg, client=client, sessions=self.runtime.sessions)
@@ -65,8 +70,12 @@ class SlackListeners:
         await ack()
 
         async def work() -> None:
-            reply = await self._answer(parse.from_slash_command(body), client)
             trigger_id = body.get("trigger_id")
+            if str(body.get("text") or "").strip().lower() == "refer" and trigger_id:
+                # A bare "/joinup refer" opens the referral form rather than asking one question at a time.
+                await client.views_open(trigger_id=trigger_id, view=modals.refer_modal())
+                return
+            reply = await self._answer(parse.from_slash_command(body), client)
             if reply.form is not None and reply.form.inputs and trigger_id:
                 await open_form(
                     client, trigger_id=trigger_id, form=reply.form, origin_channel=body.get("channel_id", "")
@@ -184,3 +193,40 @@ class SlackListeners:
             await send_dm(client, user_id=msg.sender_key, reply=reply)
 
         await _guarded("view_submission", work)
+
+    # --- Slack-only modals (referral, feedback) -----------------------------------------------
+    async def on_open_refer(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        """The Home tab's "Log a referral" button."""
+        await ack()
+        await _guarded(
+            "modal.refer", lambda: client.views_open(trigger_id=body["trigger_id"], view=modals.refer_modal())
+        )
+
+    async def on_open_feedback(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        """The Home tab's "Record feedback" button (its value, if any, is the item)."""
+        await ack()
+        item = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        view = modals.feedback_modal(item=item)
+        await _guarded("modal.feedback", lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
+
+    async def on_team_options(self, ack: AsyncAck, payload: Body) -> None:
+        """Feed the team picker from the directory search as the person types (answered inside the ack)."""
+        query = str(payload.get("value") or "")
+        runtime = self.runtime
+        await ack(options=modals.team_options(sessions=runtime.sessions, clock=runtime.clock, query=query))
+
+    async def on_modal_submitted(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
+        """Close the modal, run the command it stands for, and answer in the DM."""
+        await ack()
+
+        async def work() -> None:
+            user_id = str(body["user"]["id"])
+            msg = modals.modal_message(
+                callback_id=str(view.get("callback_id")),
+                user_id=user_id,
+                team_id=(body.get("team") or {}).get("id"),
+                form=parse.form_values((view.get("state") or {}).get("values") or {}),
+            )
+            await send_dm(client, user_id=user_id, reply=await self._answer(msg, client))
+
+        await _guarded("modal.submitted", work)

@@ -1,0 +1,177 @@
+"""Slack-only modals for the longer forms: log a referral (team picker fed by directory search), record
+feedback. A submitted modal becomes the same command a person could type (`refer front-door case NB-204518
+by phone`), so the handlers stay platform-neutral and every rule they apply still applies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from directory.search import search
+from handlers.messages import InboundMessage
+from handlers.tracking_words import OUTCOME_WORDS
+from schedules.clock import Clock
+from storage.errors import DomainError
+from storage.models import Team
+
+REFER_VIEW = "joinup-modal:refer"
+FEEDBACK_VIEW = "joinup-modal:feedback"
+OPEN_REFER = "joinup-home:refer"  # the Home tab button that opens the referral modal
+OPEN_FEEDBACK = "joinup-home:feedback"
+TEAM_PICKER = "team"  # action id of the external select; Slack asks us for its options as the person types
+METHODS = (("Phone", "phone"), ("Secure email", "email"), ("Online form or portal", "portal"))
+MAX_OPTIONS = 20
+MAX_NOTE = 200
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(label: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(label[:75]), "value": value[:150]}
+
+
+def _text_input(
+    block_id: str, label: str, *, placeholder: str = "", optional: bool = False, **extra: Any
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id, **extra}
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "optional": optional,
+        "element": element,
+    }
+
+
+def _select(block_id: str, label: str, options: list[dict[str, Any]]) -> dict[str, Any]:
+    element = {
+        "type": "static_select",
+        "action_id": block_id,
+        "options": options,
+        "initial_option": options[0],
+    }
+    return {"type": "input", "block_id": block_id, "label": _plain(label), "element": element}
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _plain(title),
+        "submit": _plain(submit),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def refer_modal() -> dict[str, Any]:
+    """The referral form: which team (searched as you type), the case reference, how, and a short note."""
+    team = {
+        "type": "input",
+        "block_id": TEAM_PICKER,
+        "label": _plain("Which team did you refer to?"),
+        "element": {
+            "type": "external_select",
+            "action_id": TEAM_PICKER,
+            "min_query_length": 2,
+            "placeholder": _plain("Type what they do, e.g. front door or health visiting"),
+        },
+    }
+    return _modal(
+        REFER_VIEW,
+        "Log a referral",
+        "Log it",
+        [
+            team,
+            _text_input("case_ref", "Case reference", placeholder="Your agency's reference, e.g. NB-204518"),
+            _select("method", "How did you refer?", [_option(label, value) for label, value in METHODS]),
+            _text_input(
+                "about",
+                "What it's about (optional)",
+                placeholder="A few words; no names, dates of birth or NHS numbers",
+                optional=True,
+                max_length=MAX_NOTE,
+            ),
+        ],
+    )
+
+
+def feedback_modal(*, item: str = "") -> dict[str, Any]:
+    """The feedback form: which item, what came back, and why (needed for no further action)."""
+    outcomes = [_option(words.capitalize(), key) for key, words in OUTCOME_WORDS.items()]
+    extra: dict[str, Any] = {"initial_value": item} if item else {}
+    return _modal(
+        FEEDBACK_VIEW,
+        "Record feedback",
+        "Record it",
+        [
+            _text_input("item", "Which item?", placeholder="e.g. TI-0042", **extra),
+            _select("outcome", "What came back?", outcomes),
+            _text_input(
+                "reason",
+                "Reasons or next steps (optional)",
+                placeholder="Needed for no further action",
+                optional=True,
+                multiline=True,
+                max_length=MAX_NOTE,
+            ),
+        ],
+    )
+
+
+def team_options(*, sessions: sessionmaker[Session], clock: Clock, query: str) -> list[dict[str, Any]]:
+    """Options for the team picker: directory search results for what the person typed, best first."""
+    with sessions() as session:
+        try:
+            found = [
+                (r.team.name, r.team.key) for r in search(session, query, at=clock.now(), limit=MAX_OPTIONS)
+            ]
+        except DomainError:
+            found = []
+        if not found:  # a name rather than a need: match it directly
+            like = f"%{query.strip()[:50]}%"
+            rows = session.exec(select(Team).where(col(Team.name).ilike(like)).limit(MAX_OPTIONS)).all()
+            found = [(team.name, team.key) for team in rows]
+    return [_option(name, key) for name, key in found]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:MAX_NOTE]
+
+
+def refer_text(form: Mapping[str, str]) -> str:
+    """The command a submitted referral modal stands for."""
+    text = f"refer {form.get(TEAM_PICKER, '')} case {_one_line(form.get('case_ref', ''))}"
+    if form.get("method"):
+        text += f" by {form['method']}"
+    if form.get("about", "").strip():
+        text += f" about {_one_line(form['about'])}"
+    return text
+
+
+def feedback_text(form: Mapping[str, str]) -> str:
+    """The command a submitted feedback modal stands for."""
+    outcome = OUTCOME_WORDS.get(form.get("outcome", ""), form.get("outcome", ""))
+    text = f"feedback {_one_line(form.get('item', ''))} {outcome}"
+    if form.get("reason", "").strip():
+        text += f" {_one_line(form['reason'])}"
+    return text
+
+
+COMMAND_FOR_VIEW = {REFER_VIEW: refer_text, FEEDBACK_VIEW: feedback_text}
+
+
+def modal_message(
+    *, callback_id: str, user_id: str, team_id: str | None, form: Mapping[str, str]
+) -> InboundMessage:
+    """Turn a submitted Slack-only modal into the typed command it stands for."""
+    address = {"user_id": user_id, **({"team_id": team_id} if team_id else {})}
+    text = COMMAND_FOR_VIEW[callback_id](form)
+    return InboundMessage(platform="slack", sender_key=user_id, text=text, form=dict(form), address=address)
