@@ -8,11 +8,13 @@ import sys
 import click
 
 from bot.cli import audit, bench, bench_load, bench_report, bench_slack, chat, db, serve
+from bot.cli import bench_sweep as sweep_benchmark  # issue 6
 from bot.cli.common import friendly_errors
 
 # Modules that only add commands to a group above (e.g. bench all/report).
 SUBCOMMAND_MODULES = [bench_load, bench_report]
 SUBCOMMAND_MODULES.append(bench_slack)  # bench slack
+SUBCOMMAND_MODULES.append(sweep_benchmark)  # bench sweep (issue 6)
 
 # Every command group, in the order --help lists them.
 GROUPS: list[click.Command] = [chat.chat, serve.serve, db.db, audit.audit, bench.bench]

@@ -1,0 +1,243 @@
+"""joinup bench sweep: outbox sweep throughput with 1 and 4 worker processes, duplicates and losses counted.
+
+Each run starts from a fresh database holding `count` reminders that are all due, then starts the workers
+together; each worker is a separate process with its own engine (like separate `serve` replicas) running
+schedules.sweep.sweep with a deliver step that only records the reminder id. Afterwards the ids are
+counted: a duplicate is an id delivered twice, a loss is a reminder that is not marked sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import create_engine, func, insert, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel, col, select
+
+import storage.models  # noqa: F401  (registers the tables)
+from bot.cli.bench import bench, write_result
+from schedules.clock import SystemClock
+from schedules.settings import ReminderSettings
+from schedules.sweep import sweep
+from storage.db import make_engine, make_sessions
+from storage.models import Person, Reminder
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TARGET_COUNT, TARGET_SECONDS = 100_000, 60.0
+
+
+@dataclass
+class Run:
+    """One measured sweep run."""
+
+    backend: str
+    workers: int
+    count: int
+    seconds: float
+    delivered: int
+    duplicates: int
+    lost: int
+
+    @property
+    def per_second(self) -> float:
+        """Reminders delivered per second."""
+        return self.delivered / self.seconds if self.seconds else 0.0
+
+
+def seed(url: str, count: int) -> None:
+    """Create the tables and `count` reminders, all due now, for 50 people who accept reminders at any hour."""
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    now = SystemClock().now()
+    with make_sessions(engine).begin() as session:
+        people = [
+            Person(handle=f"bench-{n}", display_name=f"Bench {n}", quiet_hours_ok=True, created_at=now)
+            for n in range(50)
+        ]
+        session.add_all(people)
+        session.flush()
+        ids = [p.id for p in people]
+        for start in range(0, count, 5000):
+            session.execute(
+                insert(Reminder),
+                [
+                    {
+                        "dedupe_key": f"bench:{n}",
+                        "recipient_person_id": ids[n % len(ids)],
+                        "kind": "bench",
+                        "subject_kind": "bench",
+                        "subject_id": n,
+                        "payload": {},
+                        "due_at": now - timedelta(seconds=n % 600),
+                        "status": "pending",
+                        "attempts": 0,
+                        "last_error": "",
+                        "message_ref": {},
+                        "created_at": now,
+                    }
+                    for n in range(start, min(start + 5000, count))
+                ],
+            )
+    engine.dispose()
+
+
+def _worker(url: str, batch_size: int, start: Any, results: Any) -> None:
+    """One sweeper process: wait for the start signal, sweep until nothing is due, report the ids it sent."""
+    engine = make_engine(url)
+    delivered: list[int] = []
+
+    async def deliver(reminder: Reminder) -> dict[str, Any]:
+        assert reminder.id is not None
+        delivered.append(reminder.id)
+        return {"bench": True}
+
+    settings = ReminderSettings(batch_size=batch_size, lease_seconds=600)
+    start.wait()
+    asyncio.run(
+        sweep(sessions=make_sessions(engine), clock=SystemClock(), deliver=deliver, settings=settings)
+    )
+    engine.dispose()
+    results.put(delivered)
+
+
+def measure(url: str, backend: str, *, workers: int, count: int, batch_size: int) -> Run:
+    """Seed a fresh database and time `workers` sweeper processes delivering every reminder."""
+    seed(url, count)
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(url, batch_size, start, results)) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    time.sleep(1.0)  # let every process import and connect before the clock starts
+    began = time.perf_counter()
+    start.set()
+    counts: Counter[int] = Counter()
+    for _ in processes:
+        counts.update(results.get())
+    seconds = time.perf_counter() - began
+    for process in processes:
+        process.join()
+    engine = make_engine(url)
+    with make_sessions(engine)() as session:
+        sent = session.exec(
+            select(func.count()).select_from(Reminder).where(col(Reminder.status) == "sent")
+        ).one()
+    engine.dispose()
+    return Run(
+        backend=backend,
+        workers=workers,
+        count=count,
+        seconds=round(seconds, 3),
+        delivered=len(counts),
+        duplicates=sum(n - 1 for n in counts.values() if n > 1),
+        lost=count - int(sent),
+    )
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """Create a uniquely named PostgreSQL database for one run and drop it afterwards."""
+    name = f"joinup_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            make_url(admin_url)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@bench.command(
+    name="sweep",
+    help="Outbox sweep throughput with 1 and 4 workers on SQLite and PostgreSQL; writes sweep.json.",
+)
+@click.option("--smoke", is_flag=True, help="Small CI size: 2,000 reminders.")
+@click.option("--count", default=TARGET_COUNT, show_default=True, help="Due reminders per run.")
+@click.option(
+    "--workers", "worker_counts", default="1,4", show_default=True, help="Worker counts, comma-separated."
+)
+@click.option("--batch-size", default=200, show_default=True, help="Reminders each claim takes.")
+@click.option(
+    "--postgres",
+    "postgres_url",
+    default=DEFAULT_POSTGRES,
+    show_default=True,
+    help="A PostgreSQL server where a scratch database may be created; 'none' skips PostgreSQL.",
+)
+@click.option("--no-sqlite", is_flag=True, help="Skip the SQLite runs.")
+def sweep_bench(
+    smoke: bool, count: int, worker_counts: str, batch_size: int, postgres_url: str, no_sqlite: bool
+) -> None:
+    """Run the sweep benchmark and write bench/results/sweep.json."""
+    count = 2000 if smoke else count
+    chosen = [int(part) for part in worker_counts.split(",") if part.strip()]
+    runs: list[Run] = []
+    for workers in chosen:
+        if not no_sqlite:
+            with tempfile.TemporaryDirectory() as folder:
+                url = f"sqlite:///{Path(folder) / 'sweep.sqlite3'}"
+                runs.append(measure(url, "sqlite", workers=workers, count=count, batch_size=batch_size))
+                click.echo(_line(runs[-1]))
+        if postgres_url.lower() != "none":
+            with postgres_database(postgres_url) as url:
+                runs.append(measure(url, "postgresql", workers=workers, count=count, batch_size=batch_size))
+                click.echo(_line(runs[-1]))
+    summary: dict[str, Any] = {f"{r.backend} {r.workers} worker(s) /s": round(r.per_second) for r in runs}
+    summary |= {
+        "reminders per run": count,
+        "duplicates": sum(r.duplicates for r in runs),
+        "lost": sum(r.lost for r in runs),
+        "size": "smoke" if smoke else "full",
+    }
+    best = [r for r in runs if r.backend == "postgresql" and r.workers == 4 and r.count >= TARGET_COUNT]
+    if best:
+        summary["target: 100,000 in < 60 s with 4 workers"] = (
+            "met" if best[0].seconds < TARGET_SECONDS else "missed"
+        )
+    plots = [
+        {
+            "title": "sweep throughput",
+            "kind": "line",
+            "xlabel": "worker processes",
+            "ylabel": "reminders delivered per second",
+            "series": [
+                {
+                    "label": backend,
+                    "x": [r.workers for r in runs if r.backend == backend],
+                    "y": [round(r.per_second) for r in runs if r.backend == backend],
+                }
+                for backend in sorted({r.backend for r in runs})
+            ],
+        }
+    ]
+    path = write_result("sweep", summary=summary, plots=plots, details={"runs": [asdict(r) for r in runs]})
+    click.echo(f"wrote {path}")
+
+
+def _line(run: Run) -> str:
+    return (
+        f"{run.backend}, {run.workers} worker(s): {run.delivered:,} of {run.count:,} in {run.seconds:.1f} s "
+        f"({run.per_second:,.0f}/s), {run.duplicates} duplicates, {run.lost} lost"
+    )
