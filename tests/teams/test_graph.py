@@ -1,0 +1,124 @@
+"""Microsoft Graph through msgraph-sdk against a fake Graph: profiles, managers, sync, and graceful failure."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.teams.graph import GraphPeople, GraphProfile, build_graph_client
+from bot.teams.people import sync_people
+from storage.models import AuditEvent, Person
+from tests.fakes.graph import FakeGraph
+from tests.teams.conftest import AMY, JO, KATE, STRANGER, TeamsJoinup, teams_settings
+
+
+def graph_people(fake: FakeGraph) -> GraphPeople:
+    client = build_graph_client(teams_settings().teams, http_client=fake.http_client(), auth=fake.auth())
+    assert client is not None
+    return GraphPeople(client)
+
+
+async def test_a_profile_has_mail_job_department_and_manager(fake_graph: FakeGraph) -> None:
+    profile = await graph_people(fake_graph).profile(AMY)
+
+    assert profile == GraphProfile(
+        user_id=AMY,
+        mail="hv.amy@example.org",
+        display_name="Amy Hughes",
+        job_title="Health visitor",
+        department="0-19 Health",
+        manager_id=KATE,
+        manager_mail="mgr.kate@example.org",
+    )
+    assert f"/v1.0/users/{AMY}/manager" in fake_graph.requests
+
+
+async def test_someone_without_a_manager_still_has_a_profile(fake_graph: FakeGraph) -> None:
+    profile = await graph_people(fake_graph).profile(JO)
+
+    assert profile is not None
+    assert profile.mail == "sw.jo@example.org"
+    assert profile.manager_id is None
+
+
+async def test_graph_being_down_means_no_profile_not_an_error(fake_graph: FakeGraph) -> None:
+    fake_graph.failing = True
+
+    assert await graph_people(fake_graph).profile(AMY) is None
+
+
+async def test_an_unknown_user_has_no_profile(fake_graph: FakeGraph) -> None:
+    assert await graph_people(fake_graph).profile("not-in-the-directory") is None
+
+
+def test_without_a_tenant_there_is_no_graph_client() -> None:
+    assert build_graph_client(teams_settings().teams) is None
+
+
+async def test_first_contact_links_a_new_person_to_their_manager(joinup: TeamsJoinup) -> None:
+    await joinup.say("help", user=KATE)  # Kate uses joinup in Teams, so Graph's manager id finds her
+    joinup.graph.add(
+        STRANGER,
+        name="Sam Newman",
+        mail="new.starter@example.org",
+        job_title="Family support worker",
+        manager=KATE,
+    )
+
+    await joinup.say("help", user=STRANGER)
+
+    sam = joinup.teams_person(STRANGER)
+    assert sam is not None
+    assert sam.email == "new.starter@example.org"
+    assert sam.manager_id == joinup.person("mgr.kate").id
+    assert sam.job_title == "Family support worker"
+    with joinup.runtime.sessions() as session:
+        events = session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) == "person.directory_synced")
+        ).all()
+    assert [event.subject for event in events] == [f"person:{sam.id}"]
+
+
+async def test_when_graph_is_down_joinup_still_answers(joinup: TeamsJoinup) -> None:
+    joinup.graph.failing = True
+
+    response = await joinup.say("help", user=STRANGER)
+
+    assert response.status_code == 200
+    assert "I help you reach the right people" in joinup.replies(STRANGER)[0]
+    sam = joinup.teams_person(STRANGER)
+    assert sam is not None
+    assert sam.email is None  # unlinked for now; the next contact or sync-people fills it in
+
+
+async def test_sync_people_refreshes_everyone_known_on_teams(joinup: TeamsJoinup) -> None:
+    await joinup.say("help", user=KATE)
+    joinup.graph.failing = True
+    await joinup.say("help", user=STRANGER)  # created without e-mail while Graph was down
+    joinup.graph.failing = False
+    joinup.graph.add(STRANGER, name="Sam Newman", mail="new.starter@example.org", manager=KATE)
+    people = graph_people(joinup.graph)
+
+    result = await sync_people(sessions=joinup.runtime.sessions, clock=joinup.clock, graph=people)
+
+    assert (result.checked, result.failed) == (2, 0)
+    sam = joinup.teams_person(STRANGER)
+    assert sam is not None
+    assert sam.email == "new.starter@example.org"
+    assert sam.manager_id == joinup.person("mgr.kate").id
+    again = await sync_people(sessions=joinup.runtime.sessions, clock=joinup.clock, graph=people)
+    assert again.updated == 0  # nothing changed, nothing audited twice
+
+
+async def test_sync_people_counts_failures_and_changes_nothing_for_them(joinup: TeamsJoinup) -> None:
+    await joinup.say("help", user=AMY)
+    joinup.graph.failing = True
+    with joinup.runtime.sessions() as session:
+        before = session.exec(select(Person).where(col(Person.handle) == "hv.amy")).one().model_dump()
+
+    result = await sync_people(
+        sessions=joinup.runtime.sessions, clock=joinup.clock, graph=graph_people(joinup.graph)
+    )
+
+    assert (result.checked, result.updated, result.failed) == (1, 0, 1)
+    with joinup.runtime.sessions() as session:
+        assert session.exec(select(Person).where(col(Person.handle) == "hv.amy")).one().model_dump() == before
