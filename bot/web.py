@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from bot.directory_feed import directory_feed_routes
 from bot.runtime import Runtime
 from bot.slack.routes import slack_routes
 from bot.teams.routes import teams_routes
@@ -17,6 +18,7 @@ from storage import migrate
 # Route factories, one per feature (Slack, Teams, the ORUK feed, insight pages). Each takes the runtime.
 RouteFactory = Callable[[Runtime], APIRouter]
 ROUTES: list[RouteFactory] = []
+ROUTES.append(directory_feed_routes)  # GET /directory/services: the public ORUK feed (issue 4)
 ROUTES.append(slack_routes)  # POST /slack/events (when JOINUP_SLACK__ENABLED)
 ROUTES.append(teams_routes)  # POST /api/messages (when JOINUP_TEAMS__ENABLED)
 ROUTES.append(web_page_routes)  # /insight dashboard, /directory/edit editor, /web/enter sign-in links
