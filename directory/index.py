@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, event, func
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from storage.models import Agency, ContactRoute, EscalationContact, Synonym, Team
@@ -39,6 +40,23 @@ def bump_generation() -> None:
     global _generation
     with _lock:
         _generation += 1
+
+
+_DIRECTORY_MODELS = (Agency, Team, ContactRoute, EscalationContact, Synonym)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _changed_on_flush(session: OrmSession, _context: Any) -> None:
+    """Any write to the directory, by any code in this process, makes the next search rebuild."""
+    if any(isinstance(o, _DIRECTORY_MODELS) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["directory_changed"] = True
+        bump_generation()
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _changed_on_commit(session: OrmSession) -> None:
+    if session.info.pop("directory_changed", False):
+        bump_generation()
 
 
 def normalise(text: str) -> str:

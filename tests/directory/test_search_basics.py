@@ -57,3 +57,40 @@ def test_resolve_team_by_key_name_and_typo(demo: Session) -> None:
     with pytest.raises(NotFound) as raised:
         resolve_team(session=demo, text="cmht")
     assert "cmht-north" in raised.value.hint and "cmht-south" in raised.value.hint
+
+
+def test_edits_reach_search_at_once(demo: Session, clock: FakeClock) -> None:
+    assert keys(demo, "Zephyr outreach", clock.now()) == []
+    team = resolve_team(session=demo, text="marac")
+    team.name = "Zephyr outreach coordinator"
+    demo.commit()
+    assert keys(demo, "Zephyr outreach", clock.now())[0] == "marac"
+
+
+def test_area_and_open_now_filters(demo: Session) -> None:
+    assert (
+        keys(demo, "adult mental health", datetime(2026, 11, 25, 10, tzinfo=UTC), area="south")[0]
+        == "cmht-south"
+    )
+    assert (
+        keys(demo, "adult mental health", datetime(2026, 11, 25, 10, tzinfo=UTC), area="north")[0]
+        == "cmht-north"
+    )
+    saturday = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
+    open_keys = keys(demo, "social worker", saturday, open_now=True)
+    assert "front-door" not in open_keys and open_keys[0] == "edt"
+    results = search(demo, "mental health", at=saturday, open_now=True)
+    assert results and all(r.open_now for r in results)
+
+
+def test_ranking_is_stable_and_explained(demo: Session, clock: FakeClock) -> None:
+    first = search(demo, "worried about a baby", at=clock.now(), limit=10)
+    again = search(demo, "worried about a baby", at=clock.now(), limit=10)
+    assert [r.team.key for r in first] == [r.team.key for r in again]
+    assert [r.score for r in first] == sorted((r.score for r in first), reverse=True)
+    assert first[0].score == 100.0 and "baby" in first[0].matched
+    assert first[0].routes and first[0].routes[0].priority <= first[0].routes[-1].priority
+
+
+def test_nothing_matches(demo: Session, clock: FakeClock) -> None:
+    assert search(demo, "qqqxxzz", at=clock.now()) == []
