@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+
 from sqlmodel import Session, col, select
 
 from handlers import auth
 from handlers.context import HandlerContext
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
-from handlers.tracking_words import OUTCOME_WORDS, OUTCOMES_HELP, command_args, moment_words, parse_outcome
+from handlers.tracking_words import (
+    OUTCOME_WORDS,
+    OUTCOMES_HELP,
+    command_args,
+    due_words,
+    moment_words,
+    parse_outcome,
+)
 from schedules import chasing
 from schedules.tracking import acknowledge, parse_item_ref, record_feedback
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team, TrackedItem
+
+log = logging.getLogger(__name__)
 
 ACK_USAGE = "ack <item>"
 FEEDBACK_USAGE = "feedback <item> <outcome> [reason]"
@@ -47,6 +59,21 @@ def load_item(ctx: HandlerContext, session: Session, ref: str) -> tuple[TrackedI
     return item, team
 
 
+async def refresh_sent_reminders(
+    ctx: HandlerContext, item_id: int, *, text: str, kinds: Iterable[str] | None = None
+) -> None:
+    """Replace reminders already delivered about an item, so their buttons don't linger once it is resolved."""
+    with ctx.sessions() as session:
+        sent = chasing.sent_messages(session=session, item_id=item_id, kinds=kinds)
+    for person_id, message_ref in sent:
+        try:
+            await ctx.notifier.update(
+                person_id=person_id, message_ref=message_ref, reply=Reply(text=text, kind="reminder")
+            )
+        except Exception:  # a stale button is harmless: pressing it gets a friendly "already done"
+            log.warning("could not update a delivered reminder", extra={"item_id": item_id})
+
+
 async def _ack(ctx: HandlerContext, text: str) -> Reply:
     ref, _ = item_ref_from(text, ACK_USAGE)
     settings = ctx.settings.reminders
@@ -61,13 +88,23 @@ async def _ack(ctx: HandlerContext, text: str) -> Reply:
         calendar = chasing.team_calendar(settings=settings, team=team)
         fields: tuple[Field, ...] = ()
         if item.feedback_due_at is not None:
-            fields = (Field("Feedback due", moment_words(item.feedback_due_at, calendar)),)
-        return Reply(
+            late = item.feedback_due_at < ctx.clock.now()
+            when = moment_words(item.feedback_due_at, calendar)
+            if late:
+                when += f" ({due_words(item.feedback_due_at, now=ctx.clock.now(), calendar=calendar)})"
+            fields = (Field("Feedback due", when),)
+        reply = Reply(
             text=f"{item.ref} ({item.case_ref}) is marked as acknowledged. "
             "I've stopped the acknowledgement reminders; add the outcome when it's decided.",
             fields=fields,
             buttons=(Button("Add feedback", "feedback", item.ref, style="primary"),),
         )
+        item_id = item.id
+    assert item_id is not None
+    await refresh_sent_reminders(
+        ctx, item_id, text=f"{ref} has been acknowledged. Nothing to do.", kinds=chasing.ACK_KINDS
+    )
+    return reply
 
 
 async def ack_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -125,7 +162,12 @@ async def _feedback(ctx: HandlerContext, text: str) -> Reply:
         if outcome == "no_further_action" and ctx.person.id == item.from_person_id:
             text += " If you disagree with the decision, you can escalate it."
             buttons = (Button("Escalate", "escalate", item.ref, style="danger"),)
-        return Reply(text=text, buttons=buttons)
+        item_id = item.id
+    assert item_id is not None
+    await refresh_sent_reminders(
+        ctx, item_id, text=f"{ref} is closed: {OUTCOME_WORDS[outcome]}. Nothing to do."
+    )
+    return Reply(text=text, buttons=buttons)
 
 
 async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:

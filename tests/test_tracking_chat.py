@@ -132,6 +132,11 @@ async def test_refer_chase_ack_chase_feedback(chat: Chat) -> None:
     acked = await chat.press("mgr.tom", button(to_team, "ack"))
     assert "TI-0001 (NB-204518) is marked as acknowledged" in acked.text
     assert not [r for r in chat.pending("TI-0001") if r.kind in ("ack_chase", "receiver_ack_chase")]
+    # The chases already delivered lose their buttons.
+    assert sorted(pid for pid, _ref, _reply in chat.notifier.updated) == sorted(
+        [chat.person_id("hv.amy"), chat.person_id("mgr.tom")]
+    )
+    assert all(not reply.buttons and "acknowledged" in reply.text for *_, reply in chat.notifier.updated)
     await chat.sweep()
     (update,) = chat.inbox("hv.amy")
     assert "was acknowledged by Tom Rahman" in update.text
@@ -279,3 +284,28 @@ async def test_a_platform_refusal_is_retried_after_retry_after(chat: Chat) -> No
     assert retried and {(r.status, r.due_at, r.last_error) for r in retried} == {
         ("pending", utc(11, 27, 9, 0) + timedelta(seconds=30), "rate limited")
     }
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "method", "first_chase_at"),
+    [
+        # Thursday 24 December 15:00: 25 and 28 December are bank holidays, so the acknowledgement (1 working
+        # day) is due at the end of Tuesday 29 December and the first chase goes at 9am on Wednesday 30.
+        (datetime(2026, 12, 24, 15, 0, tzinfo=UTC), "email", datetime(2026, 12, 30, 9, 0, tzinfo=UTC)),
+        # Friday 23 October 15:00 BST (14:00 UTC): 4 working hours run to 11am GMT on Monday 26 October,
+        # after the clocks go back.
+        (datetime(2026, 10, 23, 14, 0, tzinfo=UTC), "phone", datetime(2026, 10, 26, 11, 0, tzinfo=UTC)),
+    ],
+    ids=["christmas", "october-clock-change"],
+)
+async def test_the_first_chase_waits_for_working_time(
+    sessions: sessionmaker[Session], sent_at: datetime, method: str, first_chase_at: datetime
+) -> None:
+    chat = Chat(sessions, FakeClock(sent_at))
+    await chat.say("hv.amy", f"refer front door case NB-1 by {method}")
+
+    await chat.advance_to(first_chase_at - timedelta(minutes=1))
+    assert chat.inbox("hv.amy") == []
+    await chat.advance_to(first_chase_at)
+    (chase,) = chat.inbox("hv.amy")
+    assert "No acknowledgement yet" in chase.text
