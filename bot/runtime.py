@@ -21,6 +21,7 @@ from handlers.messages import Notifier
 from handlers.router import Router
 from schedules import outbox
 from schedules.clock import Clock, FakeClock
+from schedules.insight_history import seed_demo_history
 from storage.db import make_engine, make_sessions
 
 Job = Callable[["Runtime"], Awaitable[None]]
@@ -124,6 +125,7 @@ WAKEUPS.append(next_reminder_due)  # issue 6
 Seeder = Callable[[Session, Clock], None]
 SEEDERS: list[Seeder] = []
 SEEDERS.insert(0, load_demo)  # the Northbrook directory and demo people come first (issue 4)
+SEEDERS.append(seed_demo_history)  # six months of fictional referrals for insight and stats (issue 12)
 
 
 def seed_demo(runtime: Runtime) -> None:

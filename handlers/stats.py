@@ -136,11 +136,13 @@ async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             title = team.name
         else:
             ids, title = scope.team_ids, "every team you can see"
-        overall = insight.overall_figures(session=session, period=period, now=now, team_ids=ids)
-        escalations = insight.escalation_figures(session=session, period=period, team_ids=ids, per_team=False)
-        per_team = (
-            [] if team_words else insight.team_figures(session=session, period=period, now=now, team_ids=ids)
+        per_team = insight.team_figures(session=session, period=period, now=now, team_ids=ids)
+        overall = insight.overall_figures(
+            session=session, period=period, now=now, team_ids=ids, per_team=per_team
         )
+        escalations = insight.escalation_figures(session=session, period=period, team_ids=ids, per_team=False)
+        if team_words:
+            per_team = []
     sections = tuple(
         Section(
             title=f.team_name,

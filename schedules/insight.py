@@ -192,7 +192,8 @@ def team_figures(
     )
     re_referred = exists().where(
         later.c.case_ref == col(TrackedItem.case_ref),
-        later.c.to_team_id == col(TrackedItem.to_team_id),
+        # "+ 0" keeps SQLite's planner on the case_ref index: the team index matches far more rows.
+        later.c.to_team_id + 0 == col(TrackedItem.to_team_id),
         later.c.id != col(TrackedItem.id),
         later.c.sent_at > decided_at,
         days_between(decided_at, later.c.sent_at) <= RE_REFERRAL_DAYS,
@@ -248,10 +249,16 @@ def team_figures(
 
 
 def overall_figures(
-    *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
+    *,
+    session: Session,
+    period: Period,
+    now: datetime,
+    team_ids: Collection[int] | None = None,
+    per_team: Sequence[TeamFigures] | None = None,
 ) -> TeamFigures:
-    """Return the figures for every team in scope taken together."""
-    per_team = team_figures(session=session, period=period, now=now, team_ids=team_ids)
+    """Return the figures for every team in scope taken together (pass `per_team` if already computed)."""
+    if per_team is None:
+        per_team = team_figures(session=session, period=period, now=now, team_ids=team_ids)
     where = _in_period(period, team_ids)
     ack = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=None, where=where)
     feedback = _distributions(
@@ -302,11 +309,18 @@ def weekly_trend(
     """Return referrals, acknowledgement times and the on-time share for each London week of the period."""
     weeks = weeks_in(period)
     sent = col(TrackedItem.sent_at)
-    whens = [
-        (and_(sent >= literal(start, UTCDateTime), sent < literal(end, UTCDateTime)), index)
-        for index, (_monday, start, end) in enumerate(weeks)
-    ]
-    bucket = case(*whens, else_=-1)
+
+    def week_of(first: int, last: int) -> Any:
+        # A binary search in SQL: about five comparisons per row instead of one per week.
+        if first == last:
+            return literal(first)
+        middle = (first + last) // 2
+        return case(
+            (sent < literal(weeks[middle][2], UTCDateTime), week_of(first, middle)),
+            else_=week_of(middle + 1, last),
+        )
+
+    bucket = case((sent < literal(weeks[0][1], UTCDateTime), literal(-1)), else_=week_of(0, len(weeks) - 1))
     where = _in_period(period, team_ids)
     ack_met, ack_due = _on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
     rows = session.execute(

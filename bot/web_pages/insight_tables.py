@@ -74,8 +74,10 @@ def _distribution_cells(d: Distribution) -> tuple[float | None, float | None]:
 
 def build(*, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None) -> Dashboard:
     """Return the dashboard for the teams in `team_ids` (None: every team) over `period`."""
-    overall = insight.overall_figures(session=session, period=period, now=now, team_ids=team_ids)
     per_team = insight.team_figures(session=session, period=period, now=now, team_ids=team_ids)
+    overall = insight.overall_figures(
+        session=session, period=period, now=now, team_ids=team_ids, per_team=per_team
+    )
     weeks = insight.weekly_trend(session=session, period=period, now=now, team_ids=team_ids)
     histogram = insight.ack_histogram(session=session, period=period, team_ids=team_ids)
     escalations = insight.escalation_figures(session=session, period=period, team_ids=team_ids)

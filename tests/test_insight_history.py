@@ -1,0 +1,64 @@
+"""The demo history generator: plausible, consistent with the calendar, idempotent, and fills the dashboard."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, func, select
+
+from directory.demo import load_demo
+from schedules import insight
+from schedules import policy as escalation_policy
+from schedules.calendar import WorkingCalendar
+from schedules.clock import FakeClock
+from schedules.insight_history import seed_demo_history
+from schedules.insight_periods import period_named
+from storage.models import Escalation, TrackedItem
+
+
+def _seed(sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    for seeder in (load_demo, escalation_policy.seed, seed_demo_history):
+        with sessions.begin() as session:
+            seeder(session, clock)
+
+
+def test_history_is_consistent_and_fills_the_dashboard(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    _seed(sessions, clock)
+    now = clock.now()
+    with sessions() as session:
+        items = session.exec(select(TrackedItem)).all()
+        escalations = session.exec(select(Escalation)).all()
+        figures = insight.overall_figures(
+            session=session, period=period_named("last 6 months", now=now), now=now
+        )
+    assert len(items) > 500
+    assert all(re.fullmatch(r"TI-\d{4,}", item.ref) for item in items)
+    assert all(item.sent_at < now and item.status == "closed" for item in items)
+    calendar = WorkingCalendar("ENG")
+    for item in items[:200]:
+        if item.acknowledged_at is not None:
+            assert (
+                calendar.working_minutes_between(item.sent_at, item.acknowledged_at)
+                == item.ack_working_minutes
+            )
+        assert calendar.is_working_time(item.sent_at)
+    assert any(item.outcome == "no_further_action" for item in items)
+    assert escalations and all(re.fullmatch(r"ES-\d{4,}", e.ref) for e in escalations)
+    assert all((e.closed_at is None) == (e.resolution_working_days is None) for e in escalations)
+    assert figures.referrals == len(items) or figures.referrals > 0.9 * len(items)
+    assert (
+        figures.ack.median is not None and figures.re_referred_after_nfa > 0 and figures.repeat_contacts > 0
+    )
+
+
+def test_seeding_twice_adds_nothing(sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    _seed(sessions, clock)
+    with sessions() as session:
+        first = session.exec(select(func.count()).select_from(TrackedItem)).one()
+    with sessions.begin() as session:
+        seed_demo_history(session, clock)
+    with sessions() as session:
+        assert session.exec(select(func.count()).select_from(TrackedItem)).one() == first
