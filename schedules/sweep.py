@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, or_, update
+from sqlalchemy import CursorResult, bindparam, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -88,13 +88,6 @@ def backoff(attempts: int, retry_after_seconds: float | None = None) -> timedelt
     return timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
 
 
-def _is_due(now: datetime) -> Any:
-    return or_(
-        and_(col(Reminder.status) == "pending", col(Reminder.due_at) <= now),
-        and_(col(Reminder.status) == "claimed", col(Reminder.lease_until) < now),
-    )
-
-
 class _Calendars:
     """Working calendars per nation, built once per claim."""
 
@@ -118,14 +111,26 @@ def claim_due(*, session: Session, now: datetime, settings: ReminderSettings) ->
     Reminders due outside their recipient's working hours are moved to the next working time instead (unless
     the person said they don't mind); ones that have used up their attempts are marked failed.
     """
-    rows = session.exec(
-        select(Reminder.id, Reminder.attempts, Person.nation, Person.quiet_hours_ok)
-        .join(Person, col(Person.id) == col(Reminder.recipient_person_id))
-        .where(_is_due(now))
-        .order_by(col(Reminder.due_at), col(Reminder.id))
-        .limit(settings.batch_size)
-        .with_for_update(skip_locked=True, of=Reminder)
-    ).all()
+    columns = select(Reminder.id, Reminder.attempts, Person.nation, Person.quiet_hours_ok).join(
+        Person, col(Person.id) == col(Reminder.recipient_person_id)
+    )
+    # Two simple queries rather than one with OR, so each is a short range scan on (status, due_at): rows
+    # whose lease ran out (a sweeper died) first, then pending rows in due order.
+    rows = list(
+        session.exec(
+            columns.where(col(Reminder.status) == "claimed", col(Reminder.lease_until) < now)
+            .order_by(col(Reminder.due_at), col(Reminder.id))
+            .limit(settings.batch_size)
+            .with_for_update(skip_locked=True, of=Reminder)
+        )
+    )
+    if len(rows) < settings.batch_size:
+        rows += session.exec(
+            columns.where(col(Reminder.status) == "pending", col(Reminder.due_at) <= now)
+            .order_by(col(Reminder.status), col(Reminder.due_at))
+            .limit(settings.batch_size - len(rows))
+            .with_for_update(skip_locked=True, of=Reminder)
+        ).all()
     lease_until = now + timedelta(seconds=settings.lease_seconds)
     calendars = _Calendars(settings)
     to_claim: list[int] = []
