@@ -17,9 +17,10 @@ from sqlmodel import col, select
 
 from bot.config import Settings, TeamsSettings
 from bot.notify import RoutingNotifier
-from bot.runtime import Runtime, build_runtime, seed_demo
+from bot.runtime import Runtime, build_runtime
 from bot.teams.notify import TeamsNotifier, build_teams_notifier
 from bot.teams.routes import build_teams_endpoint
+from directory.demo import load_demo
 from schedules.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import ConversationRef, Person
@@ -188,7 +189,9 @@ def build_joinup(
         notifier=RoutingNotifier(sessions=sessions, platforms={"teams": notifier}),
         engine=engine,
     )
-    seed_demo(runtime)
+    # The Northbrook directory and demo people; not the months of demo history, which no test here needs.
+    with runtime.sessions.begin() as session:
+        load_demo(session, clock)
     endpoint = build_teams_endpoint(
         runtime,
         token=fixed_token,
