@@ -330,7 +330,18 @@ def register(router: Router) -> None:
         usage=REFER_USAGE,
     )
     router.action("refer", refer_button)
-    router.flow(FLOW, refer_flow)
+
+    async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+        # Someone who asks for something else (mine, find ...) mid-question has moved on: drop the question.
+        intent = router.parse(msg.text)
+        command = router.get_command(intent.name) if intent.name not in ("search", "refer") else None
+        if command is not None and not any(ch.isdigit() for ch in msg.text):
+            with ctx.sessions.begin() as session:
+                clear_state(session=session, person_id=ctx.person_id)
+            return await command.handler(msg, ctx)
+        return await refer_flow(msg, ctx, step)
+
+    router.flow(FLOW, refer_flow_or_command)
     router.command(
         "tried",
         tried_command,

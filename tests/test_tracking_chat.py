@@ -171,6 +171,15 @@ async def test_the_log_a_referral_button_asks_for_the_case_reference(chat: Chat)
     assert logged.text.startswith("Logged TI-0001: your referral about NB-77")
 
 
+async def test_another_command_mid_question_leaves_the_refer_flow(chat: Chat) -> None:
+    await chat.press("hv.amy", Button("Log a referral", "refer", "front-door"))
+    mine = await chat.say("hv.amy", "mine")
+    assert mine.text.startswith("You have no open items")
+    await chat.say("hv.amy", "NB-77")  # no longer an answer to the flow's question
+    with chat.sessions() as session:
+        assert session.exec(select(TrackedItem)).all() == []
+
+
 async def test_an_unclear_team_gets_did_you_mean_buttons_and_keeps_the_case(chat: Chat) -> None:
     asked = await chat.say("hv.amy", "refer cmht case NB-5")
     choices = [b for b in asked.buttons if b.action == "refer"]
