@@ -77,14 +77,15 @@ def with_socket_mode(app: FastAPI, runtime: Runtime) -> FastAPI:
         raise ConfigError(
             "Socket Mode needs JOINUP_SLACK__APP_TOKEN (an xapp- token with connections:write)."
         )
-    socket = AsyncSocketModeHandler(
-        build_slack_app(runtime, socket_mode=True), slack.app_token.get_secret_value()
-    )
+    bolt = build_slack_app(runtime, socket_mode=True)
+    app_token = slack.app_token.get_secret_value()
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(server: FastAPI) -> AsyncIterator[None]:
         async with inner(server):
+            # Built here, not earlier: the handler's websocket client needs the running event loop.
+            socket = AsyncSocketModeHandler(bolt, app_token)
             await socket.connect_async()  # type: ignore[no-untyped-call]
             try:
                 yield

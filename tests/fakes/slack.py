@@ -29,6 +29,7 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    response: dict[str, Any] | None = None  # what the fake answered (None for response URLs and failures)
 
 
 @dataclass
@@ -148,15 +149,16 @@ class FakeSlack:
             if isinstance(args.get(name), str):
                 args[name] = json.loads(args[name])
         method = "response" if url.path.startswith("/response/") else url.path.removeprefix("/api/")
+        call = Call(method, args, {k.lower(): v for k, v in request.headers.items()})
         with self._lock:
-            self.calls.append(Call(method, args, {k.lower(): v for k, v in request.headers.items()}))
             failure = self._failures[method].popleft() if self._failures[method] else None
+            if failure is None and method != "response":
+                call.response = self._answer(method, args)
+            self.calls.append(call)
         if failure is not None:
             self._send(request, failure.status, failure.body, failure.headers)
-        elif method == "response":
-            self._send(request, 200, None)
         else:
-            self._send(request, 200, self._answer(method, args))
+            self._send(request, 200, call.response)
 
     def _send(
         self,

@@ -16,9 +16,10 @@ from sqlmodel import col, select
 
 from bot.config import Settings, SlackSettings
 from bot.notify import RoutingNotifier
-from bot.runtime import Runtime, build_runtime, seed_demo
+from bot.runtime import Runtime, build_runtime
 from bot.slack.notifier import build_slack_notifier
 from bot.web import build_web_app
+from directory.demo import load_demo
 from schedules.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import Person
@@ -110,7 +111,9 @@ def build_joinup(*, fake: FakeSlack, clock: FakeClock, engine: Engine) -> tuple[
     )
     notifier = RoutingNotifier(sessions=sessions, platforms={"slack": slack})
     runtime = build_runtime(settings=settings, clock=clock, notifier=notifier, engine=engine)
-    seed_demo(runtime)
+    # The Northbrook directory and demo people; not the months of demo history, which no test here needs.
+    with runtime.sessions.begin() as session:
+        load_demo(session, clock)
     transport = httpx.ASGITransport(app=build_web_app(runtime))
     return runtime, httpx.AsyncClient(transport=transport, base_url="http://joinup.test")
 
