@@ -13,6 +13,9 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
+from handlers import escalation as escalation_chat
+from handlers import escalation_chronology as chronology_chat
+from handlers import escalation_reminders as escalation_reminders_chat
 from handlers import help as help_
 from handlers import stats as insight_stats
 from handlers import tracking, tracking_reminders
@@ -20,6 +23,7 @@ from handlers.dispatch import Dispatcher
 from handlers.messages import Notifier
 from handlers.router import Router
 from schedules import outbox
+from schedules import policy as escalation_policy
 from schedules.clock import Clock, FakeClock
 from schedules.insight_history import seed_demo_history
 from storage.db import make_engine, make_sessions
@@ -31,6 +35,7 @@ Wakeup = Callable[["Runtime"], datetime | None]
 # Handler modules, in the order help lists them. Each has register(router).
 HANDLER_MODULES = [help_]
 HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
+HANDLER_MODULES += [escalation_chat, escalation_reminders_chat, chronology_chat]  # issue 7
 HANDLER_MODULES.append(tracking)  # refer, tried, ack, feedback, mine, snooze, pause, resume, close (issue 6)
 
 
@@ -98,6 +103,8 @@ def build_runtime(
 # Scheduled jobs (outbox sweep, escalation timers, digests, upkeep nudges), in the order they run.
 JOBS: list[tuple[str, Job]] = []
 WAKEUPS: list[Wakeup] = []
+JOBS.append(("escalation-timeouts", escalation_reminders_chat.record_timeouts_job))  # issue 7
+WAKEUPS.append(escalation_reminders_chat.next_timeout)  # issue 7
 
 
 async def sweep_outbox(runtime: Runtime) -> None:
@@ -125,6 +132,7 @@ WAKEUPS.append(next_reminder_due)  # issue 6
 Seeder = Callable[[Session, Clock], None]
 SEEDERS: list[Seeder] = []
 SEEDERS.insert(0, load_demo)  # the Northbrook directory and demo people come first (issue 4)
+SEEDERS.append(escalation_policy.seed)  # the shipped escalation policies (issue 7)
 SEEDERS.append(seed_demo_history)  # six months of fictional referrals for insight and stats (issue 12)
 
 

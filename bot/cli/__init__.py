@@ -10,8 +10,10 @@ import click
 from bot.cli import audit, bench, bench_load, bench_report, bench_slack, chat, db, serve
 from bot.cli import bench_insight as insight_benchmark  # issue 12
 from bot.cli import bench_sweep as sweep_benchmark  # issue 6
+from bot.cli import chronology as chronology_commands
 from bot.cli import demo as demo_commands  # issue 12
 from bot.cli import directory as directory_commands
+from bot.cli import policy as policy_commands
 from bot.cli import teams as teams_commands
 from bot.cli.common import friendly_errors
 
@@ -23,6 +25,7 @@ SUBCOMMAND_MODULES.append(sweep_benchmark)  # bench sweep (issue 6)
 
 # Every command group, in the order --help lists them.
 GROUPS: list[click.Command] = [chat.chat, serve.serve, db.db, audit.audit, bench.bench]
+GROUPS += [policy_commands.policy, chronology_commands.chronology]  # issue 7
 GROUPS.append(demo_commands.demo)  # demo seed-history (issue 12)
 GROUPS.append(teams_commands.teams)  # teams package, teams sync-people (issue 9)
 GROUPS.append(directory_commands.directory)  # directory import/export/check/stale/verify/coverage (issue 4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -25,6 +25,18 @@ class PolicyVersion(SQLModel, table=True):
     is_default: bool = False
     loaded_at: datetime = Field(sa_type=UTCDateTime)
     loaded_by: str = Field(default="system", max_length=80)
+
+
+class PolicyVersionImmutable(RuntimeError):
+    """Something tried to change a stored policy version; load a new version instead."""
+
+
+@event.listens_for(PolicyVersion, "before_update")
+def _refuse_changes(_mapper: Any, _connection: Any, target: PolicyVersion) -> None:
+    # Escalations are frozen on a version: changing it in place would rewrite their history.
+    raise PolicyVersionImmutable(
+        f"policy {target.key} version {target.version} is immutable; load a new version"
+    )
 
 
 class Escalation(SQLModel, table=True):

@@ -1,0 +1,271 @@
+"""The escalation walkthrough's conversation: the immediate-risk answer, then the follow-up questions
+(outcome and rationale, what was tried and why it failed, why it is withdrawn) that record each step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from handlers import auth
+from handlers import escalation_cards as cards
+from handlers import escalation_risk as risk
+from handlers.context import HandlerContext
+from handlers.errors import to_reply
+from handlers.messages import InboundMessage, Reply
+from handlers.router import clean_text
+from handlers.state import clear_state, get_state, set_state
+from schedules import escalation, escalation_records
+from storage.errors import DomainError, InvalidInput, PersonalDataRefused, WrongState
+from storage.models import Escalation
+
+FLOW = "escalate"
+_YES = frozenset({"yes", "y", "yeah", "yep", "yes they are", "yes, a child is at immediate risk"})
+_NO = frozenset({"no", "n", "nope", "no they are not", "not at immediate risk"})
+
+# Each follow-up question: (step, what it asks, the next step or "" to finish).
+QUESTIONS = {
+    "resolve_outcome": "What was agreed? Write the outcome in a sentence, without names.",
+    "resolve_rationale": "Why is that the right outcome? Write the rationale in a sentence or two, without names.",
+    "next_tried": "What did you try at this level? For example: called the duty senior practitioner twice "
+    "and sent a secure email.",
+    "next_why": "Why didn't it resolve? For example: they still say it is below threshold, with no new reasons.",
+    "withdraw_why": "Why are you withdrawing it? For example: new information came in and I now agree.",
+}
+
+
+def checked_subject(
+    ctx: HandlerContext,
+    session: Session,
+    *,
+    case_ref: str | None,
+    item_ref: str | None,
+    team_id: int | None,
+    is_disagreement: bool,
+) -> escalation.Subject:
+    """Check the case (or item) can be escalated now, and that the sender may: a party to the case.
+
+    Raises:
+        NotFound, InvalidInput, PersonalDataRefused, WrongState: see escalation.check_subject.
+        NotAllowed: the sender isn't a party to the case (the refusal is audited).
+    """
+    subject = escalation.check_subject(
+        session=session,
+        person_id=ctx.person_id,
+        case_ref=case_ref,
+        item_ref=item_ref,
+        other_team_id=team_id,
+        is_disagreement=is_disagreement,
+    )
+    auth.check(ctx, session, auth.CREATE_ITEM)  # read-only roles (auditors) don't escalate
+    if subject.item is not None:
+        auth.check(ctx, session, auth.VIEW_ITEM, item=subject.item)
+    else:
+        auth.check(ctx, session, auth.READ_CHRONOLOGY, case_ref=subject.case_ref)
+    return subject
+
+
+def changeable(ctx: HandlerContext, session: Session, ref: str, wanted: str) -> Escalation:
+    """Return an open escalation the sender may change.
+
+    Raises:
+        NotFound, WrongState: no such escalation, or it is closed.
+        NotAllowed: the sender may not change it (the refusal is audited).
+    """
+    found = escalation_records.open_escalation(session, ref, wanted)
+    auth.check(ctx, session, auth.CHANGE_ESCALATION, escalation=found)
+    return found
+
+
+def _subject(ctx: HandlerContext, session: Session, data: dict[str, Any]) -> escalation.Subject:
+    # Checked again when answered: the item may have closed, or another escalation started, meanwhile.
+    return checked_subject(
+        ctx,
+        session,
+        case_ref=data["case_ref"],
+        item_ref=data.get("item_ref"),
+        team_id=data.get("team_id"),
+        is_disagreement=bool(data.get("disagreement")),
+    )
+
+
+async def answer_risk(ctx: HandlerContext, is_at_risk: bool) -> Reply:
+    """Answer the immediate-risk question: yes stops here with who to call; no opens level 1."""
+    with ctx.sessions.begin() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        if state is None or state.flow != FLOW or state.step != "risk":
+            return Reply(
+                text="That question has expired. Type escalate and the case reference to start again."
+            )
+        data = dict(state.data)
+        clear_state(session=session, person_id=ctx.person_id)
+    with ctx.sessions.begin() as session:
+        subject = _subject(ctx, session, data)
+        if is_at_risk:
+            escalation.stop_immediate_risk(
+                session=session, clock=ctx.clock, person_id=ctx.person_id, subject=subject
+            )
+        else:
+            started = escalation.start(
+                session=session, clock=ctx.clock, person_id=ctx.person_id, subject=subject
+            )
+            return cards.level_reply(
+                session,
+                started,
+                intro=f"Thank you. I've opened {started.ref} at level 1 and started its clock.",
+            )
+    # Built after the record is safely stored: the directory lookup must never lose it.
+    with ctx.sessions() as session:
+        return risk.immediate_risk_reply(session=session, at=ctx.clock.now(), case_ref=subject.case_ref)
+
+
+def _ask(step: str, ref: str, prefix: str = "") -> Reply:
+    text = f"{prefix}{ref}: {QUESTIONS[step]}\nType cancel to stop; nothing changes until you answer."
+    return Reply(text=text.strip())
+
+
+async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
+    """Start a follow-up question about an open escalation the person may change."""
+    if not ref:
+        return Reply(text="That button has expired. Type escalations to see yours.")
+    with ctx.sessions.begin() as session:
+        found = changeable(ctx, session, ref, "change it")
+        if step == "next_tried":
+            policy = escalation_records.policy_for(session=session, escalation=found)
+            if found.level >= policy.last_level:
+                raise WrongState(
+                    "escalation",
+                    found.ref,
+                    "at the last level",
+                    "move it up a level. When the decision comes, press Record the decision",
+                )
+        set_state(
+            session=session,
+            clock=ctx.clock,
+            person_id=ctx.person_id,
+            flow=FLOW,
+            step=step,
+            data={"ref": found.ref},
+        )
+        return _ask(step, found.ref)
+
+
+async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+    """Handle a typed answer in the middle of the walkthrough."""
+    text = clean_text(msg.text)
+    if step == "risk":
+        answer = text.lower().strip(" .!")
+        if answer in _YES:
+            return await answer_risk(ctx, True)
+        if answer in _NO:
+            return await answer_risk(ctx, False)
+        with ctx.sessions() as session:
+            state = get_state(session=session, person_id=ctx.person_id)
+            case_ref = state.data.get("case_ref", "") if state else ""
+        return risk.risk_question(str(case_ref))
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state else {}
+    ref = str(data.get("ref", ""))
+    try:
+        return await _record_answer(ctx, step, ref, data, text)
+    except (InvalidInput, PersonalDataRefused) as error:
+        # Ask again: nothing was stored, and the person keeps their place in the walkthrough.
+        return Reply(text=f"{to_reply(error).text}\n{QUESTIONS.get(step, '')}".strip())
+    except DomainError:
+        # The escalation closed or changed hands meanwhile: end the walkthrough, then say why.
+        with ctx.sessions.begin() as session:
+            clear_state(session=session, person_id=ctx.person_id)
+        raise
+
+
+async def _record_answer(ctx: HandlerContext, step: str, ref: str, data: dict[str, Any], text: str) -> Reply:
+    following = {"resolve_outcome": ("resolve_rationale", "outcome"), "next_tried": ("next_why", "tried")}
+    with ctx.sessions.begin() as session:
+        changeable(ctx, session, ref, "change it")
+        if step in following:
+            escalation_records.check_free_text(
+                session=session,
+                field=following[step][1],
+                text=text,
+                max_length=300 if step == "next_tried" else 200,
+            )
+            next_step, key = following[step]
+            set_state(
+                session=session,
+                clock=ctx.clock,
+                person_id=ctx.person_id,
+                flow=FLOW,
+                step=next_step,
+                data={**data, key: text},
+            )
+            return _ask(next_step, ref)
+        if step == "resolve_rationale":
+            done = escalation.resolve(
+                session=session,
+                clock=ctx.clock,
+                ref=ref,
+                person_id=ctx.person_id,
+                outcome=str(data.get("outcome", "")),
+                rationale=text,
+            )
+            clear_state(session=session, person_id=ctx.person_id)
+            reply = Reply(
+                text=f"{done.ref} is resolved at level {done.level}. I've recorded the outcome and rationale and "
+                f"stopped its reminders. Type chronology {done.case_ref} to see the full record."
+            )
+            await _tell_raiser(
+                ctx, session, done, f"{ctx.person.display_name} recorded {done.ref} as resolved."
+            )
+            return reply
+        if step == "next_why":
+            moved = escalation.not_resolved(
+                session=session,
+                clock=ctx.clock,
+                ref=ref,
+                person_id=ctx.person_id,
+                tried=str(data.get("tried", "")),
+                why_failed=text,
+                ack_working_days=ctx.settings.reminders.ack_working_days,
+            )
+            clear_state(session=session, person_id=ctx.person_id)
+            return await _moved_reply(ctx, session, moved)
+        if step == "withdraw_why":
+            done = escalation.withdraw(
+                session=session, clock=ctx.clock, ref=ref, person_id=ctx.person_id, rationale=text
+            )
+            clear_state(session=session, person_id=ctx.person_id)
+            await _tell_raiser(ctx, session, done, f"{ctx.person.display_name} withdrew {done.ref}.")
+            return Reply(
+                text=f"{done.ref} is withdrawn and its reminders are stopped. I've recorded your reason."
+            )
+    with ctx.sessions.begin() as session:
+        clear_state(session=session, person_id=ctx.person_id)
+    return Reply(text="I lost my place there. Type escalations to see yours, or help.")
+
+
+async def _moved_reply(ctx: HandlerContext, session: Session, moved: escalation.Moved) -> Reply:
+    found = moved.escalation
+    intro = f"I've recorded that level {found.level - 1} didn't resolve it. {found.ref} is now at level {found.level}."
+    if found.status == "partnership":
+        intro += "\n" + cards.partnership_lines(session, moved.partnership_item)
+    reply = cards.level_reply(session, found, intro=intro)
+    raiser = escalation_records.person(session, found.raised_by_person_id)
+    # From level 2 the manager acts too: tell them (or the raiser, if the manager moved it).
+    others = {raiser.id, raiser.manager_id} - {ctx.person_id, None}
+    for other_id in others:
+        assert other_id is not None
+        note = cards.level_reply(
+            session,
+            found,
+            intro=f"{ctx.person.display_name} moved {found.ref} (case {found.case_ref}) to level {found.level}.",
+        )
+        await ctx.notifier.notify(person_id=other_id, reply=note)
+    return reply
+
+
+async def _tell_raiser(ctx: HandlerContext, session: Session, found: Escalation, text: str) -> None:
+    if found.raised_by_person_id != ctx.person_id:
+        await ctx.notifier.notify(
+            person_id=found.raised_by_person_id, reply=Reply(text=f"{text} (case {found.case_ref})")
+        )
