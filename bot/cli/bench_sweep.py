@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import queue
 import tempfile
 import time
 import uuid
@@ -127,7 +128,13 @@ def measure(url: str, backend: str, *, workers: int, count: int, batch_size: int
     start.set()
     counts: Counter[int] = Counter()
     for _ in processes:
-        counts.update(results.get())
+        while True:
+            try:
+                counts.update(results.get(timeout=5))
+                break
+            except queue.Empty:
+                if not any(p.is_alive() for p in processes):
+                    raise click.ClickException("a sweeper process died; run with -v to see why") from None
     seconds = time.perf_counter() - began
     for process in processes:
         process.join()
