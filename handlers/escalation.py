@@ -166,6 +166,17 @@ def register(router: Router) -> None:
         built["escalate"],
         summary="Walk through your partnership's escalation policy when you disagree with another agency.",
         usage="escalate <case ref> [about <item or team>]",
+        details=(
+            "First I ask whether a child is at immediate risk: if so, call 999 and the front door (or the "
+            "emergency duty team out of hours) now. Otherwise I take you through each level of the policy: "
+            "who to contact, what to say, by when, and what to record. I remind you, and from level 2 your "
+            "manager, when a level's time runs out."
+        ),
+        examples=(
+            "escalate NB-204518",
+            "escalate NB-204518 about TI-0042",
+            "escalate NB-204518 about front door",
+        ),
     )
     router.command(
         "disagree",
@@ -173,6 +184,8 @@ def register(router: Router) -> None:
         aliases=("challenge",),
         summary="Challenge a decision on an item (e.g. no further action) through the escalation policy.",
         usage="disagree <item ref>",
+        details="Works on closed items too: a decision you disagree with is a reason to escalate, not the end.",
+        examples=("disagree TI-0042",),
     )
     router.command(
         "escalations",

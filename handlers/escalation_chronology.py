@@ -65,4 +65,10 @@ def register(router: Router) -> None:
         aliases=("timeline",),
         summary="See everything joinup holds about a case, in time order, for a case review.",
         usage="chronology <case ref>",
+        details=(
+            "Referrals, contact attempts, acknowledgements, feedback, escalation steps and information-sharing "
+            "decisions, oldest first, with the working days between them. For people involved in the case, "
+            "their managers and auditors; every read is recorded."
+        ),
+        examples=("chronology NB-204518",),
     )

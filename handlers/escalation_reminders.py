@@ -55,7 +55,7 @@ def render_level_due(session: Session, reminder: Reminder) -> Reply | None:
     if reminder.payload.get("audience") == "manager":
         text = (
             f"{raiser.display_name}'s escalation {found.ref} (case {found.case_ref}) ran out of time at "
-            f"level {found.level}, {level.name}{when}. You act at this level: check in with them. {step}"
+            f"level {found.level}, {level.name},{when}. You act at this level: check in with them. {step}"
         )
     else:
         text = (

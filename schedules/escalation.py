@@ -20,6 +20,7 @@ from schedules.escalation_records import (
     find_open,
     get_item,
     is_known_case,
+    latest_item_for,
     normalise_case_ref,
     open_escalation,
     person,
@@ -102,6 +103,11 @@ def check_subject(
             "case", ref, f"already being escalated ({existing.ref}, level {existing.level})", "start another"
         )
     team_id = other_team_id if other_team_id is not None else (item.to_team_id if item else None)
+    if team_id is None:
+        # No item or team named: the disagreement is most likely with whoever they last referred to.
+        latest = latest_item_for(session=session, case_ref=ref, person_id=person_id)
+        if latest is not None and latest.from_person_id == person_id:
+            team_id = latest.to_team_id
     return Subject(case_ref=ref, item=item, other_team_id=team_id, is_disagreement=is_disagreement)
 
 

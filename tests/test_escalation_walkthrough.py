@@ -226,6 +226,8 @@ async def test_immediate_risk_out_of_hours_gives_the_emergency_duty_team(world: 
 
 async def test_resolved_at_level_2_records_the_outcome_and_stops_the_reminders(world: World) -> None:
     await open_escalation(world, disagree=False)
+    # No item named: the other side is the team Amy last referred the case to.
+    assert (escalation(world).other_team_id, escalation(world).item_id) == (world.team_id("front-door"), None)
     await move_up(world, "hv.amy", "rang the duty senior practitioner", "decision not reviewed")
     assert len(pending(world)) == 2
     assert "What was agreed" in (await world.press("hv.amy", "escalation_resolved", "ES-0001")).text
@@ -330,3 +332,11 @@ async def test_the_escalate_button_on_a_chase_starts_the_walkthrough_for_that_it
     assert escalation(world).item_id is not None
     other = await world.press("dsl.priya", "escalation_next", "ES-0001")
     assert "You can't change ES-0001" in other.text
+
+
+async def test_escalate_about_a_named_team_uses_that_teams_contacts(world: World) -> None:
+    world.item(case_ref=CASE, handle="hv.amy", team="front-door")
+    await world.say("hv.amy", f"escalate {CASE} about early help hub")
+    card = await world.say("hv.amy", "no")
+    assert "Disagreement with: Early help hub" in full(card)
+    assert "Early help coordinator (phone 0161 496 0121)" in full(card)
