@@ -6,7 +6,8 @@ unless it is a bank holiday). A sender claims a (manager, period) by inserting i
 sending (`INSERT … ON CONFLICT DO NOTHING`, so only one replica wins) and records the outcome afterwards.
 A period that was missed (the service was down at 08:30) is still sent when the service comes back during
 working hours, marked late; a newer period supersedes it, so nobody gets yesterday's digest after today's.
-What a digest says is built by schedules/digest_content.py.
+What a digest says is built by schedules/digest_content.py; claiming and recording runs in bulk is
+schedules/digest_runs.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal
 
-from sqlalchemy import and_, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -132,54 +132,6 @@ def is_sending_time(*, now: datetime, nation: str = "ENG") -> bool:
     return calendar.is_working_day(local.date()) and DIGEST_TIME <= local.time() < SEND_UNTIL
 
 
-def claim(*, session: Session, clock: Clock, person_id: int, period: Period) -> DigestRun | None:
-    """Claim (manager, period) for this sender: insert its run, or take over a failed or abandoned one.
-
-    Returns the claimed run, or None when another sender has it (or it was sent already). Commit the
-    claim before sending, so other replicas see it.
-    """
-    now = clock.now()
-    values: dict[str, Any] = {
-        "recipient_person_id": person_id,
-        "period": period.key,
-        "status": CLAIMED,
-        "is_late": period.is_late_at(now),
-        "counts": {},
-        "created_at": now,
-    }
-    dialect = postgresql if is_postgres(session) else sqlite
-    # Core statements on the session's connection; RETURNING tells whether this sender inserted the row.
-    connection = session.connection()
-    inserted = connection.execute(
-        dialect.insert(DigestRun)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["recipient_person_id", "period"])
-        .returning(col(DigestRun.id))
-    )
-    taken = inserted.first() is not None
-    if not taken:
-        # Compare-and-set: only one sender's UPDATE matches a failed or abandoned run.
-        retried = connection.execute(
-            update(DigestRun)
-            .where(col(DigestRun.recipient_person_id) == person_id, col(DigestRun.period) == period.key)
-            .where(
-                or_(
-                    col(DigestRun.status) == FAILED,
-                    and_(col(DigestRun.status) == CLAIMED, col(DigestRun.created_at) < now - CLAIM_LEASE),
-                )
-            )
-            .values(status=CLAIMED, created_at=now, is_late=period.is_late_at(now))
-        )
-        taken = retried.rowcount == 1
-    if not taken:
-        return None
-    return session.exec(
-        select(DigestRun).where(
-            col(DigestRun.recipient_person_id) == person_id, col(DigestRun.period) == period.key
-        )
-    ).one()
-
-
 def skip_current(
     *, session: Session, clock: Clock, person_id: int, schedule: str, nation: str = "ENG"
 ) -> None:
@@ -202,16 +154,6 @@ def skip_current(
     )
 
 
-def is_settled(*, session: Session, person_id: int, period: Period) -> bool:
-    """Tell whether (manager, period) needs nothing more: sent, skipped, undeliverable, or claimed."""
-    run = session.exec(
-        select(DigestRun).where(
-            col(DigestRun.recipient_person_id) == person_id, col(DigestRun.period) == period.key
-        )
-    ).first()
-    return run is not None and run.status != FAILED
-
-
 def previous_counts(*, session: Session, person_id: int, before_period: str) -> dict[str, Any] | None:
     """Return the counts of the manager's last sent digest other than `before_period`, if any."""
     run = session.exec(
@@ -222,19 +164,3 @@ def previous_counts(*, session: Session, person_id: int, before_period: str) -> 
         .limit(1)
     ).first()
     return dict(run.counts) if run is not None else None
-
-
-def record_outcome(
-    *, session: Session, clock: Clock, run_id: int, status: str, counts: dict[str, Any] | None = None
-) -> DigestRun:
-    """Record how sending a claimed run went (sent, failed or undeliverable)."""
-    run = session.get(DigestRun, run_id)
-    assert run is not None
-    run.status = status
-    if counts is not None:
-        run.counts = counts
-    if status == SENT:
-        run.sent_at = clock.now()
-    session.add(run)
-    session.flush()
-    return run

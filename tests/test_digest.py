@@ -203,8 +203,13 @@ def test_a_missed_digest_is_sent_late_when_the_service_returns_never_twice(
     assert run(sessions, clock, notifier).sent == 0
     with sessions() as session:
         late = session.exec(select(DigestRun).where(col(DigestRun.is_late))).all()
-        events = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "digest.sent")).all()
-    assert len(late) == 3 and len(events) == 3
+        events = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "digest.run")).all()
+    assert len(late) == 3
+    assert [(run["to"], run["status"], run["late"]) for event in events for run in event.data["runs"]] == [
+        ("mgr.kate", "sent", True),
+        ("mgr.tom", "sent", True),
+        ("mgr.ben", "sent", True),
+    ]
 
 
 def test_a_weekend_outage_sends_only_mondays_digest(sessions: sessionmaker[Session], world: World) -> None:
