@@ -5,7 +5,7 @@ Jobs are run through the runtime's own job list (the outbox sweep), as `joinup s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.runtime import Runtime
 from storage.models import Reminder, TrackedItem
 from tests.fakes.teams import Sent, conversation_id
-from tests.teams.conftest import AMY, TeamsJoinup
+from tests.teams.conftest import AMY, KATE, TeamsJoinup
 
 
 async def sweep(runtime: Runtime) -> None:
@@ -121,3 +121,24 @@ async def test_pressing_acknowledge_on_a_reminder_updates_the_item(joinup: Teams
     assert stored.acknowledged_at is not None
     assert pending_ack_chases == []
     assert "acknowledged" in joinup.fake.to(conversation_id(AMY))[-1].text.lower()
+
+
+async def test_the_daily_digest_reaches_a_manager_found_through_graph(joinup: TeamsJoinup) -> None:
+    job = dict(joinup.runtime.jobs).get("manager-digests")
+    if job is None:
+        pytest.skip("digests aren't registered in this build")
+    await joinup.install(user=KATE)  # Graph gives Kate's mail, which is the demo team leader's
+    kate = joinup.teams_person(KATE)
+    assert kate is not None
+    assert kate.handle == "mgr.kate"
+    await refer(joinup)  # Amy, in Kate's team, is waiting on the front door
+    assert joinup.person("hv.amy").manager_id == kate.id  # Graph's manager, kept as the demo set it
+    before = len(joinup.fake.to(conversation_id(KATE)))
+
+    joinup.clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))  # Thursday, after the digest time
+    await job(joinup.runtime)
+
+    [digest] = joinup.fake.to(conversation_id(KATE))[before:]
+    assert digest.text.startswith("Your daily digest for Health visiting")
+    assert "NB-204518" in digest.text
+    assert digest.card["version"] == "1.5"
