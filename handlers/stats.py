@@ -84,7 +84,7 @@ def escalation_field(escalations: list[EscalationFigures]) -> Field:
     medians = [e.resolution_days.median for e in escalations if e.resolution_days.median is not None]
     days = f"; {resolved} resolved" if resolved else "; none resolved yet"
     if len(escalations) == 1 and medians:
-        days += f", median {medians[0]} working days"
+        days += f", median {medians[0]} working {'day' if medians[0] == 1 else 'days'}"
     return Field("Escalations opened", f"{opened} ({by_level}){days}")
 
 
@@ -94,10 +94,13 @@ def find_team(*, session: Session, text: str, scope: Scope) -> Team:
     Raises:
         NotFound: nothing close enough.
     """
-    wanted = " ".join(text.lower().split())
+    wanted = " ".join(text.lower().replace("’", "'").split())
     teams = list(session.exec(select(Team).order_by(col(Team.name))).all())
-    exact = [t for t in teams if wanted in (t.key.lower(), t.name.lower())]
+    exact = [t for t in teams if wanted in (t.name.lower(), t.key.lower(), t.key.lower().replace("-", " "))]
     candidates = exact or [t for t in teams if wanted in t.name.lower() or wanted in t.key.lower()]
+    if len(candidates) > 1:
+        # "front door" names the team keyed front-door before "Adults' front door".
+        candidates.sort(key=lambda t: -fuzz.ratio(wanted, t.key.replace("-", " ")))
     if not candidates:
         best = process.extractOne(
             wanted, {t.key: t.name.lower() for t in teams}, scorer=fuzz.WRatio, score_cutoff=75

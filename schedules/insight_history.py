@@ -24,7 +24,7 @@ from schedules.calendar import WorkingCalendar
 from schedules.clock import Clock
 from schedules.insight_durations import CalendarCache
 from storage import audit
-from storage.models import AuditEvent, Escalation, Person, PolicyVersion, Team, TrackedItem
+from storage.models import AuditEvent, ContactRoute, Escalation, Person, PolicyVersion, Team, TrackedItem
 
 SEEDED_ACTION = "demo.history_seeded"
 OUTCOMES = (
@@ -37,6 +37,7 @@ OUTCOMES = (
 )
 KINDS = (("referral", 0.7), ("callback", 0.2), ("information_request", 0.1))
 DAY_MINUTES = 480
+EMERGENCY_NUMBERS = ("999", "112")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,15 +216,19 @@ def generate_history(
     return HistorySummary(items=len(maker.items), escalations=len(escalations))
 
 
+def history_teams(*, session: Session) -> list[Team]:
+    """Return the teams that receive referrals: every team but the 999 line (front doors carry it too)."""
+    emergency = set(
+        session.exec(select(ContactRoute.team_id).where(col(ContactRoute.value).in_(EMERGENCY_NUMBERS))).all()
+    )
+    return [t for t in session.exec(select(Team).order_by(col(Team.id))).all() if t.id not in emergency]
+
+
 def seed_demo_history(session: Session, clock: Clock) -> None:
     """Demo seeder: six months of history for the demo borough, once (skipped if already seeded or empty)."""
     if session.exec(select(AuditEvent.id).where(col(AuditEvent.action) == SEEDED_ACTION)).first() is not None:
         return
-    teams = list(
-        session.exec(
-            select(Team).where(col(Team.is_immediate_danger).is_(False)).order_by(col(Team.id))
-        ).all()
-    )
+    teams = history_teams(session=session)
     senders = list(
         session.exec(select(Person).where(col(Person.team_id).is_not(None)).order_by(col(Person.id))).all()
     )

@@ -8,12 +8,17 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, func, select
 
 from directory.demo import load_demo
+from handlers import stats
+from handlers.dispatch import Dispatcher
+from handlers.messages import InboundMessage, RecordingNotifier
+from handlers.router import Router
 from schedules import insight
 from schedules import policy as escalation_policy
 from schedules.calendar import WorkingCalendar
 from schedules.clock import FakeClock
 from schedules.insight_history import seed_demo_history
 from schedules.insight_periods import period_named
+from schedules.settings import DomainSettings
 from storage.models import Escalation, TrackedItem
 
 
@@ -62,3 +67,21 @@ def test_seeding_twice_adds_nothing(sessions: sessionmaker[Session], clock: Fake
         seed_demo_history(session, clock)
     with sessions() as session:
         assert session.exec(select(func.count()).select_from(TrackedItem)).one() == first
+
+
+async def test_stats_on_the_demo_borough(sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    _seed(sessions, clock)
+    router = Router()
+    stats.register(router)
+    dispatcher = Dispatcher(
+        router=router, sessions=sessions, clock=clock, notifier=RecordingNotifier(), settings=DomainSettings()
+    )
+    reply = await dispatcher.handle(
+        InboundMessage(
+            platform="console", sender_key="partnership.chair", text="stats front door last quarter"
+        )
+    )
+    assert reply.text.startswith("Figures for Children's front door")
+    assert int(next(f.value for f in reply.fields if f.label == "Referrals")) > 0
+    managed = await dispatcher.handle(InboundMessage(platform="console", sender_key="mgr.tom", text="stats"))
+    assert "every team you can see" in managed.text

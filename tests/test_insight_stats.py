@@ -135,6 +135,17 @@ async def test_unknown_team_and_period_get_friendly_replies(
     assert "I know these periods" in (await _say(sessions, "nscp.lead", "stats lado last fortnight")).text
 
 
+async def test_one_resolved_escalation_says_day_not_days() -> None:
+    one = stats.escalation_field(
+        [
+            stats.EscalationFigures(
+                team_id=1, opened=1, by_level={1: 1}, resolution_days=stats.Distribution(1, 1, 1)
+            )
+        ]
+    )
+    assert one.value == "1 (level 1: 1); 1 resolved, median 1 working day"
+
+
 async def test_a_typo_in_the_team_name_still_finds_it(
     sessions: sessionmaker[Session], ids: dict[str, int]
 ) -> None:

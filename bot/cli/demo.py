@@ -12,10 +12,16 @@ from bot.runtime import SEEDERS
 from schedules.calendar import LONDON
 from schedules.clock import Clock, FakeClock, SystemClock
 from schedules.insight_durations import CalendarCache
-from schedules.insight_history import SEEDED_ACTION, HistoryPlan, generate_history, seed_demo_history
+from schedules.insight_history import (
+    SEEDED_ACTION,
+    HistoryPlan,
+    generate_history,
+    history_teams,
+    seed_demo_history,
+)
 from storage import audit, migrate
 from storage.db import make_sessions
-from storage.models import AuditEvent, Person, Team
+from storage.models import AuditEvent, Person
 
 
 @click.group(help="The fictional Northbrook demo borough.")
@@ -62,7 +68,7 @@ def seed_history(
         if done is not None and not again:
             click.echo("Demo history is already there. Add --again to add more.")
             return
-        teams = session.exec(select(Team).where(col(Team.is_immediate_danger).is_(False))).all()
+        teams = history_teams(session=session)
         senders = session.exec(select(Person).where(col(Person.team_id).is_not(None))).all()
         if not teams or not senders:
             raise click.ClickException("There are no teams or people to make history for.")
