@@ -5,32 +5,77 @@ from __future__ import annotations
 import json
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TextIO
 
-from handlers.messages import Button, InboundMessage, Reply
+from handlers.messages import Button, Field, Form, InboundMessage, Reply
 from schedules.clock import FakeClock
 
 _ADVANCE = re.compile(r"^(\d+)\s*(wd|h|d|m)$", re.IGNORECASE)
 
 
+WIDTH = 100
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines += textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent) or [""]
+    return lines
+
+
+def _field_lines(fields: tuple[Field, ...], indent: str) -> list[str]:
+    lines: list[str] = []
+    for field_ in fields:
+        lines += textwrap.wrap(
+            f"{field_.label}: {field_.value}",
+            WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+        ) or [indent + field_.label + ":"]
+    return lines
+
+
+def _button_line(buttons: list[Button], first: int, indent: str) -> str:
+    return indent + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(buttons, start=first))
+
+
+def render_form(form: Form) -> list[str]:
+    """Describe a form's inputs; the console then asks for them one at a time."""
+    lines = [
+        f"{form.title}: I'll ask for each answer in turn (type - to skip an optional one, cancel to stop)."
+    ]
+    for item in form.inputs:
+        optional = "" if item.is_required else " (optional)"
+        choices = f": {' / '.join(c.label for c in item.choices)}" if item.choices else ""
+        lines.append(f"  - {item.label}{optional}{choices}")
+    return lines
+
+
 def render_text(reply: Reply) -> tuple[str, list[Button]]:
-    """Render a reply as plain text; return the text and the buttons in the order they are numbered."""
-    lines = [reply.text]
+    """Render a reply as plain text; return the text and the buttons in the order they are numbered.
+
+    Each result's buttons are shown under it, numbered on from the ones before, so `/press N` is unambiguous.
+    """
+    lines = _wrap(reply.text, "")
     buttons: list[Button] = []
-    lines += [f"  {f.label}: {f.value}" for f in reply.fields]
+    lines += _field_lines(reply.fields, "  ")
     for section in reply.sections:
-        lines.append(f"• {section.title}")
+        lines.append("")
+        lines += _wrap(f"• {section.title}", "")
         if section.text:
-            lines.append(f"  {section.text}")
-        lines += [f"    {f.label}: {f.value}" for f in section.fields]
-        buttons += section.buttons
+            lines += _wrap(section.text, "  ")
+        lines += _field_lines(section.fields, "  ")
+        if section.buttons:
+            lines.append(_button_line(list(section.buttons), len(buttons) + 1, "  "))
+            buttons += section.buttons
     if reply.form is not None:
-        lines.append(f"[{reply.form.title}] " + "; ".join(i.label for i in reply.form.inputs))
-    buttons += reply.buttons
-    if buttons:
-        lines.append("  " + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(buttons, start=1)))
+        lines += render_form(reply.form)
+    if reply.buttons:
+        lines.append(_button_line(list(reply.buttons), len(buttons) + 1, "  " if reply.sections else ""))
+        buttons += reply.buttons
     return "\n".join(lines), buttons
 
 
@@ -53,6 +98,12 @@ class ConsoleOutput:
                 "text": text,
                 "buttons": [{"label": b.label, "action": b.action, "value": b.value} for b in buttons],
             }
+            if reply.form is not None:
+                record["form"] = {
+                    "title": reply.form.title,
+                    "submit_action": reply.form.submit_action,
+                    "inputs": [{"id": i.id, "label": i.label, "kind": i.kind} for i in reply.form.inputs],
+                }
             self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             prefix = "" if reply.kind == "reply" else f"── {reply.kind} for {to} ──\n"
@@ -71,8 +122,24 @@ def parse_advance(text: str) -> timedelta | int | None:
     return {"h": timedelta(hours=amount), "d": timedelta(days=amount), "m": timedelta(minutes=amount)}[unit]
 
 
-def console_message(handle: str, *, text: str = "", button: Button | None = None) -> InboundMessage:
-    """Build the InboundMessage for a line typed, or a button pressed, in the console."""
+def console_message(
+    handle: str,
+    *,
+    text: str = "",
+    button: Button | None = None,
+    form: Form | None = None,
+    values: dict[str, str] | None = None,
+) -> InboundMessage:
+    """Build the InboundMessage for a line typed, a button pressed or a form submitted in the console."""
+    if form is not None:
+        return InboundMessage(
+            platform="console",
+            sender_key=handle,
+            action=form.submit_action,
+            action_value=form.value,
+            form=dict(values or {}),
+            address={"handle": handle},
+        )
     if button is not None:
         return InboundMessage(
             platform="console",

@@ -9,15 +9,19 @@ from typing import TextIO
 from sqlmodel import col, select
 
 from bot.console import ConsoleNotifier, ConsoleOutput, console_message, parse_advance
+from bot.console_forms import FormFiller
 from bot.runtime import Runtime
-from handlers.messages import Reply
+from handlers.messages import InboundMessage, Reply
 from schedules.calendar import WorkingCalendar
 from schedules.clock import FakeClock
-from storage.models import Person
+from storage.models import Person, Team
 
 CONSOLE_HELP = (
-    "Console commands: /as HANDLE (switch person), /advance 2wd|3h|1d|30m (fake clock only), "
-    "/press N (press button N), /who (list demo people), /quit."
+    "Console commands: /as HANDLE (switch person), /who (list demo people), /press N (press button N), "
+    "/advance 2wd|3h|1d|30m (fake clock only), /quit."
+)
+TRY = (
+    "find health visitor · worried about a baby · role lead professional · due icpc from 2026-12-17 · share?"
 )
 
 
@@ -29,6 +33,7 @@ class ConsoleChat:
         self.handle = handle
         self.output = output
         self.fake_clock = fake_clock
+        self.form: FormFiller | None = None
 
     def refresh_handles(self) -> None:
         """Let the notifier print recipients by handle."""
@@ -38,12 +43,40 @@ class ConsoleChat:
                 notifier.handles.update({p.id: p.handle for p in session.exec(select(Person)) if p.id})
 
     def say(self, text: str) -> None:
-        """Print a console-level message to the current person."""
+        """Print a console-level message to the current person (the buttons shown last stay pressable)."""
+        buttons = self.output.buttons.get(self.handle)
         self.output.show(to=self.handle, reply=Reply(text=text))
+        if buttons is not None:
+            self.output.buttons[self.handle] = buttons
+
+    def describe(self, handle: str) -> str:
+        """Say who a handle is: 'hv.amy (Amy Hughes, Health visitor, Health visiting)'."""
+        with self.runtime.sessions() as session:
+            person = session.exec(select(Person).where(col(Person.handle) == handle)).first()
+            if person is None:
+                return handle
+            team = session.get(Team, person.team_id) if person.team_id else None
+        details = [d for d in (person.display_name, person.job_title, team.name if team else "") if d]
+        return f"{handle} ({', '.join(details)})"
+
+    def welcome(self) -> str:
+        """The first thing a person sees in an interactive chat."""
+        clock = ""
+        if self.fake_clock is not None:
+            local = WorkingCalendar().local(self.fake_clock.now())
+            clock = f" The clock is fake: it is {local:%A} {local.day} {local:%B %Y, %H:%M}; move it with /advance."
+        return (
+            "Welcome to joinup, in the fictional borough of Northbrook. "
+            f"You are {self.describe(self.handle)}.{clock}\n"
+            f"Say what you need, or try: {TRY}. Type help for everything.\n{CONSOLE_HELP}"
+        )
 
     async def line(self, raw: str) -> bool:
         """Handle one line of input; return False when the chat should end."""
         text = raw.strip()
+        if self.form is not None and not text.startswith("/"):
+            await self._fill(text)
+            return True
         if not text:
             return True
         if text.startswith("/"):
@@ -51,14 +84,31 @@ class ConsoleChat:
         await self._send(console_message(self.handle, text=text))
         return True
 
-    async def _send(self, msg: object) -> None:
-        from handlers.messages import InboundMessage
-
-        assert isinstance(msg, InboundMessage)
+    async def _send(self, msg: InboundMessage) -> None:
         reply = await self.runtime.dispatcher.handle(msg)
         self.refresh_handles()
         self.output.show(to=self.handle, reply=reply)
+        if reply.form is not None:
+            self.form = FormFiller(reply.form)
+            self.say(self.form.prompt())
         await self.runtime.run_jobs_once()
+
+    async def _fill(self, text: str) -> None:
+        assert self.form is not None
+        if text.lower() in ("cancel", "stop"):
+            self.form = None
+            self.say("OK, I've dropped that form. Nothing was sent.")
+            return
+        problem = self.form.answer(text)
+        if problem:
+            self.say(f"{problem} {self.form.prompt()}")
+            return
+        if not self.form.is_complete:
+            self.say(self.form.prompt())
+            return
+        form, values = self.form.form, self.form.values
+        self.form = None
+        await self._send(console_message(self.handle, form=form, values=values))
 
     async def _console_command(self, text: str) -> bool:
         word, _, rest = text.partition(" ")
@@ -66,14 +116,13 @@ class ConsoleChat:
         if word in ("/quit", "/exit", "/q"):
             return False
         if word == "/as" and rest:
+            self.form = None
             self.handle = rest
-            self.say(f"You are now {rest}.")
+            known = self.describe(rest) != rest
+            note = "" if known else " That isn't a demo person, so joinup will treat you as someone new."
+            self.say(f"You are now {self.describe(rest)}.{note}")
         elif word == "/who":
-            with self.runtime.sessions() as session:
-                people = session.exec(select(Person).order_by(col(Person.handle))).all()
-            self.say(
-                "\n".join(f"{p.handle}: {p.display_name}, {p.job_title}" for p in people) or "No people yet."
-            )
+            await self._who()
         elif word == "/press":
             await self._press(rest)
         elif word == "/advance":
@@ -84,13 +133,26 @@ class ConsoleChat:
             self.say(CONSOLE_HELP)
         return True
 
+    async def _who(self) -> None:
+        with self.runtime.sessions() as session:
+            handles = list(session.exec(select(Person.handle).order_by(col(Person.handle))).all())
+        if not handles:
+            self.say("No people yet.")
+            return
+        lines = [f"  {self.describe(h)}{'  ← you' if h == self.handle else ''}" for h in handles]
+        self.say("People in this chat (switch with /as HANDLE):\n" + "\n".join(lines))
+
     async def _press(self, rest: str) -> None:
         buttons = self.output.buttons.get(self.handle, [])
+        if not buttons:
+            self.say("There are no buttons to press right now.")
+            return
         if not rest.isdigit() or not 1 <= int(rest) <= len(buttons):
             self.say(
                 f"There's no button {rest or '(none given)'}. Buttons are numbered [1] to [{len(buttons)}]."
             )
             return
+        self.form = None
         await self._send(console_message(self.handle, button=buttons[int(rest) - 1]))
 
     async def _advance(self, rest: str) -> None:
@@ -111,7 +173,7 @@ class ConsoleChat:
             target = now + amount
         await self.runtime.advance_to(self.fake_clock, target)
         local_target = WorkingCalendar().local(self.fake_clock.now())
-        self.say(f"It is now {local_target:%A %d %B %Y, %H:%M}.")
+        self.say(f"It is now {local_target:%A} {local_target.day} {local_target:%B %Y, %H:%M}.")
 
 
 async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) -> None:
@@ -121,7 +183,7 @@ async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) ->
     if interactive:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (history and line editing for input())
-        chat.say("Welcome to joinup. Type help to see what I can do. " + CONSOLE_HELP)
+        chat.say(chat.welcome())
         if chat.fake_clock is None:
             sweeper = asyncio.create_task(_sweep_forever(chat.runtime))
     try:
@@ -129,7 +191,7 @@ async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) ->
             if interactive:
                 try:
                     raw = await asyncio.to_thread(input, f"{chat.handle}> ")
-                except EOFError:
+                except (EOFError, KeyboardInterrupt):
                     break
             else:
                 raw = stdin.readline()

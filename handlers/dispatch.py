@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -22,7 +23,9 @@ from storage.privacy import find_nhs_number
 
 log = logging.getLogger(__name__)
 
-CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
+CANCEL_WORDS = frozenset(
+    {"cancel", "stop", "quit", "exit", "never mind", "nevermind", "forget it", "abort", "end", "start again"}
+)
 ONBOARDING_FLOW = "onboarding"
 
 
@@ -100,6 +103,7 @@ class Dispatcher:
             notifier=self.notifier,
             settings=self.settings,
             message=msg,
+            dispatch=self.handle,
         )
         if msg.action:
             found = self.router.get_action(msg.action)
@@ -120,6 +124,7 @@ class Dispatcher:
                 if flow_handler is not None:
                     return await flow_handler(msg, ctx, flow[1])
         intent = self.router.parse(text)
+        ctx = replace(ctx, args=intent.args)
         if intent.name == "search":
             fallback = self.router.fallback_handler
             if fallback is None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from handlers.context import HandlerContext
-from handlers.messages import Field, InboundMessage, Reply
+from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Handler, Router
 
 INTRO = (
     "I help you reach the right people about a child and keep track of what you're waiting for. "
     "Type a command, or just say what you need, like: worried about a baby, or parent hearing voices."
+)
+NEW_HERE = (
+    "You're new here. Searching works straight away; before I track anything for you I'll ask your team, "
+    "nation and job (or type setup now)."
+)
+GREETINGS = frozenset({"hi", "hello", "hiya", "hey", "start", "menu", "commands"})
+TIPS = (
+    "Type help <command> for more on one command. In the middle of a question, type back to change your "
+    "last answer or cancel to stop. Use case references, never names or NHS numbers."
 )
 
 
@@ -17,17 +26,57 @@ def make_help(router: Router) -> Handler:
 
     async def show_help(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """List the commands, or explain one."""
-        intent = router.parse(msg.action_value or msg.text)
-        topic = intent.args.lower() if intent.name == "help" else ""
+        topic = (msg.action_value or "") if msg.action else ctx.args
+        topic = topic.strip(" ?!.").lower()
+        first = msg.text.strip().lstrip("/").split(" ", 1)[0].lower().rstrip("!,.")
+        if first in GREETINGS:  # "hi there", "hello joinup": a greeting, not a topic
+            topic = ""
         if topic:
-            command = router.get_command(router.parse(topic).name)
-            if command is not None and command.name != "help":
-                return Reply(text=f"{command.summary}\nType: {command.usage}")
-            return Reply(text=f"I don't have help on {topic!r}. Type help to see every command.")
+            return _topic(router, topic)
         fields = tuple(Field(c.usage, c.summary) for c in router.commands if c.summary)
-        return Reply(text=INTRO, fields=fields)
+        intro = INTRO if ctx.person.is_onboarded else f"{INTRO}\n{NEW_HERE}"
+        buttons = tuple(
+            Button(f"Try: {example}", "try", example)
+            for example in ("find health visitor", "role lead professional", "share?")
+            if router.parse(example).name != "search"
+        )
+        return Reply(text=f"{intro}\n{TIPS}", fields=fields, buttons=buttons)
 
     return show_help
+
+
+def _topic(router: Router, topic: str) -> Reply:
+    intent = router.parse(topic)
+    command = router.get_command(intent.name)
+    if command is not None and command.name != "help":
+        lines = [command.summary, f"Type: {command.usage}"]
+        if command.details:
+            lines.append(command.details)
+        fields = tuple(Field("Example", example) for example in command.examples)
+        buttons = tuple(Button(f"Try: {e}", "try", e) for e in command.examples[:3])
+        return Reply(text="\n".join(lines), fields=fields, buttons=buttons)
+    role = router.get_command("role")
+    if role is not None:
+        return Reply(
+            text=f"I don't have help on '{topic[:60]}'. Type help to see every command, "
+            f"or role {topic[:60]} if it's a role or abbreviation.",
+            buttons=(Button(f"Explain {topic[:40]}", "role", topic[:60]),),
+        )
+    return Reply(text=f"I don't have help on '{topic[:60]}'. Type help to see every command.")
+
+
+def make_try(router: Router) -> Handler:
+    """Build the handler for 'Try: …' buttons: run the example as if it had been typed."""
+
+    async def try_example(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        if ctx.dispatch is None or not msg.action_value:
+            return Reply(text="Type help to see what I can do.")
+        typed = InboundMessage(
+            platform=msg.platform, sender_key=msg.sender_key, text=msg.action_value, address=msg.address
+        )
+        return await ctx.dispatch(typed)
+
+    return try_example
 
 
 def register(router: Router) -> None:
@@ -36,8 +85,10 @@ def register(router: Router) -> None:
     router.command(
         "help",
         show_help,
-        aliases=("?", "hi", "hello", "start", "commands", "menu"),
+        aliases=("?", "hi", "hello", "hiya", "hey", "start", "commands", "menu", "halp", "helo"),
         summary="See what I can do, or help <command> for one command.",
         usage="help [command]",
+        examples=("help", "help find", "help share"),
     )
     router.action("help", show_help)
+    router.action("try", make_try(router))

@@ -1,0 +1,17 @@
+"""The conversation layer's commands, registered together: find, role, due, share?, setup and cancel.
+
+help is registered first on its own (it lists every command); then these, in the order help shows them.
+"""
+
+from __future__ import annotations
+
+from handlers import due, find, flow, onboarding, role, share
+from handlers.router import Router
+
+MODULES = (find, role, due, share, onboarding, flow)
+
+
+def register(router: Router) -> None:
+    """Register find (and free-text search), role, due, share?, onboarding and cancel."""
+    for module in MODULES:
+        module.register(router)

@@ -1,0 +1,164 @@
+"""find, free text and role: directory answers with how, when, messages, expectations and hours."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from handlers.find import parse_find
+from handlers.role import glossary, lookup
+from tests.handlers.conftest import World, text_of
+
+AREAS = ["central", "north", "south"]
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("health visitor", ("health visitor", None, False)),
+        ("front door open now", ("front door", None, True)),
+        ("open now front door", ("front door", None, True)),
+        ("front door that's open now?", ("front door", None, True)),
+        ("cmht in north", ("cmht", "north", False)),
+        ("cmht in the North area open now", ("cmht", "north", True)),
+        ("cmht in nroth", ("cmht", "north", False)),
+        ("worried about a baby in the bath", ("worried about a baby in the bath", None, False)),
+        ("open now", ("", None, True)),
+    ],
+)
+def test_parse_find(text: str, parsed: tuple[str, str | None, bool]) -> None:
+    assert parse_find(text, AREAS) == parsed
+
+
+async def test_find_shows_routes_hours_expectations_and_a_referral_button(world: World) -> None:
+    reply = await world.say("find health visitor")
+    assert reply.text == "Here's who can help with 'health visitor'."
+    first = reply.sections[0]
+    assert first.title == "Health visiting (Northbrook Community Health (0–19 service))"
+    assert "Open now, until 5pm." in first.text
+    fields = {f.label: f.value for f in first.fields}
+    phone = fields["Health visiting duty line (Phone: 0161 496 0500)"]
+    assert "Leaving a message: Leave the case reference and your number" in phone
+    assert "Expect it acknowledged within 1 working day; response within 2 working days." in phone
+    assert fields["Hours"].startswith("Mon–Thu 08:30–17:00")
+    assert fields["Last checked"] == "Saturday 14 November 2026"  # the demo's own date, shifted to be fresh
+    [button] = first.buttons
+    assert (button.label, button.action, button.value) == ("Log a referral", "refer", "health-visiting")
+
+
+async def test_out_of_hours_offers_the_emergency_duty_team_and_999(world: World) -> None:
+    world.clock.advance(timedelta(hours=9, minutes=30))  # Wednesday 19:30
+    reply = await world.say("find front door")
+    assert "Children's front door (MASH) is closed now." in reply.text
+    assert (
+        "Out of hours, contact Emergency duty team (out of hours) on 0161 496 0110 (open now)." in reply.text
+    )
+    assert "If a child is in immediate danger, call 999." in reply.text
+    first = reply.sections[0]
+    assert "Closed now. Opens Thursday 26 November at 9am." in first.text
+
+
+async def test_open_now_leaves_out_closed_services(world: World) -> None:
+    world.clock.advance(timedelta(hours=9, minutes=30))
+    reply = await world.say("find health visitor open now")
+    assert all("Open now" in s.text for s in reply.sections)
+    assert not any(s.title.startswith("Health visiting") for s in reply.sections)
+
+
+async def test_a_stale_entry_carries_a_warning(world: World) -> None:
+    reply = await world.say("find hidden harm")
+    hidden = next(s for s in reply.sections if "idden harm" in s.title)
+    checked = {f.label: f.value for f in hidden.fields}["Last checked"]
+    assert "Overdue for review: confirm these details before you rely on them." in checked
+
+
+async def test_area_narrows_the_search(world: World) -> None:
+    reply = await world.say("find cmht in south")
+    assert reply.text == "Here's who can help with 'cmht' in south."
+    assert "(north)" not in reply.sections[0].title
+
+
+async def test_free_text_is_a_search(world: World) -> None:
+    reply = await world.say("worried about a baby")
+    assert reply.sections
+    assert reply.text.startswith("Here's who can help with 'worried about a baby'.")
+
+
+async def test_nothing_found(world: World) -> None:
+    reply = await world.say("find xyzzy plugh")
+    assert reply.text.startswith("I couldn't find a service for 'xyzzy plugh'.")
+    assert not reply.sections
+
+
+async def test_find_with_nothing_asks_what(world: World) -> None:
+    reply = await world.say("find")
+    assert reply.text.startswith("What are you looking for?")
+
+
+async def test_thanks_is_not_a_search(world: World) -> None:
+    reply = await world.say("thanks!")
+    assert reply.text == "You're welcome. Type help if you need anything else."
+
+
+async def test_a_search_writes_nothing(world: World) -> None:
+    await world.say("help")
+    before = world.row_counts()
+    await world.say("find front door open now")
+    await world.say("parent hearing voices, pregnant")
+    assert world.row_counts() == before
+
+
+def test_the_glossary_has_at_least_15_roles_and_every_find_finds_something() -> None:
+    assert len(glossary()) >= 15
+    terms = [e.term for e in glossary()]
+    assert len(terms) == len(set(terms))
+
+
+@pytest.mark.parametrize(
+    ("name", "term"),
+    [
+        ("ASC", "ASC"),
+        ("asc", "ASC"),
+        ("adult social care", "ASC"),
+        ("MASH", "Front door"),
+        ("the LADO", "LADO"),
+        ("lead profesional", "Lead professional"),
+        ("health visitors", "Health visitor"),
+        ("DSLs", "DSL"),
+        ("children's social care", "CSC"),
+        ("childrens social care", "CSC"),
+    ],
+)
+def test_lookup(name: str, term: str) -> None:
+    entry = lookup(name)
+    assert entry is not None and entry.term == term
+
+
+def test_short_unknown_abbreviations_are_not_guessed() -> None:
+    assert lookup("ASD") is None
+
+
+async def test_role_explains_and_offers_a_directory_search(world: World) -> None:
+    reply = await world.say("what does ASC do?")
+    assert reply.text.startswith("ASC: Adult social care\nThe local authority's adult services.")
+    [button] = reply.buttons
+    reply = await world.click(button)
+    assert reply.sections[0].title.startswith("Adults' front door")
+
+
+async def test_role_lead_professional(world: World) -> None:
+    reply = await world.say("role lead professional")
+    assert reply.text.startswith("Lead professional\nThe named person who coordinates early help")
+
+
+async def test_role_without_a_name_lists_what_it_knows(world: World) -> None:
+    reply = await world.say("role")
+    assert "I know:" in reply.text and "LADO" in reply.text
+
+
+async def test_an_unknown_role_becomes_a_search(world: World) -> None:
+    reply = await world.say("what is the number for the front door")
+    assert reply.sections[0].title.startswith("Children's front door")
+    reply = await world.say("role blorptastic")
+    assert "I don't have an explanation of 'blorptastic'" in text_of(reply)
