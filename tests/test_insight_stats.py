@@ -23,6 +23,7 @@ from handlers.stats_links import (
 )
 from handlers.stats_scope import directory_scope, insight_scope
 from schedules.clock import FakeClock
+from schedules.insight import Distribution, EscalationFigures
 from schedules.insight_durations import CalendarCache, backfill_durations
 from schedules.settings import DomainSettings
 from storage.errors import NotAllowed
@@ -137,11 +138,7 @@ async def test_unknown_team_and_period_get_friendly_replies(
 
 async def test_one_resolved_escalation_says_day_not_days() -> None:
     one = stats.escalation_field(
-        [
-            stats.EscalationFigures(
-                team_id=1, opened=1, by_level={1: 1}, resolution_days=stats.Distribution(1, 1, 1)
-            )
-        ]
+        [EscalationFigures(team_id=1, opened=1, by_level={1: 1}, resolution_days=Distribution(1, 1, 1))]
     )
     assert one.value == "1 (level 1: 1); 1 resolved, median 1 working day"
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.web import build_web_app
 from storage.models import AuditEvent, ContactRoute, Team
@@ -31,7 +31,7 @@ async def _sign_in(client: httpx.AsyncClient, world: WebWorld, handle: str, purp
 
 def _actions(world: WebWorld) -> list[str]:
     with world.runtime.sessions() as session:
-        return list(session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
+        return list(session.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all())
 
 
 async def test_pages_need_a_link_from_chat(client: httpx.AsyncClient) -> None:
