@@ -29,18 +29,29 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _due(line: ItemLine) -> str:
+def time_words(at: datetime) -> str:
+    """Return a time like "9:30am" or "1pm"."""
+    local = at.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+
+
+def _due(line: ItemLine, now: datetime) -> str:
     if line.working_days_overdue is not None:
         if line.working_days_overdue == 0:
             return "overdue today"
         return f"{_plural(line.working_days_overdue, 'working day')} overdue"
-    return f"due {day_words(line.due_at)}" if line.due_at else "no due date"
+    if line.due_at is None:
+        return "no due date"
+    if line.due_at.astimezone(LONDON).date() == now.astimezone(LONDON).date():
+        return f"due today at {time_words(line.due_at)}"
+    return f"due {day_words(line.due_at)}"
 
 
-def _item(line: ItemLine, *, direction: str) -> str:
-    return (
-        f"{line.ref} (case {line.case_ref}) {direction} {line.other_team}: {line.waiting_for}, {_due(line)}"
-    )
+def _item(line: ItemLine, *, direction: str, now: datetime) -> str:
+    what = f"{line.waiting_for}, {_due(line, now)}"
+    return f"{line.ref} (case {line.case_ref}) {direction} {line.other_team}: {what}"
 
 
 def _escalation(line: EscalationLine) -> str:
@@ -96,15 +107,17 @@ def render_digest(
     if digest.awaiting:
         sections.append(
             Section(
-                f"Waiting on other agencies ({digest.counts['awaiting']})",
-                _lines([_item(line, direction="sent to") for line in digest.awaiting]),
+                f"Waiting on other agencies ({len(digest.awaiting)})",
+                _lines(
+                    [_item(line, direction="sent to", now=digest.produced_at) for line in digest.awaiting]
+                ),
             )
         )
     if digest.owed:
         sections.append(
             Section(
-                f"Your teams owe a response ({digest.counts['owed']})",
-                _lines([_item(line, direction="from") for line in digest.owed]),
+                f"Your teams owe a response ({len(digest.owed)})",
+                _lines([_item(line, direction="from", now=digest.produced_at) for line in digest.owed]),
             )
         )
     if digest.escalations:

@@ -326,3 +326,18 @@ def test_switching_schedule_mid_period_sends_no_catch_up(
     run(sessions, clock, notifier)
     [weekly] = sent_to(notifier, world, "mgr.kate")
     assert weekly.text.startswith("Your weekly digest for Health visiting, Monday 30 November.")
+
+
+def test_an_item_due_today_shows_the_time() -> None:
+    from handlers.digest_render import render_digest
+    from schedules.digest_content import Digest, ItemLine
+
+    now = at("2026-11-25 09:00")
+    line = ItemLine(
+        "TI-0009", "NB-9", "Children's front door", "acknowledgement", at("2026-11-25 13:00"), None
+    )
+    digest_ = Digest("mgr.kate", ("Health visiting",), now, (line,), (), (), (), 0, 0)
+    reply = render_digest(digest_)
+    assert reply.sections[0].text == (
+        "• TI-0009 (case NB-9) sent to Children's front door: acknowledgement, due today at 1pm"
+    )
