@@ -74,11 +74,15 @@ def apply_profile(*, session: Session, clock: Clock, person: Person, profile: Gr
 async def with_profile(
     msg: InboundMessage, *, sessions: sessionmaker[Session], graph: GraphPeople | None
 ) -> tuple[InboundMessage, GraphProfile | None]:
-    """On first contact, add the sender's e-mail from Graph so the Person links to their Slack self."""
+    """On first contact, add the sender's e-mail from Graph so the Person links to their Slack self.
+
+    Someone whose e-mail Graph couldn't give last time is looked up again, so a Graph outage heals itself.
+    """
     if graph is None or msg.sender_email:
         return msg, None
     with sessions() as session:
-        if find_by_teams_id(session, msg.sender_key) is not None:
+        known = find_by_teams_id(session, msg.sender_key)
+        if known is not None and known.email:
             return msg, None
     profile = await graph.profile(msg.sender_key)
     if profile is None:

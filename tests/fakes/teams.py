@@ -32,7 +32,7 @@ _ACTIVITIES = re.compile(r"^/v3/conversations/(?P<conversation>[^/]+)/activities
 
 @dataclass
 class Sent:
-    """One activity the bot sent (POST) or updated (PUT) on the connector."""
+    """One activity the bot sent (POST, with the id the connector gave it) or updated (PUT, by its id)."""
 
     method: str
     conversation_id: str
@@ -170,7 +170,7 @@ class FakeBotFramework:
             if failure is None:
                 activity_id = match["activity"] or f"1:{next(self._ids)}"
                 self.sent.append(
-                    Sent(method, match["conversation"], match["activity"], body, dict(request.headers))
+                    Sent(method, match["conversation"], activity_id, body, dict(request.headers))
                 )
         if failure is not None:
             self._answer(request, failure.status, {"error": {"code": "Throttled"}}, failure.headers)

@@ -90,6 +90,24 @@ async def test_when_graph_is_down_joinup_still_answers(joinup: TeamsJoinup) -> N
     assert sam.email is None  # unlinked for now; the next contact or sync-people fills it in
 
 
+async def test_the_next_contact_after_an_outage_fills_in_what_graph_knows(joinup: TeamsJoinup) -> None:
+    await joinup.say("help", user=KATE)
+    joinup.graph.failing = True
+    await joinup.say("help", user=STRANGER)
+    joinup.graph.failing = False
+    joinup.graph.add(STRANGER, name="Sam Newman", mail="new.starter@example.org", manager=KATE)
+
+    await joinup.say("mine", user=STRANGER)
+
+    sam = joinup.teams_person(STRANGER)
+    assert sam is not None
+    assert sam.email == "new.starter@example.org"
+    assert sam.manager_id == joinup.person("mgr.kate").id
+    requests = len(joinup.graph.requests)
+    await joinup.say("mine", user=STRANGER)
+    assert len(joinup.graph.requests) == requests  # known, with an e-mail: Graph isn't asked again
+
+
 async def test_sync_people_refreshes_everyone_known_on_teams(joinup: TeamsJoinup) -> None:
     await joinup.say("help", user=KATE)
     joinup.graph.failing = True

@@ -120,7 +120,13 @@ async def test_pressing_acknowledge_on_a_reminder_updates_the_item(joinup: Teams
         ).all()
     assert stored.acknowledged_at is not None
     assert pending_ack_chases == []
-    assert "acknowledged" in joinup.fake.to(conversation_id(AMY))[-1].text.lower()
+    answers = joinup.fake.to(conversation_id(AMY))[-2:]
+    assert any("marked as acknowledged" in sent.text for sent in answers if sent.method == "POST")
+    # The chase itself is rewritten in place, without its buttons: they no longer apply.
+    [rewritten] = [sent for sent in answers if sent.method == "PUT"]
+    assert rewritten.activity_id == reminder.activity_id
+    assert rewritten.text.startswith(f"{item.ref} has been acknowledged")
+    assert actions(rewritten) == []
 
 
 async def test_the_daily_digest_reaches_a_manager_found_through_graph(joinup: TeamsJoinup) -> None:
