@@ -21,6 +21,9 @@ from storage.models import Escalation
 
 FLOW = "escalate"
 _YES = frozenset({"yes", "y", "yeah", "yep", "yes they are", "yes, a child is at immediate risk"})
+_UNSURE = frozenset(
+    {"maybe", "not sure", "unsure", "don't know", "dont know", "i don't know", "possibly", "perhaps"}
+)
 _NO = frozenset({"no", "n", "nope", "no they are not", "not at immediate risk"})
 
 # Each follow-up question: (step, what it asks, the next step or "" to finish).
@@ -159,10 +162,16 @@ async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> 
             return await answer_risk(ctx, True)
         if answer in _NO:
             return await answer_risk(ctx, False)
-        with ctx.sessions() as session:
+        with ctx.sessions.begin() as session:
             state = get_state(session=session, person_id=ctx.person_id)
-            case_ref = state.data.get("case_ref", "") if state else ""
-        return risk.risk_question(str(case_ref))
+            case_ref = str(state.data.get("case_ref", "")) if state else ""
+            if answer not in _UNSURE and ctx.dispatch is not None:
+                # Something else entirely (mine, find ...): leave the question and do that instead.
+                clear_state(session=session, person_id=ctx.person_id)
+        if answer in _UNSURE or ctx.dispatch is None:
+            question = risk.risk_question(case_ref)
+            return Reply(text=f"{risk.UNSURE_ADVICE}\n\n{question.text}", buttons=question.buttons)
+        return await ctx.dispatch(msg)
     with ctx.sessions() as session:
         state = get_state(session=session, person_id=ctx.person_id)
         data = dict(state.data) if state else {}

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 RISK_YES = "escalate_risk_yes"
 RISK_NO = "escalate_risk_no"
+UNSURE_ADVICE = (
+    "If you think a child might be in danger right now, treat it as yes: call 999, then the front door. "
+    "You can escalate the disagreement once the child is safe."
+)
 # How a practitioner would describe it: the children's front door and EDT handle it.
 FRONT_DOOR_QUERY = "child at risk of harm"
 

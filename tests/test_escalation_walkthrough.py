@@ -340,3 +340,18 @@ async def test_escalate_about_a_named_team_uses_that_teams_contacts(world: World
     card = await world.say("hv.amy", "no")
     assert "Disagreement with: Early help hub" in full(card)
     assert "Early help coordinator (phone 0161 496 0121)" in full(card)
+
+
+async def test_the_risk_question_advises_when_unsure_and_lets_another_command_through(world: World) -> None:
+    world.item(case_ref=CASE, handle="hv.amy", team="front-door")
+    await world.say("hv.amy", f"escalate {CASE}")
+    unsure = await world.say("hv.amy", "not sure")
+    assert unsure.text.startswith(
+        "If you think a child might be in danger right now, treat it as yes: call 999"
+    )
+    assert [b.action for b in unsure.buttons] == ["escalate_risk_yes", "escalate_risk_no"]
+    other = await world.say("hv.amy", "help escalate")
+    assert "First I ask whether a child is at immediate risk" in other.text
+    elsewhere = await world.say("hv.amy", "escalations")
+    assert elsewhere.text.startswith("You have no open escalations")
+    assert "expired" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
