@@ -28,8 +28,10 @@ def build_slack_app(
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
         # Socket Mode requests arrive over an authenticated websocket and carry no signature.
         request_verification_enabled=not socket_mode,
-        # Acknowledge at once; listeners do their slow work after ack() (Slack waits 3 seconds at most).
-        process_before_response=False,
+        # Listeners ack and hand their work to a background task, then return; bolt answers as soon as
+        # they return, instead of polling for the ack every 10 ms while the work competes for the loop.
+        # Slack waits 3 seconds at most for the ack; the work's own answer arrives through the Web API.
+        process_before_response=True,
     )
     app.use(DropRepeatedEvents(sessions=runtime.sessions, clock=runtime.clock))
     SlackListeners(runtime).register(app)

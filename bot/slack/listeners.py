@@ -3,6 +3,7 @@ Dispatcher for a Reply and puts it in front of the person. No listener phrases a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,14 @@ class SlackListeners:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _after_ack(self, kind: str, work: Callable[[], Awaitable[object]]) -> None:
+        """Run `work` in the background: the listener returns at once, so bolt answers Slack with the ack
+        before any of the work (database, rendering, Web API calls) has had a chance to delay it."""
+        task = asyncio.get_running_loop().create_task(_guarded(kind, work))
+        self._tasks.add(task)  # keep a reference until it finishes, or the task may be collected mid-way
+        task.add_done_callback(self._tasks.discard)
 
     def register(self, app: AsyncApp) -> None:
         """Attach the slash command, DM, App Home, button and modal listeners."""
@@ -85,7 +94,7 @@ class SlackListeners:
             # that only the person who asked should see.
             await respond(response_type="ephemeral", **message_payload(reply))
 
-        await _guarded("command", work)
+        self._after_ack("command", work)
 
     # --- DMs ----------------------------------------------------------------------------------
     async def on_message(self, event: Body, body: Body, client: AsyncWebClient) -> None:
@@ -97,14 +106,14 @@ class SlackListeners:
             reply = await self._answer(parse.from_direct_message(body), client)
             await client.chat_postMessage(channel=event["channel"], **message_payload(reply))
 
-        await _guarded("message.im", work)
+        self._after_ack("message.im", work)
 
     # --- App Home -----------------------------------------------------------------------------
     async def on_home_opened(self, event: Body, body: Body, client: AsyncWebClient) -> None:
         """Publish the Home tab: the person's open items, overdue first, and a search button."""
         if event.get("tab", "home") != "home":
             return
-        await _guarded(
+        self._after_ack(
             "app_home_opened", lambda: self.publish_home(client, user_id=str(event["user"]), body=body)
         )
 
@@ -119,7 +128,7 @@ class SlackListeners:
     async def on_home_search(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """The Home tab's search button opens a one-question modal."""
         await ack()
-        await _guarded(
+        self._after_ack(
             "home.search", lambda: client.views_open(trigger_id=body["trigger_id"], view=home.search_modal())
         )
 
@@ -139,7 +148,7 @@ class SlackListeners:
             )
             await send_dm(client, user_id=user_id, reply=await self._answer(msg, client))
 
-        await _guarded("home.search_submitted", work)
+        self._after_ack("home.search_submitted", work)
 
     # --- buttons and modals -------------------------------------------------------------------
     async def on_button(
@@ -155,7 +164,7 @@ class SlackListeners:
             reply = await self._answer(msg, client)
             await self._show_after_action(body, reply, client, respond)
 
-        await _guarded("block_actions", work)
+        self._after_ack("block_actions", work)
 
     async def _show_after_action(
         self, body: Body, reply: Reply, client: AsyncWebClient, respond: AsyncRespond
@@ -192,13 +201,13 @@ class SlackListeners:
                 return
             await send_dm(client, user_id=msg.sender_key, reply=reply)
 
-        await _guarded("view_submission", work)
+        self._after_ack("view_submission", work)
 
     # --- Slack-only modals (referral, feedback) -----------------------------------------------
     async def on_open_refer(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """The Home tab's "Log a referral" button."""
         await ack()
-        await _guarded(
+        self._after_ack(
             "modal.refer", lambda: client.views_open(trigger_id=body["trigger_id"], view=modals.refer_modal())
         )
 
@@ -207,7 +216,7 @@ class SlackListeners:
         await ack()
         item = str(((body.get("actions") or [{}])[0]).get("value") or "")
         view = modals.feedback_modal(item=item)
-        await _guarded("modal.feedback", lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
+        self._after_ack("modal.feedback", lambda: client.views_open(trigger_id=body["trigger_id"], view=view))
 
     async def on_team_options(self, ack: AsyncAck, payload: Body) -> None:
         """Feed the team picker from the directory search as the person types (answered inside the ack)."""
@@ -229,4 +238,4 @@ class SlackListeners:
             )
             await send_dm(client, user_id=user_id, reply=await self._answer(msg, client))
 
-        await _guarded("modal.submitted", work)
+        self._after_ack("modal.submitted", work)
