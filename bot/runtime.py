@@ -23,6 +23,7 @@ from handlers import tracking, tracking_reminders
 from handlers.dispatch import Dispatcher
 from handlers.messages import Notifier
 from handlers.router import Router
+from handlers.stats_jobs import fill_durations_job
 from schedules import outbox
 from schedules import policy as escalation_policy
 from schedules.clock import Clock, FakeClock
@@ -129,6 +130,7 @@ def next_reminder_due(runtime: Runtime) -> datetime | None:
 JOBS.append(("outbox-sweep", sweep_outbox))  # issue 6
 JOBS.append(("slack-event-prune", prune_slack_events))  # forget Slack event ids too old to be retried
 WAKEUPS.append(next_reminder_due)  # issue 6
+JOBS.append(("insight-durations", fill_durations_job))  # fill missing working-time durations (issue 12)
 
 # Demo seeders: each loads its part of the Northbrook demo into an empty database, idempotently.
 Seeder = Callable[[Session, Clock], None]

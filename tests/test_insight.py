@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from bot.config import Settings
+from handlers.stats_jobs import fill_durations_job
 from schedules import insight
+from schedules.clock import FakeClock
 from schedules.insight_durations import CalendarCache, backfill_durations
 from schedules.insight_periods import period_named, split_period_words
 from storage.db import make_sessions
@@ -139,3 +143,37 @@ def test_period_words_are_split_from_the_team() -> None:
     assert split_period_words("front door last quarter") == ("front door", "last quarter")
     assert split_period_words("lado") == ("lado", None)
     assert split_period_words("this month") == ("", "this month")
+
+
+@dataclass
+class _Running:
+    sessions: sessionmaker[Session]
+    clock: FakeClock
+    settings: Settings
+
+
+async def test_the_job_fills_missing_durations_every_ten_minutes(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        seed(session)
+    running = _Running(sessions=sessions, clock=FakeClock(NOW), settings=Settings(database_url="sqlite://"))
+    await fill_durations_job(running)
+    with sessions.begin() as session:
+        days = dict(session.exec(select(Escalation.ref, Escalation.resolution_working_days)).all())
+        assert days["ES-0001"] == 5
+        late = session.exec(select(Escalation).where(Escalation.ref == "ES-0003")).one()
+        late.closed_at, late.status = NOW, "resolved"
+    await fill_durations_job(running)  # within ten minutes: nothing runs
+    with sessions() as session:
+        assert (
+            session.exec(select(Escalation.resolution_working_days).where(Escalation.ref == "ES-0003")).one()
+            is None
+        )
+    running.clock.advance(timedelta(minutes=10))
+    await fill_durations_job(running)
+    with sessions() as session:
+        # After Wed 23 December 2026 up to Fri 15 January 2027: 24, 29, 30, 31 December and 10 days in January
+        # (25 and 28 December and 1 January are bank holidays).
+        assert (
+            session.exec(select(Escalation.resolution_working_days).where(Escalation.ref == "ES-0003")).one()
+            == 14
+        )
