@@ -29,6 +29,19 @@ _OPEN_NOW_FIRST = re.compile(r"^(?:open\s+now|now\s+open)[:,]?\s+", re.IGNORECAS
 _AREA = re.compile(
     r"^(?P<what>.+?)\s+(?:in|for|covering|near)\s+(?:the\s+)?(?P<area>[\w'’\- ]+?)(?:\s+area)?$", re.I
 )
+_GREETINGS = frozenset(
+    {
+        "good morning",
+        "morning",
+        "good afternoon",
+        "afternoon",
+        "good evening",
+        "evening",
+        "hey there",
+        "yo",
+        "hiya",
+    }
+)
 _THANKS = frozenset(
     {"thanks", "thank you", "thankyou", "ta", "cheers", "ok", "okay", "great", "lovely", "brill"}
 )
@@ -124,8 +137,13 @@ async def find(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 async def free_text(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Treat text that matches no command as a directory search."""
     text = clean_text(msg.text)
-    if text.lower().strip(" !.") in _THANKS:
+    said = text.lower().strip(" !.,")
+    if said in _THANKS:
         return Reply(text="You're welcome. Type help if you need anything else.")
+    if said in _GREETINGS:
+        return Reply(
+            text="Hello. Say what you need, like worried about a baby, or type help to see what I can do."
+        )
     return await search_reply(ctx, text)
 
 

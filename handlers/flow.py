@@ -109,8 +109,14 @@ async def start(flow: Flow, ctx: HandlerContext, *, data: Data | None = None) ->
     return prepend(flow.intro, reply) if flow.intro else reply
 
 
-async def continue_flow(flow: Flow, msg: InboundMessage, ctx: HandlerContext, step_key: str) -> Reply:
-    """Take one answer (typed, or a button's value) and move the flow on."""
+async def continue_flow(
+    flow: Flow, msg: InboundMessage, ctx: HandlerContext, step_key: str, *, router: Router | None = None
+) -> Reply:
+    """Take one answer (typed, or a button's value) and move the flow on.
+
+    With `router`, a typed answer that doesn't fit the question but is another command ("find LADO" when
+    asked for a nation) ends the questions and runs that command instead.
+    """
     with ctx.sessions() as session:
         state = get_state(session=session, person_id=ctx.person_id)
         data: Data = dict(state.data) if state is not None and state.flow == flow.name else {}
@@ -142,6 +148,10 @@ async def continue_flow(flow: Flow, msg: InboundMessage, ctx: HandlerContext, st
     try:
         next_key = step.answer(value, data, ctx)
     except (InvalidInput, PersonalDataRefused) as error:
+        if isinstance(error, InvalidInput) and _is_other_command(router, msg) and ctx.dispatch is not None:
+            with ctx.sessions.begin() as session:
+                clear_state(session=session, person_id=ctx.person_id)
+            return await ctx.dispatch(msg)
         problem = to_reply(error).text
         return prepend(problem, with_footer(step.ask(data, ctx), can_go_back=bool(history)))
     if next_key == DONE:
@@ -176,13 +186,20 @@ async def continue_flow(flow: Flow, msg: InboundMessage, ctx: HandlerContext, st
     return with_footer(flow.steps_by_key[next_key].ask(data, ctx), can_go_back=True)
 
 
-def flow_handler(flow: Flow) -> FlowHandler:
+def _is_other_command(router: Router | None, msg: InboundMessage) -> bool:
+    if router is None or msg.action:
+        return False
+    intent = router.parse(msg.text)
+    return intent.name != "search" and router.get_command(intent.name) is not None
+
+
+def flow_handler(flow: Flow, router: Router | None = None) -> FlowHandler:
     """Return the router's handler for typed answers in `flow`."""
 
     async def handle(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         if step == START:
             return await start(flow, ctx)
-        return await continue_flow(flow, msg, ctx, step)
+        return await continue_flow(flow, msg, ctx, step, router=router)
 
     return handle
 

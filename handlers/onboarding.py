@@ -12,9 +12,20 @@ from sqlmodel import col, select
 
 from handlers.context import HandlerContext
 from handlers.dates import NATION_NAMES
-from handlers.flow import DONE, START, Data, Flow, Step, choices, prepend, start
+from handlers.flow import (
+    DONE,
+    START,
+    Data,
+    Flow,
+    Step,
+    button_handler,
+    choices,
+    continue_flow,
+    prepend,
+    start,
+)
 from handlers.messages import Button, Field, InboundMessage, Reply
-from handlers.router import Router
+from handlers.router import FlowHandler, Router
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import Person, Team
@@ -201,14 +212,15 @@ ONBOARDING = Flow(
 )
 
 
-async def _gate(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
-    """Continue onboarding, or start it (from the Dispatcher) remembering the command to run afterwards."""
-    from handlers.flow import continue_flow
+def _gate(router: Router) -> FlowHandler:
+    async def gate(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+        """Continue onboarding, or start it (from the Dispatcher) remembering the command to run afterwards."""
+        if step == START:
+            replay = {"text": msg.text, "action": msg.action, "value": msg.action_value}
+            return await start(ONBOARDING, ctx, data={"replay": replay})
+        return await continue_flow(ONBOARDING, msg, ctx, step, router=router)
 
-    if step == START:
-        replay = {"text": msg.text, "action": msg.action, "value": msg.action_value}
-        return await start(ONBOARDING, ctx, data={"replay": replay})
-    return await continue_flow(ONBOARDING, msg, ctx, step)
+    return gate
 
 
 async def setup(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -217,18 +229,14 @@ async def setup(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     return prepend(intro, await start(ONBOARDING, ctx))
 
 
-async def _press(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    from handlers.flow import button_handler
-
-    handler = button_handler(
-        ONBOARDING, expired="Those questions are finished. Type setup to change your details."
-    )
-    return await handler(msg, ctx)
+_press = button_handler(
+    ONBOARDING, expired="Those questions are finished. Type setup to change your details."
+)
 
 
 def register(router: Router) -> None:
     """Register the onboarding flow, its buttons and the setup command."""
-    router.flow(NAME, _gate)
+    router.flow(NAME, _gate(router))
     router.action(NAME, _press)
     router.command(
         "setup",

@@ -12,13 +12,12 @@ import re
 from handlers.context import HandlerContext
 from handlers.flow import (
     DONE,
-    START,
     Data,
     Flow,
     Step,
     button_handler,
     choices,
-    continue_flow,
+    flow_handler,
     prepend,
     start,
 )
@@ -273,12 +272,6 @@ async def share(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     return prepend(f"I'll record the decision against {data['case_ref']}.", reply) if refs else reply
 
 
-async def _continue(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
-    if step == START:
-        return await start(SHARE, ctx)
-    return await continue_flow(SHARE, msg, ctx, step)
-
-
 _press = button_handler(SHARE, expired="That walkthrough has finished. Type share? to start a new one.")
 
 
@@ -295,7 +288,7 @@ def register(router: Router) -> None:
         "At the end it records your decision against a case reference, if you give one.",
         examples=("share?", "share? NB-204518", "can I share without consent?"),
     )
-    router.flow(NAME, _continue)
+    router.flow(NAME, flow_handler(SHARE, router))
     router.action(NAME, _press)
     router.action("share.start", share)
     router.phrase(r"(?:can|could|should|may|must)\s+i\s+(?:share|tell|pass\s+on)\b.*", "share")

@@ -68,6 +68,14 @@ async def test_as_who_press_and_quit(engine: Engine, clock: FakeClock) -> None:
     assert none["text"] == "There are no buttons to press right now."
 
 
+async def test_as_someone_new_is_onboarded_when_it_matters(engine: Engine, clock: FakeClock) -> None:
+    chat, out = _chat(engine, clock, as_json=True)
+    await _run(chat, "/as new.nurse\nhelp\n")
+    switched, help_ = _lines(out, to=("new.nurse",))
+    assert "That isn't a demo person, so joinup will treat you as someone new." in switched["text"]
+    assert "You're new here." in help_["text"]
+
+
 async def test_advance_moves_the_fake_clock_by_working_days(engine: Engine, clock: FakeClock) -> None:
     chat, out = _chat(engine, clock, as_json=False)
     await _run(chat, "/advance 2wd\n/advance 3h\n/advance soon\n")

@@ -131,3 +131,11 @@ def test_nation_words(text: str, code: str) -> None:
 def test_not_a_nation() -> None:
     with pytest.raises(InvalidInput):
         nation_from_text("France")
+
+
+async def test_another_command_mid_onboarding_runs_it(gated: World) -> None:
+    await gated.say("track NB-4", who="new.person")
+    await gated.say("skip", who="new.person")
+    reply = await gated.say("due icpc from 2026-12-17", who="new.person")
+    assert reply.text.startswith("The initial child protection conference is due by Tuesday 12 January 2027")
+    assert not gated.person("new.person").is_onboarded

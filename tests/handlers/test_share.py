@@ -143,3 +143,10 @@ def test_pick_understands_labels_values_and_typos() -> None:
     assert pick(BASES, "Legal obligation, Article 6(1)(c)", what="x") == "legal_obligation"
     assert pick(BASES, "pubic task", what="x") == "public_task"
     assert lawful_basis("unsure", "unsure") == "not sure (ask the DPO) + special category not sure"
+
+
+async def test_another_command_instead_of_an_answer_leaves_the_walkthrough(world: World) -> None:
+    await world.say("share?")
+    reply = await world.say("find LADO")
+    assert reply.sections and "(LADO)" in reply.sections[0].title
+    assert _state(world) is None
