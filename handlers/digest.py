@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from handlers.auth import RECEIVE_DIGEST, access_of, can
+from handlers import auth
+from handlers.auth import access_of
 from handlers.context import HandlerContext
 from handlers.digest_render import day_words, render_digest
 from handlers.digest_send import (
@@ -100,10 +101,8 @@ async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     with ctx.sessions.begin() as session:
         person = session.get(Person, ctx.person_id)
         assert person is not None
-        if not can(session, person, RECEIVE_DIGEST):
-            return Reply(
-                text="Digests are for managers of a team. Type mine to see your own open items.",
-            )
+        # Refusals are worded and audited in one place.
+        auth.check(ctx, session, auth.RECEIVE_DIGEST)
         if words in ("", "settings", "status"):
             return Reply(text=_describe(person.digest_schedule, ctx.clock, person.nation), buttons=_buttons())
         if words in ("preview", "now", "show"):

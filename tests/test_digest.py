@@ -303,7 +303,14 @@ def test_digest_command_refuses_non_managers_and_odd_words(
     from storage.errors import InvalidInput
 
     clock = FakeClock(at("2026-11-25 10:00"))
-    assert say(sessions, world, "hv.amy", "digest daily", clock).text.startswith("Digests are for managers")
+    from storage.errors import NotAllowed
+
+    with pytest.raises(NotAllowed) as refused:
+        say(sessions, world, "hv.amy", "digest daily", clock)
+    assert refused.value.action == "get a manager's digest"
+    with sessions() as session:
+        [event] = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "access.refused")).all()
+    assert (event.actor, event.data["action"]) == ("hv.amy", "digest.receive")
     with pytest.raises(InvalidInput):
         say(sessions, world, "mgr.kate", "digest hourly", clock)
 
