@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import col, func, select
 
+from handlers.context import HandlerContext
+from handlers.messages import Choice, Form, FormInput, InboundMessage, Reply
+from storage import audit
+from storage.errors import InvalidInput
 from storage.models import AuditEvent, ConversationRef
 from tests.fakes.teams import conversation_id, personal_activity
 from tests.teams.conftest import AMY, STRANGER, TOKEN, TeamsJoinup
@@ -137,3 +141,73 @@ async def test_an_activity_without_a_sender_is_refused_without_storing_anything(
     assert response.status_code == 400
     assert joinup.fake.sent == []
     assert joinup.conversation_refs() == []
+
+
+FEEDBACK_FORM = Form(
+    title="Record feedback",
+    submit_action="test-feedback",
+    value="TI-0001",
+    inputs=(
+        FormInput("outcome", "Outcome", kind="choice", choices=(Choice("No further action", "nfa"),)),
+        FormInput("why", "Why", kind="multiline"),
+    ),
+)
+
+
+def register_feedback_form(joinup: TeamsJoinup, received: list[InboundMessage]) -> None:
+    """A handler pair like the real ones: a button that asks with a form, and the form's submission."""
+
+    async def ask(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        return Reply(text="Tell me what came back.", form=FEEDBACK_FORM)
+
+    async def submitted(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        if not msg.form.get("why"):
+            raise InvalidInput("why", "Say why, in a few words.", example="Below threshold for social care")
+        received.append(msg)
+        with ctx.sessions.begin() as session:
+            audit.record(
+                session=session, at=ctx.clock.now(), actor=ctx.actor, action="test.recorded", subject="x"
+            )
+        return Reply(text=f"Recorded {msg.form['outcome']} on {msg.action_value}.")
+
+    joinup.runtime.router.action("test-ask", ask)
+    joinup.runtime.router.action("test-feedback", submitted)
+
+
+async def test_a_form_is_a_card_with_inputs_and_its_submission_reaches_the_handler(
+    joinup: TeamsJoinup,
+) -> None:
+    received: list[InboundMessage] = []
+    register_feedback_form(joinup, received)
+
+    await joinup.press({"action": "test-ask", "value": "TI-0001"})
+    card = joinup.fake.sent[-1].card
+    inputs = [element["id"] for element in card["body"] if element["type"].startswith("Input.")]
+    [submit] = card["body"][-1]["actions"]
+    assert inputs == ["outcome", "why"]
+    # Teams merges the inputs into the submit button's data, exactly like this:
+    await joinup.press({**submit["data"], "outcome": "nfa", "why": "Below threshold"})
+
+    [msg] = received
+    assert (msg.action, msg.action_value) == ("test-feedback", "TI-0001")
+    assert dict(msg.form) == {"outcome": "nfa", "why": "Below threshold"}
+    assert joinup.replies()[-1] == "Recorded nfa on TI-0001."
+
+
+async def test_a_submission_missing_a_field_gets_a_friendly_reply_and_stores_nothing(
+    joinup: TeamsJoinup,
+) -> None:
+    received: list[InboundMessage] = []
+    register_feedback_form(joinup, received)
+    await joinup.say("help")
+    with joinup.runtime.sessions() as session:
+        audit_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+    # A client that skips Teams's own required-field check sends only some of the inputs.
+    response = await joinup.press({"action": "test-feedback", "value": "TI-0001", "outcome": "nfa"})
+
+    assert response.status_code == 200
+    assert joinup.replies()[-1].startswith("Say why, in a few words.")
+    assert received == []
+    with joinup.runtime.sessions() as session:
+        assert session.exec(select(func.count()).select_from(AuditEvent)).one() == audit_before
