@@ -17,6 +17,7 @@ from handlers import auth
 from handlers import escalation_cards as cards
 from handlers import escalation_flow as flow
 from handlers import escalation_risk as risk
+from handlers import escalation_steps as steps
 from handlers.context import HandlerContext
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
@@ -151,7 +152,7 @@ async def _show(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 
 async def _remind(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     with ctx.sessions.begin() as session:
-        flow.changeable(ctx, session, msg.action_value or "", "set a reminder on it")
+        steps.changeable(ctx, session, msg.action_value or "", "set a reminder on it")
         reminder = escalation_timers.remind_me(
             session=session, clock=ctx.clock, ref=msg.action_value or "", person_id=ctx.person_id
         )
@@ -203,3 +204,4 @@ def register(router: Router) -> None:
     router.action(cards.REMIND, _remind)
     router.action(cards.SHOW, _show)
     router.flow(flow.FLOW, flow.continue_flow)
+    steps.register(router)

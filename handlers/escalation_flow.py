@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
@@ -10,6 +11,7 @@ from sqlmodel import Session
 from handlers import auth
 from handlers import escalation_cards as cards
 from handlers import escalation_risk as risk
+from handlers import escalation_steps as steps
 from handlers.context import HandlerContext
 from handlers.errors import to_reply
 from handlers.messages import InboundMessage, Reply
@@ -17,7 +19,6 @@ from handlers.router import clean_text
 from handlers.state import clear_state, get_state, set_state
 from schedules import escalation, escalation_records
 from storage.errors import DomainError, InvalidInput, PersonalDataRefused, WrongState
-from storage.models import Escalation
 
 FLOW = "escalate"
 _YES = frozenset({"yes", "y", "yeah", "yep", "yes they are", "yes, a child is at immediate risk"})
@@ -66,18 +67,6 @@ def checked_subject(
     else:
         auth.check(ctx, session, auth.READ_CHRONOLOGY, case_ref=subject.case_ref)
     return subject
-
-
-def changeable(ctx: HandlerContext, session: Session, ref: str, wanted: str) -> Escalation:
-    """Return an open escalation the sender may change.
-
-    Raises:
-        NotFound, WrongState: no such escalation, or it is closed.
-        NotAllowed: the sender may not change it (the refusal is audited).
-    """
-    found = escalation_records.open_escalation(session, ref, wanted)
-    auth.check(ctx, session, auth.CHANGE_ESCALATION, escalation=found)
-    return found
 
 
 def _subject(ctx: HandlerContext, session: Session, data: dict[str, Any]) -> escalation.Subject:
@@ -132,7 +121,7 @@ async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
     if not ref:
         return Reply(text="That button has expired. Type escalations to see yours.")
     with ctx.sessions.begin() as session:
-        found = changeable(ctx, session, ref, "change it")
+        found = steps.changeable(ctx, session, ref, "change it")
         if step == "next_tried":
             policy = escalation_records.policy_for(session=session, escalation=found)
             if found.level >= policy.last_level:
@@ -150,7 +139,7 @@ async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
             step=step,
             data={"ref": found.ref},
         )
-        return _ask(step, found.ref)
+        return replace(_ask(step, found.ref), form=steps.form_for(steps.FORM_FOR_STEP[step], found))
 
 
 async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
@@ -189,9 +178,17 @@ async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> 
 
 
 async def _record_answer(ctx: HandlerContext, step: str, ref: str, data: dict[str, Any], text: str) -> Reply:
+    final: dict[str, steps.Outcome] = {
+        "resolve_rationale": "resolve",
+        "next_why": "next",
+        "withdraw_why": "withdraw",
+    }
+    if step in final:
+        answers = {"outcome": str(data.get("outcome", "")), "tried": str(data.get("tried", "")), "why": text}
+        return await steps.record(ctx, final[step], ref, answers)
     following = {"resolve_outcome": ("resolve_rationale", "outcome"), "next_tried": ("next_why", "tried")}
     with ctx.sessions.begin() as session:
-        changeable(ctx, session, ref, "change it")
+        steps.changeable(ctx, session, ref, "change it")
         if step in following:
             escalation_records.check_free_text(
                 session=session,
@@ -209,72 +206,6 @@ async def _record_answer(ctx: HandlerContext, step: str, ref: str, data: dict[st
                 data={**data, key: text},
             )
             return _ask(next_step, ref)
-        if step == "resolve_rationale":
-            done = escalation.resolve(
-                session=session,
-                clock=ctx.clock,
-                ref=ref,
-                person_id=ctx.person_id,
-                outcome=str(data.get("outcome", "")),
-                rationale=text,
-            )
-            clear_state(session=session, person_id=ctx.person_id)
-            reply = Reply(
-                text=f"{done.ref} is resolved at level {done.level}. I've recorded the outcome and rationale and "
-                f"stopped its reminders. Type chronology {done.case_ref} to see the full record."
-            )
-            await _tell_raiser(
-                ctx, session, done, f"{ctx.person.display_name} recorded {done.ref} as resolved."
-            )
-            return reply
-        if step == "next_why":
-            moved = escalation.not_resolved(
-                session=session,
-                clock=ctx.clock,
-                ref=ref,
-                person_id=ctx.person_id,
-                tried=str(data.get("tried", "")),
-                why_failed=text,
-                ack_working_days=ctx.settings.reminders.ack_working_days,
-            )
-            clear_state(session=session, person_id=ctx.person_id)
-            return await _moved_reply(ctx, session, moved)
-        if step == "withdraw_why":
-            done = escalation.withdraw(
-                session=session, clock=ctx.clock, ref=ref, person_id=ctx.person_id, rationale=text
-            )
-            clear_state(session=session, person_id=ctx.person_id)
-            await _tell_raiser(ctx, session, done, f"{ctx.person.display_name} withdrew {done.ref}.")
-            return Reply(
-                text=f"{done.ref} is withdrawn and its reminders are stopped. I've recorded your reason."
-            )
     with ctx.sessions.begin() as session:
         clear_state(session=session, person_id=ctx.person_id)
     return Reply(text="I lost my place there. Type escalations to see yours, or help.")
-
-
-async def _moved_reply(ctx: HandlerContext, session: Session, moved: escalation.Moved) -> Reply:
-    found = moved.escalation
-    intro = f"I've recorded that level {found.level - 1} didn't resolve it. {found.ref} is now at level {found.level}."
-    if found.status == "partnership":
-        intro += "\n" + cards.partnership_lines(session, moved.partnership_item)
-    reply = cards.level_reply(session, found, intro=intro)
-    raiser = escalation_records.person(session, found.raised_by_person_id)
-    # From level 2 the manager acts too: tell them (or the raiser, if the manager moved it).
-    others = {raiser.id, raiser.manager_id} - {ctx.person_id, None}
-    for other_id in others:
-        assert other_id is not None
-        note = cards.level_reply(
-            session,
-            found,
-            intro=f"{ctx.person.display_name} moved {found.ref} (case {found.case_ref}) to level {found.level}.",
-        )
-        await ctx.notifier.notify(person_id=other_id, reply=note)
-    return reply
-
-
-async def _tell_raiser(ctx: HandlerContext, session: Session, found: Escalation, text: str) -> None:
-    if found.raised_by_person_id != ctx.person_id:
-        await ctx.notifier.notify(
-            person_id=found.raised_by_person_id, reply=Reply(text=f"{text} (case {found.case_ref})")
-        )

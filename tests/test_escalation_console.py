@@ -56,19 +56,6 @@ async def test_refer_escalate_time_out_and_move_up_in_the_console(engine: Engine
             "Time's up for level 1, Practitioner to practitioner, of ES-0001 (case NB-204518): it was due on "
             "Friday 27 November. If it's resolved, press Resolved. If not, move it to level 2.",
         ),
-        ("hv.amy", "reply", "ES-0001, case NB-204518: level 1 of 4, Practitioner to practitioner."),
-        (
-            "hv.amy",
-            "reply",
-            "ES-0001: What did you try at this level? For example: called the duty senior "
-            "practitioner twice and sent a secure email.",
-        ),
-        (
-            "hv.amy",
-            "reply",
-            "ES-0001: Why didn't it resolve? For example: they still say it is below threshold, "
-            "with no new reasons.",
-        ),
         ("mgr.kate", "reply", "Amy Hughes moved ES-0001 (case NB-204518) to level 2."),
         ("hv.amy", "reply", "I've recorded that level 1 didn't resolve it. ES-0001 is now at level 2."),
         (
@@ -85,10 +72,14 @@ async def test_refer_escalate_time_out_and_move_up_in_the_console(engine: Engine
             "Resolved. If not, move it to level 3.",
         ),
     ]
-    assert len(flow) == len(expected), flow
-    for (to, kind, text), (want_to, want_kind, want_start) in zip(flow, expected, strict=True):
-        # The console wraps long lines; compare without the line breaks.
-        assert (to, kind) == (want_to, want_kind) and squeeze(text).startswith(squeeze(want_start)), text
+    # In this order, with the card and the questions (typed, or a console form) in between. The console
+    # wraps long lines, so compare without the line breaks.
+    remaining = iter(flow)
+    for want_to, want_kind, want_start in expected:
+        assert any(
+            (to, kind) == (want_to, want_kind) and squeeze(text).startswith(squeeze(want_start))
+            for to, kind, text in remaining
+        ), (want_to, want_kind, want_start, flow)
     assert squeeze(
         "Before we start on case NB-204518: is a child at immediate risk of harm right now?"
     ) in squeeze(out.getvalue())

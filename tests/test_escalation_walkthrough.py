@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from handlers.messages import Reply
+from handlers.messages import InboundMessage, Reply
 from schedules.clock import FakeClock
 from storage.models import AuditEvent, Escalation, EscalationStep, Person, TrackedItem
 from tests.escalation_world import World, build_world
@@ -355,3 +355,34 @@ async def test_the_risk_question_advises_when_unsure_and_lets_another_command_th
     elsewhere = await world.say("hv.amy", "escalations")
     assert elsewhere.text.startswith("You have no open escalations")
     assert "expired" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
+
+
+async def test_a_submitted_form_records_the_step_and_a_bad_one_comes_back(world: World) -> None:
+    await open_escalation(world)
+    question = await world.press("hv.amy", "escalation_next", "ES-0001")
+    assert question.form is not None
+    assert (question.form.title, question.form.submit_action, question.form.value) == (
+        "Move ES-0001 to level 2",
+        "escalation_next_form",
+        "ES-0001",
+    )
+    assert [i.id for i in question.form.inputs] == ["tried", "why"]
+
+    async def submit(form: dict[str, str]) -> Reply:
+        return await world.dispatcher.handle(
+            InboundMessage(
+                platform="console",
+                sender_key="hv.amy",
+                action="escalation_next_form",
+                action_value="ES-0001",
+                form=form,
+            )
+        )
+
+    bad = await submit({"tried": "visited the family at M1 1AE", "why": "no change"})
+    assert "looks like a postcode" in bad.text and bad.form is not None and escalation(world).level == 1
+    done = await submit({"tried": "called the duty senior practitioner", "why": "no change to the decision"})
+    assert "ES-0001 is now at level 2" in done.text
+    assert escalation(world).level == 2 and steps(world)[-2:] == [(1, "not_resolved"), (2, "level_started")]
+    # The typed walkthrough ended with it: the next line is not taken as an answer.
+    assert "ES-0001" not in (await world.say("hv.amy", "escalations ES-0042")).text
