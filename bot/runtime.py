@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import conversation as conversation_layer
+from handlers import directory_admin as directory_upkeep_chat
 from handlers import escalation as escalation_chat
 from handlers import escalation_chronology as chronology_chat
 from handlers import escalation_reminders as escalation_reminders_chat
@@ -37,6 +38,7 @@ Wakeup = Callable[["Runtime"], datetime | None]
 # Handler modules, in the order help lists them. Each has register(router).
 HANDLER_MODULES = [help_]
 HANDLER_MODULES.append(conversation_layer)  # find, role, due, share?, setup, cancel (issue 5)
+HANDLER_MODULES.append(directory_upkeep_chat)  # verify, stale: directory upkeep in chat (issue 4)
 HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
 HANDLER_MODULES += [escalation_chat, escalation_reminders_chat, chronology_chat]  # issue 7
 HANDLER_MODULES.append(tracking)  # refer, tried, ack, feedback, mine, snooze, pause, resume, close (issue 6)

@@ -1,8 +1,9 @@
 """A read-only snapshot of the directory for fast search: team cards plus an inverted word index.
 
-Building it reads every agency, team, route and synonym once; searches then never touch the database
-except for a cheap check that the directory has not changed (row counts and highest ids, plus a
-generation number bumped by every write in this process, and a maximum age for writes made elsewhere).
+Building it reads every agency, team, route and synonym once; searches then never touch the database.
+A session event bumps a generation number whenever any code in this process writes to the directory, which
+makes the next search rebuild; writes made by another process show once the index is five minutes old.
+Postings are numpy arrays so a query scores every team in a few vectorised steps.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, event, func
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Engine, event
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -24,7 +30,9 @@ from storage.models import Agency, ContactRoute, EscalationContact, Synonym, Tea
 
 # Field weights: a word in the team's name counts most, then what it handles, then the rest.
 WEIGHTS = {"name": 3.0, "handles": 2.5, "synonym": 2.0, "purpose": 1.5, "agency": 1.0, "route": 1.0}
-MAX_AGE = timedelta(minutes=5)
+# Writes from another process (a CLI import while the server runs) show after at most this long. Measured
+# with the monotonic timer: this is cache expiry, not domain time, so it never reads the injected clock.
+MAX_AGE_SECONDS = 300.0
 _WORD = re.compile(r"[a-z0-9&]+")
 _STOPWORDS_TEXT = (
     "a an and the of for to in on at is are am i im my we our about with who do does how can "
@@ -54,20 +62,43 @@ def _changed_on_flush(session: OrmSession, _context: Any) -> None:
 
 
 @event.listens_for(OrmSession, "after_commit")
-def _changed_on_commit(session: OrmSession) -> None:
+@event.listens_for(OrmSession, "after_rollback")
+def _changed_on_end(session: OrmSession) -> None:
     if session.info.pop("directory_changed", False):
         bump_generation()
 
 
+_POSSESSIVE = re.compile(r"'s\b|'")
+
+
 def normalise(text: str) -> str:
     """Lower-case, straighten apostrophes and drop possessive 's, so "Children’s" matches "children"."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    return re.sub(r"'s\b|'", "", text)
+    return _POSSESSIVE.sub("", text.lower().replace("’", "'").replace("‘", "'"))
 
 
 def words(text: str) -> list[str]:
     """Split text into search words, without stopwords."""
     return [w for w in _WORD.findall(normalise(text)) if w not in STOPWORDS]
+
+
+@lru_cache(maxsize=65_536)
+def _field_words(text: str) -> frozenset[str]:
+    return frozenset(words(text))
+
+
+@lru_cache(maxsize=16_384)
+def _handle_phrases(handles: str) -> tuple[str, ...]:
+    return tuple(p for p in (normalise(item).strip() for item in handles.split(";")) if p)
+
+
+@lru_cache(maxsize=16_384)
+def _shared_weights(handles: str, purpose: str, route: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """Each word's field weights from the fields teams often share (cached: copies of a service cost once)."""
+    seen: dict[str, list[float]] = defaultdict(list)
+    for name, text in (("handles", handles), ("purpose", purpose), ("route", route)):
+        for word in _field_words(text):
+            seen[word].append(WEIGHTS[name])
+    return tuple((word, tuple(weights)) for word, weights in seen.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,112 +171,142 @@ class TeamInfo:
 
 
 @dataclass(slots=True)
+class Posting:
+    """The teams a word appears in (positions) and its weight in each."""
+
+    positions: npt.NDArray[np.int32]
+    weights: npt.NDArray[np.float64]
+
+
+@dataclass(slots=True)
 class DirectoryIndex:
     """Team cards, the words in them, and the synonyms, ready to search."""
 
-    teams: list[TeamInfo]
+    teams: list[TeamInfo]  # sorted by name then key: a lower position wins a tie
     by_id: dict[int, int]
-    postings: dict[str, dict[int, float]]  # word → team position → best field weight
+    postings: dict[str, Posting]
     idf: dict[str, float]
     vocabulary: list[str]
     synonyms: dict[str, tuple[str, ...]]
     phrases: list[tuple[str, ...]]  # per team: its name and what it handles, normalised
-    signature: tuple[Any, ...] = ()
-    built_at: datetime | None = None
+    areas: dict[str, npt.NDArray[np.bool_]]  # normalised area → teams that name it
+    no_areas: npt.NDArray[np.bool_]  # teams that name no area (they cover everywhere)
+    kinds: npt.NDArray[np.str_]  # each team's agency kind
+    shapes: list[TeamInfo]  # one team per distinct set of opening hours
+    shape_of: npt.NDArray[np.int32]  # each team's position in `shapes`
+    generation: int = 0
+    built_at: float = 0.0  # time.monotonic() when built
     word_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
 
-def _team_info(
-    team: Team, agency: Agency, routes: list[RouteInfo], escalation: list[EscalationInfo]
-) -> TeamInfo:
-    assert team.id is not None
-    return TeamInfo(
-        id=team.id,
-        key=team.key,
-        uuid=team.uuid,
-        name=team.name,
-        agency_key=agency.key,
-        agency_name=agency.name,
-        agency_kind=agency.kind,
-        purpose=team.purpose,
-        handles=team.handles,
-        not_for=team.not_for,
-        areas=tuple(team.areas or ()),
-        hours=dict(team.hours or {}),
-        is_open_bank_holidays=team.is_open_bank_holidays,
-        closure_days=tuple(team.closure_days or ()),
-        out_of_hours_team_id=team.out_of_hours_team_id,
-        nation=team.nation,
-        owner_handle=team.owner_handle,
-        contact_person_handle=team.contact_person_handle,
-        last_verified_at=team.last_verified_at,
-        review_interval_days=team.review_interval_days,
-        is_public=team.is_public,
-        is_immediate_danger=team.is_immediate_danger,
-        routes=tuple(sorted(routes, key=lambda r: (r.priority, r.key))),
-        escalation=tuple(sorted(escalation, key=lambda e: (e.level, e.role_title))),
-    )
+_TEAM_COLUMNS: tuple[Any, ...] = (
+    Team.id, Team.key, Team.uuid, Team.agency_id, Team.name, Team.purpose, Team.handles, Team.not_for,
+    Team.areas, Team.hours, Team.is_open_bank_holidays, Team.closure_days, Team.out_of_hours_team_id,
+    Team.nation, Team.owner_handle, Team.contact_person_handle, Team.last_verified_at,
+    Team.review_interval_days, Team.is_public, Team.is_immediate_danger,
+)  # fmt: skip
+_ROUTE_COLUMNS: tuple[Any, ...] = (
+    ContactRoute.team_id, ContactRoute.key, ContactRoute.kind, ContactRoute.value, ContactRoute.label,
+    ContactRoute.when_to_use, ContactRoute.how_to_leave_message, ContactRoute.ack_expected, ContactRoute.ack_unit,
+    ContactRoute.response_expected, ContactRoute.response_unit, ContactRoute.priority, ContactRoute.is_public,
+)  # fmt: skip
 
 
-def _signature(session: Session) -> tuple[Any, ...]:
-    teams = session.exec(select(func.count(col(Team.id)), func.max(col(Team.id)))).one()
-    routes = session.exec(select(func.count(col(ContactRoute.id)), func.max(col(ContactRoute.id)))).one()
-    synonyms = session.exec(select(func.count(col(Synonym.id)), func.max(col(Synonym.id)))).one()
-    return (_generation, *teams, *routes, *synonyms)
+def _load_teams(session: Session) -> list[TeamInfo]:
+    # Plain column rows, not model objects: building thousands of models is the slow part of a rebuild.
+    agencies = {
+        row[0]: row[1:] for row in session.exec(select(Agency.id, Agency.key, Agency.name, Agency.kind))
+    }
+    routes: dict[int, list[RouteInfo]] = defaultdict(list)
+    for row in session.execute(sa_select(*_ROUTE_COLUMNS)):
+        routes[row[0]].append(RouteInfo(*row[1:]))
+    escalation: dict[int, list[EscalationInfo]] = defaultdict(list)
+    query = sa_select(
+        *(col(c) for c in (EscalationContact.team_id, EscalationContact.level, EscalationContact.role_title,
+                           EscalationContact.route_kind, EscalationContact.route_value))
+    )  # fmt: skip
+    for row in session.execute(query):
+        escalation[row[0]].append(EscalationInfo(*row[1:]))
+    teams = []
+    for t in session.execute(sa_select(*_TEAM_COLUMNS).order_by(col(Team.name), col(Team.key))):
+        agency_key, agency_name, agency_kind = agencies[t.agency_id]
+        teams.append(
+            TeamInfo(
+                id=t.id, key=t.key, uuid=t.uuid, name=t.name, agency_key=agency_key, agency_name=agency_name,
+                agency_kind=agency_kind, purpose=t.purpose, handles=t.handles, not_for=t.not_for,
+                areas=tuple(t.areas or ()), hours=dict(t.hours or {}), is_open_bank_holidays=t.is_open_bank_holidays,
+                closure_days=tuple(t.closure_days or ()), out_of_hours_team_id=t.out_of_hours_team_id,
+                nation=t.nation, owner_handle=t.owner_handle, contact_person_handle=t.contact_person_handle,
+                last_verified_at=t.last_verified_at, review_interval_days=t.review_interval_days,
+                is_public=t.is_public, is_immediate_danger=t.is_immediate_danger,
+                routes=tuple(sorted(routes.get(t.id, []), key=lambda r: (r.priority, r.key))),
+                escalation=tuple(sorted(escalation.get(t.id, []), key=lambda e: (e.level, e.role_title))),
+            )
+        )  # fmt: skip
+    return teams
 
 
 def build_index(session: Session) -> DirectoryIndex:
     """Read the whole directory into a fresh index."""
-    signature = _signature(session)
-    agencies = {a.id: a for a in session.exec(select(Agency))}
-    routes: dict[int, list[RouteInfo]] = defaultdict(list)
-    for r in session.exec(select(ContactRoute)):
-        routes[r.team_id].append(
-            RouteInfo(
-                r.key, r.kind, r.value, r.label, r.when_to_use, r.how_to_leave_message, r.ack_expected,
-                r.ack_unit, r.response_expected, r.response_unit, r.priority, r.is_public,
-            )
-        )  # fmt: skip
-    escalation: dict[int, list[EscalationInfo]] = defaultdict(list)
-    for e in session.exec(select(EscalationContact)):
-        escalation[e.team_id].append(EscalationInfo(e.level, e.role_title, e.route_kind, e.route_value))
+    generation = _generation
+    teams = _load_teams(session)
     synonyms: dict[str, list[str]] = defaultdict(list)
-    for s in session.exec(select(Synonym).order_by(col(Synonym.id))):
-        synonyms[" ".join(words(s.term)) or normalise(s.term)].append(s.means)
-    teams = [
-        _team_info(t, agencies[t.agency_id], routes.get(t.id or 0, []), escalation.get(t.id or 0, []))
-        for t in session.exec(select(Team).order_by(col(Team.name), col(Team.key)))
-    ]
-    postings: dict[str, dict[int, float]] = defaultdict(dict)
+    for term, means in session.exec(select(Synonym.term, Synonym.means).order_by(col(Synonym.id))):
+        synonyms[" ".join(words(term)) or normalise(term)].append(means)
+    raw: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
     phrases: list[tuple[str, ...]] = []
+    area_lists: dict[str, list[int]] = defaultdict(list)
+    shape_ids: dict[str, int] = {}
+    shapes: list[TeamInfo] = []
+    shape_of: list[int] = []
     for position, team in enumerate(teams):
-        fields = {
-            "name": f"{team.name} {team.key.replace('-', ' ')}",
-            "handles": team.handles,
-            "purpose": team.purpose,
-            "agency": team.agency_name,
-            "route": " ".join(f"{r.label} {r.when_to_use}" for r in team.routes),
-        }
+        route_text = " ".join(f"{r.label} {r.when_to_use}" for r in team.routes)
         # A word's weight in a team: its best field counts in full, each other field it is in adds a little.
-        seen: dict[str, list[float]] = defaultdict(list)
-        for name, text in fields.items():
-            for word in set(words(text)):
-                seen[word].append(WEIGHTS[name])
+        seen: dict[str, list[float]] = {w: list(ws) for w, ws in
+                                        _shared_weights(team.handles, team.purpose, route_text)}  # fmt: skip
+        for field_name, text in (
+            ("agency", team.agency_name),
+            ("name", f"{team.name} {team.key.replace('-', ' ')}"),
+        ):
+            for word in _field_words(text):
+                seen.setdefault(word, []).append(WEIGHTS[field_name])
         for word, weights in seen.items():
-            postings[word][position] = max(weights) + 0.3 * (sum(weights) - max(weights))
-        items = [normalise(team.name), *(normalise(p).strip() for p in team.handles.split(";"))]
-        phrases.append(tuple(p for p in items if p))
-    count = max(len(teams), 1)
-    idf = {word: math.log(1 + count / len(hits)) for word, hits in postings.items()}
+            hits = raw[word]
+            hits[0].append(position)
+            top = max(weights)
+            hits[1].append(top + 0.3 * (sum(weights) - top))
+        phrases.append((normalise(team.name), *_handle_phrases(team.handles)))
+        for area in team.areas:
+            area_lists[normalise(area).strip()].append(position)
+        shape = repr((sorted(team.hours.items()), team.is_open_bank_holidays, team.closure_days, team.nation))
+        if shape not in shape_ids:
+            shape_ids[shape] = len(shapes)
+            shapes.append(team)
+        shape_of.append(shape_ids[shape])
+    count = len(teams)
+    postings = {
+        word: Posting(np.array(hits[0], dtype=np.int32), np.array(hits[1], dtype=np.float64))
+        for word, hits in raw.items()
+    }
+    areas = {}
+    for area, members in area_lists.items():
+        mask = np.zeros(count, dtype=np.bool_)
+        mask[members] = True
+        areas[area] = mask
     return DirectoryIndex(
         teams=teams,
         by_id={team.id: position for position, team in enumerate(teams)},
-        postings=dict(postings),
-        idf=idf,
+        postings=postings,
+        idf={word: math.log(1 + max(count, 1) / len(p.positions)) for word, p in postings.items()},
         vocabulary=sorted(postings),
         synonyms={term: tuple(means) for term, means in synonyms.items()},
         phrases=phrases,
-        signature=signature,
+        areas=areas,
+        no_areas=np.array([not team.areas for team in teams], dtype=np.bool_),
+        kinds=np.array([team.agency_kind for team in teams], dtype=np.str_),
+        shapes=shapes,
+        shape_of=np.array(shape_of, dtype=np.int32),
+        generation=generation,
     )
 
 
@@ -253,19 +314,21 @@ _cache: weakref.WeakKeyDictionary[Engine, DirectoryIndex] = weakref.WeakKeyDicti
 
 
 def current_index(session: Session, *, at: datetime) -> DirectoryIndex:
-    """Return the cached index for this database, rebuilding it if the directory changed or it is old."""
+    """Return the cached index for this database, rebuilding it if the directory changed or it is old.
+
+    `at` is accepted for callers' convenience; freshness never depends on the (possibly fake) clock.
+    """
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     cached = _cache.get(engine)
     if (
         cached is not None
-        and cached.built_at is not None
-        and abs(at - cached.built_at) < MAX_AGE
-        and cached.signature == _signature(session)
+        and cached.generation == _generation
+        and time.monotonic() - cached.built_at < MAX_AGE_SECONDS
     ):
         return cached
     index = build_index(session)
-    index.built_at = at
+    index.built_at = time.monotonic()
     with _lock:
         _cache[engine] = index
     return index

@@ -9,10 +9,11 @@ then its key, so the order is stable. The score (0-100) and the words that match
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, func, select
 
@@ -26,7 +27,7 @@ DANGER_NOTE = "If a child is in immediate danger call 999."
 EXAMPLE_QUERY = "find worried about a baby"
 _SYNONYM_WEIGHT = 0.8
 _FUZZY_CUTOFF = 80
-_CANDIDATES = 60
+_CANDIDATES = 40
 _MAX_QUERY = 300
 
 
@@ -132,51 +133,79 @@ def _bisect(items: list[str], value: str) -> int:
     return low
 
 
-def _rank(index: DirectoryIndex, text: str) -> list[tuple[int, float, tuple[str, ...]]]:
-    query_words = words(text)
-    if not query_words:
-        query_words = [w for w in normalise(text).split() if w]
+def _mask(
+    index: DirectoryIndex,
+    *,
+    area: str | None,
+    agency_kind: str | None,
+    open_at: datetime | None,
+    calendar: WorkingCalendar,
+) -> npt.NDArray[np.bool_]:
+    """Which teams the filters allow: the area (teams naming no area cover everywhere), the kind, open now."""
+    allowed = np.ones(len(index.teams), dtype=np.bool_)
+    if area:
+        in_area = index.areas.get(normalise(area).strip())
+        allowed &= index.no_areas if in_area is None else (index.no_areas | in_area)
+    if agency_kind:
+        allowed &= index.kinds == agency_kind
+    if open_at is not None:
+        shape_open = np.array(
+            [team_hours.is_open(t, open_at, calendar=calendar) for t in index.shapes], dtype=np.bool_
+        )
+        allowed &= shape_open[index.shape_of] if len(index.shapes) else allowed
+    return allowed
+
+
+def _rank(
+    index: DirectoryIndex, text: str, allowed: npt.NDArray[np.bool_], limit: int
+) -> list[tuple[int, float, tuple[str, ...]]]:
+    query_words = words(text) or [w for w in normalise(text).split() if w]
     expanded = _expand(index, query_words)
-    scores: dict[int, float] = defaultdict(float)
-    covered: dict[int, set[str]] = defaultdict(set)
-    matched: dict[int, set[str]] = defaultdict(set)
+    count = len(index.teams)
+    scores = np.zeros(count)
+    covered = {word: np.zeros(count, dtype=np.bool_) for word in query_words}
+    matched_words: list[str] = []
     for word, weight, source in expanded:
-        best: dict[int, tuple[float, str]] = {}
+        best = np.zeros(count)
         for other, quality in _similar(index, word):
-            boost = quality * weight * index.idf[other]
-            for position, field_weight in index.postings[other].items():
-                value = boost * field_weight
-                if value > best.get(position, (0.0, ""))[0]:
-                    best[position] = (value, other)
-        for position, (value, other) in best.items():
-            scores[position] += value
-            covered[position].update(source.split())
-            matched[position].add(other)
-    if not scores:
-        return []
-    sources = set(query_words)
-    ranked = []
-    for position, score in scores.items():
-        coverage = len(covered[position] & sources) / len(sources)
-        ranked.append((position, score * (0.4 + 0.6 * coverage)))
-    ranked.sort(key=lambda item: -item[1])
+            posting = index.postings[other]
+            values = posting.weights * (quality * weight * index.idf[other])
+            best[posting.positions] = np.maximum(best[posting.positions], values)
+            matched_words.append(other)
+        hit = best > 0
+        scores += best
+        for part in source.split():
+            if part in covered:
+                covered[part] |= hit
+    coverage = sum((c.astype(np.float64) for c in covered.values()), np.zeros(count)) / max(len(covered), 1)
+    final = np.where(allowed, scores * (0.4 + 0.6 * coverage), 0.0)
+    candidates = np.flatnonzero(final > 0)
+    if len(candidates) > _CANDIDATES:
+        # The best by score, ties going to the lower position (teams are sorted by name, then key).
+        order = np.lexsort((candidates, -final[candidates]))
+        candidates = candidates[order[:_CANDIDATES]]
     phrase = normalise(text).strip()
     results = []
-    for position, score in ranked[:_CANDIDATES]:
-        best_phrase = max((fuzz.token_set_ratio(phrase, p) for p in index.phrases[position]), default=0.0)
+    for position in candidates.tolist():
+        closest = process.extractOne(phrase, index.phrases[position], scorer=fuzz.token_set_ratio)
+        best_phrase = closest[1] if closest else 0.0
         bonus = 1.0 + (0.5 * (best_phrase - 85) / 15 if best_phrase >= 85 else 0.0)
-        results.append((position, score * bonus, tuple(sorted(matched[position]))))
-    top = max(score for _, score, _ in results) or 1.0
-    scored = [(position, round(100 * score / top, 1), words_) for position, score, words_ in results]
-    scored.sort(key=lambda item: (-item[1], index.teams[item[0]].name, index.teams[item[0]].key))
-    return scored
+        results.append((position, float(final[position]) * bonus))
+    if not results:
+        return []
+    top = max(score for _, score in results) or 1.0
+    results.sort(key=lambda item: (-item[1], item[0]))
+    distinct = sorted(set(matched_words))
+    return [
+        (position, round(100 * score / top, 1), tuple(w for w in distinct if _in_posting(index, w, position)))
+        for position, score in results[:limit]
+    ]
 
 
-def _covers(team: TeamInfo, area: str | None) -> bool:
-    if not area:
-        return True
-    wanted = normalise(area).strip()
-    return not team.areas or any(normalise(a).strip() == wanted for a in team.areas)
+def _in_posting(index: DirectoryIndex, word: str, position: int) -> bool:
+    positions = index.postings[word].positions
+    found = int(np.searchsorted(positions, position))
+    return found < len(positions) and int(positions[found]) == position
 
 
 def _result(
@@ -232,18 +261,11 @@ def search(
         raise InvalidInput("search", f"keep it under {_MAX_QUERY} characters", example=EXAMPLE_QUERY)
     cal = calendar or WorkingCalendar()
     index = current_index(session, at=at)
-    results: list[SearchResult] = []
-    for position, score, matched in _rank(index, cleaned):
-        team = index.teams[position]
-        if not _covers(team, area) or (agency_kind and team.agency_kind != agency_kind):
-            continue
-        result = _result(index, team, score, matched, at, cal)
-        if open_now and not result.open_now:
-            continue
-        results.append(result)
-        if len(results) >= limit:
-            break
-    return results
+    allowed = _mask(index, area=area, agency_kind=agency_kind, open_at=at if open_now else None, calendar=cal)
+    return [
+        _result(index, index.teams[position], score, matched, at, cal)
+        for position, score, matched in _rank(index, cleaned, allowed, limit)
+    ]
 
 
 def team_info(session: Session, team_id: int, *, at: datetime) -> TeamInfo:

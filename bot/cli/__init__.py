@@ -9,6 +9,7 @@ import click
 
 from bot.cli import audit, bench, bench_load, bench_report, bench_slack, chat, db, serve
 from bot.cli import bench_insight as insight_benchmark  # issue 12
+from bot.cli import bench_search as search_benchmark  # issue 4
 from bot.cli import bench_sweep as sweep_benchmark  # issue 6
 from bot.cli import chronology as chronology_commands
 from bot.cli import demo as demo_commands  # issue 12
@@ -22,6 +23,7 @@ SUBCOMMAND_MODULES = [bench_load, bench_report]
 SUBCOMMAND_MODULES.append(insight_benchmark)  # bench insight (issue 12)
 SUBCOMMAND_MODULES.append(bench_slack)  # bench slack
 SUBCOMMAND_MODULES.append(sweep_benchmark)  # bench sweep (issue 6)
+SUBCOMMAND_MODULES.append(search_benchmark)  # bench search (issue 4)
 
 # Every command group, in the order --help lists them.
 GROUPS: list[click.Command] = [chat.chat, serve.serve, db.db, audit.audit, bench.bench]
