@@ -9,6 +9,7 @@ import click
 from sqlmodel import col, select
 
 from bot.cli.common import load_settings, open_engine
+from schedules.clock import SystemClock
 from storage import audit as audit_log
 from storage.db import make_sessions
 from storage.models import AuditEvent
@@ -40,14 +41,25 @@ def verify(database_url: str | None) -> None:
     "--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), help="Only events from this date."
 )
 @click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
-def export(since: datetime | None, database_url: str | None) -> None:
-    """Print events as JSON lines."""
+@click.option("--by", "actor", default="cli", show_default=True, help="Who exports, for the audit log.")
+def export(since: datetime | None, database_url: str | None, actor: str) -> None:
+    """Print events as JSON lines; the export is itself audited (who, when, from when, how many)."""
     sessions = make_sessions(open_engine(load_settings(database_url)))
     query = select(AuditEvent).order_by(col(AuditEvent.id))
     if since is not None:
         from datetime import UTC
 
         query = query.where(col(AuditEvent.at) >= since.replace(tzinfo=UTC))
+    exported = 0
     with sessions() as session:
         for event in session.exec(query):
             click.echo(json.dumps(event.model_dump(mode="json"), ensure_ascii=False))
+            exported += 1
+    with sessions.begin() as session:  # issue 10: every export is itself audited
+        audit_log.record(
+            session=session,
+            at=SystemClock().now(),
+            actor=actor,
+            action="audit.exported",
+            data={"since": since.date().isoformat() if since else None, "events": exported},
+        )
