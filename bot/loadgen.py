@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import random
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ class FakePlatform:
     calls: Counter[str] = field(default_factory=Counter)
     posted: list[dict[str, Any]] = field(default_factory=list)
     emails: dict[str, str] = field(default_factory=dict)  # Slack user id → e-mail for users.info
+    _serial: Iterator[int] = field(default_factory=itertools.count)
 
     def app(self) -> Starlette:
         """The ASGI app serving both fakes."""
@@ -175,16 +177,17 @@ class FakePlatform:
             users = str(payload.get("users", "U0"))
             return JSONResponse({"ok": True, "channel": {"id": f"D{users}"}})
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
-            self.posted.append({"platform": "slack", "method": method, **payload})
-            return JSONResponse(
-                {"ok": True, "channel": payload.get("channel", "D0"), "ts": f"{time.time():.6f}"}
-            )
+            # A unique ts per post, so each can be matched to the row that recorded it.
+            ts = str(payload.get("ts") or f"{int(time.time())}.{next(self._serial):06d}")
+            self.posted.append({"platform": "slack", "method": method, **payload, "ts": ts})
+            return JSONResponse({"ok": True, "channel": payload.get("channel", "D0"), "ts": ts})
         return JSONResponse({"ok": True})
 
     async def _response_url(self, request: Request) -> Response:
         self.calls["slack:response_url"] += 1
+        payload = await self._form_or_json(request)
         self.posted.append(
-            {"platform": "slack", "method": "response_url", **await self._form_or_json(request)}
+            {"platform": "slack", "method": "response_url", "_user": request.path_params["key"], **payload}
         )
         return JSONResponse({"ok": True})
 

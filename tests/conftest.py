@@ -66,7 +66,9 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A uniquely named, empty PostgreSQL database for one test, dropped afterwards."""
     name = f"joinup_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(
-        make_url(postgres_admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+        make_url(postgres_admin_url).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,  # the system tests restart PostgreSQL mid-test
     )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
