@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import TextIO
 
+import platformdirs
 from sqlmodel import col, select
 
 from bot.console import ConsoleNotifier, ConsoleOutput, console_message, parse_advance
@@ -68,7 +70,7 @@ class ConsoleChat:
         return (
             "Welcome to joinup, in the fictional borough of Northbrook. "
             f"You are {self.describe(self.handle)}.{clock}\n"
-            f"Say what you need, or try: {TRY}. Type help for everything.\n{CONSOLE_HELP}"
+            f"Say what you need, or try: {TRY}\nType help for everything.\n{CONSOLE_HELP}"
         )
 
     async def line(self, raw: str) -> bool:
@@ -180,9 +182,8 @@ async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) ->
     """Read lines until end of input or /quit; in an interactive chat on a real clock, sweep in the background."""
     chat.refresh_handles()
     sweeper: asyncio.Task[None] | None = None
+    history = _load_history() if interactive else None
     if interactive:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401  (history and line editing for input())
         chat.say(chat.welcome())
         if chat.fake_clock is None:
             sweeper = asyncio.create_task(_sweep_forever(chat.runtime))
@@ -202,6 +203,29 @@ async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) ->
     finally:
         if sweeper is not None:
             sweeper.cancel()
+        if history is not None:
+            _save_history(history)
+
+
+def _load_history() -> Path | None:
+    """Turn on line editing for input(), with the history of earlier chats; None without readline."""
+    try:
+        import readline
+    except ImportError:
+        return None
+    path = platformdirs.user_data_path("joinup") / "chat_history"
+    readline.set_history_length(1000)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    return path
+
+
+def _save_history(path: Path) -> None:
+    import readline
+
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(path)
 
 
 async def _sweep_forever(runtime: Runtime) -> None:
