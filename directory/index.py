@@ -8,6 +8,7 @@ Postings are numpy arrays so a query scores every team in a few vectorised steps
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -50,6 +51,7 @@ def bump_generation() -> None:
         _generation += 1
 
 
+log = logging.getLogger(__name__)
 _DIRECTORY_MODELS = (Agency, Team, ContactRoute, EscalationContact, Synonym)
 
 
@@ -311,12 +313,17 @@ def build_index(session: Session) -> DirectoryIndex:
 
 
 _cache: weakref.WeakKeyDictionary[Engine, DirectoryIndex] = weakref.WeakKeyDictionary()
+_building: weakref.WeakSet[Engine] = weakref.WeakSet()
+# From this many teams a stale index is rebuilt in the background while searches use the previous one.
+BACKGROUND_REBUILD_TEAMS = 3_000
 
 
 def current_index(session: Session, *, at: datetime) -> DirectoryIndex:
     """Return the cached index for this database, rebuilding it if the directory changed or it is old.
 
-    `at` is accepted for callers' convenience; freshness never depends on the (possibly fake) clock.
+    A small directory is rebuilt at once, so an edit shows in the very next search. A large one (thousands
+    of teams, seconds to rebuild) keeps answering from the previous index while a background thread builds
+    the new one. `at` is accepted for callers' convenience; freshness never depends on the (fake) clock.
     """
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
@@ -327,8 +334,37 @@ def current_index(session: Session, *, at: datetime) -> DirectoryIndex:
         and time.monotonic() - cached.built_at < MAX_AGE_SECONDS
     ):
         return cached
-    index = build_index(session)
+    if (
+        cached is not None
+        and len(cached.teams) >= BACKGROUND_REBUILD_TEAMS
+        and engine.url.database not in (None, "", ":memory:")
+    ):
+        _rebuild_in_background(engine)
+        return cached
+    return _store(engine, build_index(session))
+
+
+def _store(engine: Engine, index: DirectoryIndex) -> DirectoryIndex:
     index.built_at = time.monotonic()
     with _lock:
         _cache[engine] = index
+        _building.discard(engine)
     return index
+
+
+def _rebuild_in_background(engine: Engine) -> None:
+    with _lock:
+        if engine in _building:
+            return
+        _building.add(engine)
+
+    def rebuild() -> None:
+        try:
+            with Session(engine) as session:
+                _store(engine, build_index(session))
+        except Exception:
+            log.exception("rebuilding the directory search index failed; the previous index stays in use")
+            with _lock:
+                _building.discard(engine)
+
+    threading.Thread(target=rebuild, name="directory-index", daemon=True).start()
