@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import conversation as conversation_layer
+from handlers import digest as manager_digests
 from handlers import directory_admin as directory_upkeep_chat
 from handlers import escalation as escalation_chat
 from handlers import escalation_chronology as chronology_chat
@@ -23,6 +24,7 @@ from handlers import stats as insight_stats
 from handlers import tracking, tracking_reminders
 from handlers.dispatch import Dispatcher
 from handlers.messages import Notifier
+from handlers.retention import retention_job
 from handlers.router import Router
 from handlers.stats_jobs import fill_durations_job
 from schedules import outbox
@@ -39,6 +41,7 @@ Wakeup = Callable[["Runtime"], datetime | None]
 HANDLER_MODULES = [help_]
 HANDLER_MODULES.append(conversation_layer)  # find, role, due, share?, setup, cancel (issue 5)
 HANDLER_MODULES.append(directory_upkeep_chat)  # verify, stale: directory upkeep in chat (issue 4)
+HANDLER_MODULES.append(manager_digests)  # digest daily|weekly|off|preview, upkeep nudges (issue 10)
 HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
 HANDLER_MODULES += [escalation_chat, escalation_reminders_chat, chronology_chat]  # issue 7
 HANDLER_MODULES.append(tracking)  # refer, tried, ack, feedback, mine, snooze, pause, resume, close (issue 6)
@@ -108,6 +111,9 @@ def build_runtime(
 # Scheduled jobs (outbox sweep, escalation timers, digests, upkeep nudges), in the order they run.
 JOBS: list[tuple[str, Job]] = []
 WAKEUPS: list[Wakeup] = []
+JOBS.append(("manager-digests", manager_digests.digest_job))  # digests and directory upkeep nudges (issue 10)
+WAKEUPS.append(manager_digests.digest_wakeup)  # issue 10
+JOBS.append(("retention", retention_job))  # daily purge of closed work past JOINUP_RETENTION_YEARS (issue 10)
 JOBS.append(("escalation-timeouts", escalation_reminders_chat.record_timeouts_job))  # issue 7
 WAKEUPS.append(escalation_reminders_chat.next_timeout)  # issue 7
 
