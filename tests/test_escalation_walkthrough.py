@@ -54,12 +54,14 @@ def pending(world: World) -> list[tuple[str, datetime, int]]:
     return [(handles[r.recipient_person_id], r.due_at, r.payload["level"]) for r in world.pending()]
 
 
-async def open_escalation(world: World, handle: str = "hv.amy", *, disagree: bool = True) -> str:
+async def open_escalation(
+    world: World, handle: str = "hv.amy", *, disagree: bool = True, levels: int = 4
+) -> str:
     item = world.item(case_ref=CASE, handle=handle, team="front-door", outcome="no_further_action")
     question = await world.say(handle, f"disagree {item}" if disagree else f"escalate {CASE}")
     assert "immediate risk of harm" in question.text
     card = await world.say(handle, "no")
-    assert "level 1 of 4, Practitioner to practitioner" in card.text, card.text
+    assert f"level 1 of {levels}, Practitioner to practitioner" in card.text, card.text
     return item
 
 
@@ -386,3 +388,29 @@ async def test_a_submitted_form_records_the_step_and_a_bad_one_comes_back(world:
     assert escalation(world).level == 2 and steps(world)[-2:] == [(1, "not_resolved"), (2, "level_started")]
     # The typed walkthrough ended with it: the next line is not taken as an answer.
     assert "ES-0001" not in (await world.say("hv.amy", "escalations ES-0042")).text
+
+
+async def test_the_three_stage_ladder_times_its_partnership_stage_too(world: World) -> None:
+    from schedules.policy import SHIPPED_DIR, load_policy, parse_policy
+
+    text = (
+        (SHIPPED_DIR / "three-stage.yaml")
+        .read_text(encoding="utf-8")
+        .replace("default: false", "default: true")
+    )
+    with world.sessions.begin() as session:
+        load_policy(session=session, clock=world.clock, policy=parse_policy(text), loaded_by="admin.nadia")
+    await open_escalation(world, levels=3)
+    assert escalation(world).level_due_at == at(2026, 11, 27, 17)  # stage 1: 2 working days
+    await move_up(world, "hv.amy", "called", "no change")
+    assert escalation(world).level_due_at == at(2026, 11, 30, 17)  # stage 2: 3 working days from Wednesday
+    reply = await move_up(world, "hv.amy", "managers spoke", "no change")
+    assert "level 3 of 3, Partnership designated leads" in reply and "I've sent referral TI-0002" in reply
+    assert escalation(world).status == "partnership"
+    assert sorted(pending(world)) == [
+        ("hv.amy", at(2026, 11, 30, 9), 3),
+        ("mgr.kate", at(2026, 11, 30, 9), 3),
+    ]
+    delivered = await world.advance_to(at(2026, 11, 30, 9))
+    assert "Time's up for level 3, Partnership designated leads" in delivered[0][1].text
+    assert "If it's resolved, press Resolved and record the outcome." in delivered[0][1].text
