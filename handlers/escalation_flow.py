@@ -27,7 +27,7 @@ _UNSURE = frozenset(
 )
 _NO = frozenset({"no", "n", "nope", "no they are not", "not at immediate risk"})
 
-# Each follow-up question: (step, what it asks, the next step or "" to finish).
+# What each follow-up step asks; the answers are checked before anything moves on.
 QUESTIONS = {
     "resolve_outcome": "What was agreed? Write the outcome in a sentence, without names.",
     "resolve_rationale": "Why is that the right outcome? Write the rationale in a sentence or two, without names.",
