@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.teams import parse
+from bot.teams import forms, parse
 from bot.teams.graph import GraphPeople
 from bot.teams.people import find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
@@ -60,6 +60,10 @@ class TeamsListeners:
         return False
 
     async def _answer(self, msg: InboundMessage) -> Reply:
+        msg = forms.as_typed(msg)
+        form = forms.form_for(msg.text) if msg.action is None else None
+        if form is not None:
+            return form  # nothing to store yet: the submitted form goes through the Dispatcher like typing
         msg, profile = await with_profile(msg, sessions=self.runtime.sessions, graph=self.graph)
         reply = await self.runtime.dispatcher.handle(msg)
         if profile is not None:
