@@ -6,6 +6,7 @@ fake Slack Web API received, or what the database now holds. The handlers are th
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -191,3 +192,16 @@ async def test_a_chase_that_meets_500_twice_arrives_once(joinup: Joinup) -> None
             select(Reminder).where(col(Reminder.recipient_person_id) == amy, col(Reminder.status) == "sent")
         ).all()
     assert len(chases) == len(sent) + 2
+
+
+async def test_a_referral_dm_that_slack_retries_is_logged_once(joinup: Joinup) -> None:
+    event = payloads.dm_event("refer front door case NB-770001 by phone", user=AMY, event_id="Ev0REFERTWICE")
+    responses = [await joinup.event(event), await joinup.event(event, retry_num=1)]
+    responses.append(await joinup.event(event, retry_num=2))
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    await joinup.fake.wait_for("chat.postMessage")
+    await asyncio.sleep(0.3)  # time for a duplicate to have run, had one been let through
+    assert len(joinup.fake.calls_to("chat.postMessage")) == 1
+    with joinup.runtime.sessions() as session:
+        items = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == "NB-770001")).all()
+    assert len(items) == 1
