@@ -37,6 +37,8 @@ class Entry(BaseModel):
     what: str = Field(min_length=1)
     contact: str = ""
     find: str = ""
+    need: str = ""  # what they will need from you
+    wont: str = ""  # what they won't do
 
 
 def normalise(text: str) -> str:
@@ -86,7 +88,12 @@ def explain(entry: Entry) -> Reply:
     title = entry.term if not entry.stands_for else f"{entry.term}: {entry.stands_for}"
     if entry.stands_for and entry.stands_for.lower().startswith(entry.term.lower()):
         title = entry.stands_for
-    fields = (ReplyField("When to contact them", entry.contact),) if entry.contact else ()
+    labelled = (
+        ("When to contact them", entry.contact),
+        ("What they'll need from you", entry.need),
+        ("What they won't do", entry.wont),
+    )
+    fields = tuple(ReplyField(label, value) for label, value in labelled if value)
     buttons = (Button("Find them in the directory", "find", entry.find),) if entry.find else ()
     return Reply(text=f"{title}\n{entry.what}", fields=fields, buttons=buttons)
 

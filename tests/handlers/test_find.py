@@ -152,6 +152,18 @@ async def test_role_lead_professional(world: World) -> None:
     assert reply.text.startswith("Lead professional\nThe named person who coordinates early help")
 
 
+def test_at_least_15_role_cards_say_what_they_need_and_what_they_wont_do() -> None:
+    cards = [e for e in glossary() if e.what and e.need and e.wont]
+    assert len(cards) >= 15
+
+
+async def test_a_role_card(world: World) -> None:
+    reply = await world.say("role LADO")
+    labels = [f.label for f in reply.fields]
+    assert labels == ["When to contact them", "What they'll need from you", "What they won't do"]
+    assert reply.fields[0].value.startswith("Within 1 working day of an allegation")
+
+
 async def test_role_without_a_name_lists_what_it_knows(world: World) -> None:
     reply = await world.say("role")
     assert "I know:" in reply.text and "LADO" in reply.text
