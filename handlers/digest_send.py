@@ -24,6 +24,7 @@ from handlers.digest_upkeep import schedule_upkeep_nudges
 from handlers.messages import DeliveryFailed, Notifier
 from schedules import digest_content, digest_runs, digests
 from schedules.clock import Clock
+from schedules.settings import ReminderSettings
 from storage import audit
 from storage.models import Person, RoleGrant
 
@@ -180,8 +181,20 @@ def next_wakeup(*, sessions: sessionmaker[Session], clock: Clock) -> datetime | 
     return min(times, default=None)
 
 
+class _HasReminders(Protocol):
+    @property
+    def reminders(self) -> ReminderSettings:
+        """Reminder settings (the directory review grace period lives there)."""
+        ...
+
+
 class Running(Protocol):
     """What the scheduled jobs need from bot.runtime.Runtime."""
+
+    @property
+    def settings(self) -> _HasReminders:
+        """The settings."""
+        ...
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -201,7 +214,8 @@ class Running(Protocol):
 
 async def digest_job(runtime: Running) -> None:
     """The scheduled job: send due digests, and schedule directory review nudges (the sweep sends those)."""
-    schedule_upkeep_nudges(sessions=runtime.sessions, clock=runtime.clock)
+    grace = runtime.settings.reminders.directory_review_grace_working_days
+    schedule_upkeep_nudges(sessions=runtime.sessions, clock=runtime.clock, grace_working_days=grace)
     await send_due_digests(sessions=runtime.sessions, clock=runtime.clock, notifier=runtime.notifier)
 
 

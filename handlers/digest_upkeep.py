@@ -66,7 +66,12 @@ def register_renderers(renderers: ReminderRenderers) -> None:
     renderers.add(upkeep.MANAGER_KIND, render_manager_nudge)
 
 
-def schedule_upkeep_nudges(*, sessions: sessionmaker[Session], clock: Clock) -> upkeep.UpkeepReport:
+def schedule_upkeep_nudges(
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    grace_working_days: int = upkeep.DEFAULT_GRACE_WORKING_DAYS,
+) -> upkeep.UpkeepReport:
     """Schedule any review nudges now due (the sweep delivers them)."""
     with sessions.begin() as session:
-        return upkeep.schedule_nudges(session=session, clock=clock)
+        return upkeep.schedule_nudges(session=session, clock=clock, grace_working_days=grace_working_days)

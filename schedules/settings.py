@@ -22,6 +22,8 @@ class ReminderSettings(BaseModel):
     escalation_prompt_contacts: int = Field(default=3, ge=2)  # contacts about one case and team
     working_day_starts: str = "09:00"
     working_day_ends: str = "17:00"
+    # Directory upkeep: an entry's owner is reminded when it is past review; their manager this many working days later.
+    directory_review_grace_working_days: int = Field(default=10, ge=0)
 
 
 class DomainSettings(BaseModel):

@@ -112,3 +112,36 @@ def test_a_new_review_cycle_nudges_again(
     found = nudges(sessions)
     assert found.count((upkeep.OWNER_KIND, world.person_id("mgr.tom"), "front-door")) == 2
     assert found.count((upkeep.OWNER_KIND, world.person_id("cmht.cal"), "cmht-north")) == 1
+
+
+def test_the_job_takes_the_grace_period_from_settings(
+    sessions: sessionmaker[Session], world: World, clock: FakeClock
+) -> None:
+    import asyncio
+    from dataclasses import dataclass
+
+    from handlers.digest_send import digest_job
+    from handlers.messages import RecordingNotifier
+    from schedules.settings import DomainSettings, ReminderSettings
+
+    with sessions.begin() as session:
+        for team in session.exec(select(Team)):
+            team.last_verified_at = clock.now()
+        cmht = session.get(Team, world.team_id("cmht-north"))
+        assert cmht is not None
+        cmht.last_verified_at = clock.now() - timedelta(days=91)  # due yesterday
+
+    @dataclass
+    class FakeRuntime:
+        sessions: sessionmaker[Session]
+        clock: FakeClock
+        notifier: RecordingNotifier
+        settings: DomainSettings
+
+    settings = DomainSettings(reminders=ReminderSettings(directory_review_grace_working_days=0))
+    asyncio.run(digest_job(FakeRuntime(sessions, clock, RecordingNotifier(), settings)))
+    # With no grace period, Cal's manager hears at once (the default would wait 10 working days).
+    assert nudges(sessions) == [
+        (upkeep.OWNER_KIND, world.person_id("cmht.cal"), "cmht-north"),
+        (upkeep.MANAGER_KIND, world.person_id("mgr.ben"), "cmht-north"),
+    ]
