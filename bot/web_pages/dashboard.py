@@ -12,7 +12,15 @@ from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from bot.web_pages import insight_tables
-from bot.web_pages.session import SignInNeeded, Visitor, page_context, refused_page, render, visitor
+from bot.web_pages.session import (
+    SignInNeeded,
+    Visitor,
+    page_context,
+    refused_page,
+    render,
+    time_words,
+    visitor,
+)
 from handlers.auth_roles import access_of
 from handlers.stats_scope import Scope, insight_scope, require_team_insight
 from schedules.insight_periods import PERIOD_NAMES, Period, period_named
@@ -32,6 +40,7 @@ def _not_allowed(error: NotAllowed) -> Response:
 def dashboard_routes(runtime: Runtime) -> APIRouter:
     """The insight dashboard and its CSV downloads."""
     router = APIRouter()
+    boards = insight_tables.DashboardCache()
 
     def _scope(v: Visitor, team_key: str) -> tuple[Scope, frozenset[int] | None, list[tuple[str, str]], bool]:
         with runtime.sessions() as session:
@@ -74,7 +83,7 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
         period_name, chosen = _period(period)
         now = runtime.clock.now()
         with runtime.sessions.begin() as session:
-            board = insight_tables.build(session=session, period=chosen, now=now, team_ids=ids)
+            board, worked_out_at = boards.get(session=session, period=chosen, now=now, team_ids=ids)
             audit.record(
                 session=session, at=now, actor=v.person.handle, action="insight.viewed",
                 subject=f"insight:{team or 'all'}", data={"period": chosen.key},
@@ -106,6 +115,7 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
             headline=board.headline,
             tables=tables,
             charts=board.charts,
+            worked_out_at=time_words(worked_out_at),
             **page_context(v, active="insight", can_edit=can_edit, can_see_insight=True),
         )
 
@@ -123,7 +133,7 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
         _name, chosen = _period(period)
         now = runtime.clock.now()
         with runtime.sessions.begin() as session:
-            board = insight_tables.build(session=session, period=chosen, now=now, team_ids=ids)
+            board, _worked_out_at = boards.get(session=session, period=chosen, now=now, team_ids=ids)
             audit.record(
                 session=session, at=now, actor=v.person.handle, action="insight.downloaded",
                 subject=f"insight:{team or 'all'}", data={"period": chosen.key, "table": name},

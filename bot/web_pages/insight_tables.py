@@ -7,7 +7,7 @@ carries the same numbers the page shows; the page formats them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -21,6 +21,7 @@ from schedules.insight_periods import Period
 from storage.models import Team
 
 TABLES = ("teams", "acknowledgement", "weekly", "escalations")
+FRESH_FOR = timedelta(minutes=5)
 STATUSES = ("open", "resolved", "partnership", "stopped")
 
 Cell = str | int | float | None
@@ -190,6 +191,34 @@ def build(*, session: Session, period: Period, now: datetime, team_ids: frozense
         tables={t.name: t for t in (teams, acknowledgement, weekly, escalation_table)},
         charts=charts,
     )
+
+
+class DashboardCache:
+    """Dashboards built in the last few minutes, by period and teams, so repeat views don't recount.
+
+    Insight is about weeks and months, so figures up to FRESH_FOR old are fine; the page says when they were
+    worked out. Each web app has its own cache (nothing is shared between replicas or stored).
+    """
+
+    def __init__(self, *, fresh_for: timedelta = FRESH_FOR, size: int = 64) -> None:
+        self.fresh_for = fresh_for
+        self.size = size
+        self._boards: dict[tuple[str, frozenset[int] | None], tuple[Dashboard, datetime]] = {}
+
+    def get(
+        self, *, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None
+    ) -> tuple[Dashboard, datetime]:
+        """Return the dashboard and when it was worked out, building it if there is no fresh one."""
+        key = (period.key, team_ids)
+        found = self._boards.get(key)
+        if found is not None and timedelta(0) <= now - found[1] < self.fresh_for:
+            return found
+        built = (build(session=session, period=period, now=now, team_ids=team_ids), now)
+        self._boards[key] = built
+        if len(self._boards) > self.size:
+            oldest = min(self._boards, key=lambda k: self._boards[k][1])
+            del self._boards[oldest]
+        return built
 
 
 def display_rows(table: Table) -> list[tuple[str, ...]]:

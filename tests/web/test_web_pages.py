@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.web import build_web_app
-from storage.models import AuditEvent, ContactRoute, Team
+from storage.models import AuditEvent, ContactRoute, Team, TrackedItem
 from tests.web.conftest import WebWorld
 
 
@@ -225,3 +226,31 @@ async def test_a_form_without_the_token_is_refused(client: httpx.AsyncClient, wo
     response = await client.post("/directory/edit/front-door/verify", data={"csrf": "forged"})
     assert response.status_code == 403
     assert "directory.verified" not in _actions(world)
+
+
+def _referrals(page: str) -> str:
+    found = re.search(r'Referrals</dt>\s*<dd class="govuk-summary-list__value">([^<]*)</dd>', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_figures_are_counted_again_after_five_minutes(
+    client: httpx.AsyncClient, world: WebWorld
+) -> None:
+    await _sign_in(client, world, "nscp.lead")
+    first = (await client.get("/insight", params={"period": "this month"})).text
+    assert "Figures worked out at 12pm" in first
+    assert _referrals(first) == "1"  # NB-1001's re-referral on 11 January
+    with world.runtime.sessions.begin() as session:
+        session.add(
+            TrackedItem(
+                ref="TI-9001", case_ref="NB-3001", from_person_id=world.ids["amy"], to_team_id=world.ids["lado"],
+                sent_at=world.clock.now() - timedelta(hours=1), created_at=world.clock.now(),
+            )
+        )  # fmt: skip
+    world.clock.advance(timedelta(minutes=4))
+    assert _referrals((await client.get("/insight", params={"period": "this month"})).text) == "1"
+    world.clock.advance(timedelta(minutes=1))
+    later = (await client.get("/insight", params={"period": "this month"})).text
+    assert "Figures worked out at 12:05pm" in later
+    assert _referrals(later) == "2"
