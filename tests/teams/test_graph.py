@@ -140,3 +140,16 @@ async def test_sync_people_counts_failures_and_changes_nothing_for_them(joinup: 
     assert (result.checked, result.updated, result.failed) == (1, 0, 1)
     with joinup.runtime.sessions() as session:
         assert session.exec(select(Person).where(col(Person.handle) == "hv.amy")).one().model_dump() == before
+
+
+async def test_someone_who_uses_slack_too_is_one_person_on_both(joinup: TeamsJoinup) -> None:
+    with joinup.runtime.sessions.begin() as session:  # Amy met joinup in Slack first
+        amy = session.exec(select(Person).where(col(Person.handle) == "hv.amy")).one()
+        amy.slack_user_id = "U0AMYHUGHES"
+
+    await joinup.say("mine", user=AMY)
+
+    amy = joinup.person("hv.amy")
+    assert (amy.slack_user_id, amy.teams_user_id) == ("U0AMYHUGHES", AMY)
+    with joinup.runtime.sessions() as session:
+        assert len(session.exec(select(Person).where(col(Person.email) == "hv.amy@example.org")).all()) == 1
