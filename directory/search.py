@@ -182,8 +182,11 @@ def _rank(
     candidates = np.flatnonzero(final > 0)
     if len(candidates) > _CANDIDATES:
         # The best by score, ties going to the lower position (teams are sorted by name, then key).
-        order = np.lexsort((candidates, -final[candidates]))
-        candidates = candidates[order[:_CANDIDATES]]
+        # Partition first (linear), keeping every tie at the cut, then sort only that pool.
+        cut = final[candidates[np.argpartition(-final[candidates], _CANDIDATES - 1)[:_CANDIDATES]]].min()
+        pool = candidates[final[candidates] >= cut]
+        order = np.lexsort((pool, -final[pool]))
+        candidates = pool[order[:_CANDIDATES]]
     phrase = normalise(text).strip()
     results = []
     for position in candidates.tolist():
