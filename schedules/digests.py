@@ -32,7 +32,7 @@ LATE_AFTER: Final = timedelta(minutes=15)
 # A claim this old that never recorded an outcome belongs to a sender that died; another may take it over.
 CLAIM_LEASE: Final = timedelta(minutes=10)
 # Late digests go out in working hours only (no digests in the night or at the weekend).
-SEND_UNTIL: Final = time(18, 0)
+SEND_UNTIL: Final = time(17, 0)
 
 CLAIMED: Final = "claimed"
 SENT: Final = "sent"
@@ -126,7 +126,7 @@ def next_due_at(*, schedule: str, now: datetime, nation: str = "ENG") -> datetim
 
 
 def is_sending_time(*, now: datetime, nation: str = "ENG") -> bool:
-    """Tell whether digests may go out now: a working day, between 08:30 and 18:00 London time."""
+    """Tell whether digests may go out now: a working day, between 08:30 and 17:00 London time."""
     calendar = WorkingCalendar(nation)
     local = calendar.local(now)
     return calendar.is_working_day(local.date()) and DIGEST_TIME <= local.time() < SEND_UNTIL

@@ -348,3 +348,18 @@ def test_an_item_due_today_shows_the_time() -> None:
     assert reply.sections[0].text == (
         "• TI-0009 (case NB-9) sent to Children's front door: acknowledgement, due today at 1pm"
     )
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-11-25 08:29", False),
+        ("2026-11-25 08:30", True),
+        ("2026-11-25 16:59", True),
+        ("2026-11-25 17:00", False),  # a late digest waits for the next morning's, which supersedes it
+        ("2026-11-28 10:00", False),  # Saturday
+        ("2026-12-28 10:00", False),  # a bank holiday
+    ],
+)
+def test_digests_go_out_in_working_hours_only(now: str, expected: bool) -> None:
+    assert digests.is_sending_time(now=at(now)) is expected
