@@ -36,13 +36,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import ColumnElement, false, or_, true
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from handlers import auth_rules as rules
 from handlers.auth_roles import Access, access_of
 from schedules.clock import Clock
 from storage import audit
 from storage.errors import NotAllowed
-from storage.models import ContactAttempt, Escalation, Person, SharingDecision, Team, TrackedItem
+from storage.models import Escalation, Person, Team, TrackedItem
 
 if TYPE_CHECKING:
     from handlers.context import HandlerContext
@@ -147,76 +148,7 @@ def visible_escalations(session: Session, person: Person) -> ColumnElement[bool]
     return or_(*clauses) if clauses else false()
 
 
-# --- single decisions ----------------------------------------------------------------------------
-def _may_see_item(access: Access, item: TrackedItem) -> bool:
-    if (
-        access.is_auditor
-        or item.from_person_id == access.person_id
-        or item.from_person_id in access.report_ids
-    ):
-        return True
-    return bool({item.from_team_id, item.to_team_id} & access.seen_team_ids)
-
-
-def _may_change_item(session: Session, access: Access, item: TrackedItem) -> bool:
-    if item.from_person_id == access.person_id or item.from_person_id in access.report_ids:
-        return True
-    if access.team_id is not None and access.team_id == item.to_team_id:
-        return True  # the receiving team acknowledges and gives feedback
-    if {item.from_team_id, item.to_team_id} & access.managed_team_ids:
-        return True
-    team = session.get(Team, item.to_team_id)
-    return team is not None and team.contact_person_handle == access.handle
-
-
-def _may_see_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
-    if access.is_auditor or _may_change_escalation(session, access, escalation):
-        return True
-    if escalation.raised_by_person_id in access.team_member_ids:
-        return True
-    if escalation.other_team_id is not None and escalation.other_team_id in access.seen_team_ids:
-        return True
-    return access.is_partnership and escalation.status == "partnership"
-
-
-def _may_change_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
-    raiser_id = escalation.raised_by_person_id
-    if raiser_id == access.person_id or raiser_id in access.report_ids:
-        return True
-    if access.is_partnership and escalation.status == "partnership":
-        return True
-    raiser = session.get(Person, raiser_id)
-    managed = access.managed_team_ids
-    if raiser is not None and raiser.team_id is not None and raiser.team_id in managed:
-        return True
-    return escalation.other_team_id is not None and escalation.other_team_id in managed
-
-
-def _is_party_to_case(session: Session, access: Access, case_ref: str) -> bool:
-    ref = case_ref.strip().upper()
-    items = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == ref)).all()
-    if any(_may_see_item(access, item) for item in items):
-        return True
-    escalations = session.exec(select(Escalation).where(col(Escalation.case_ref) == ref)).all()
-    if any(_may_see_escalation(session, access, e) for e in escalations):
-        return True
-    people = {access.person_id, *access.report_ids}
-    for model in (ContactAttempt, SharingDecision):
-        found = session.exec(
-            select(model.id).where(col(model.case_ref) == ref, col(model.person_id).in_(sorted(people)))
-        ).first()
-        if found is not None:
-            return True
-    return False
-
-
-def _agency_of(session: Session, team_id: int | None, agency_id: int | None) -> int | None:
-    if agency_id is not None or team_id is None:
-        return agency_id
-    team = session.get(Team, team_id)
-    return team.agency_id if team is not None else None
-
-
+# --- single decisions (the rules are in handlers/auth_rules.py) ---------------------------------
 def can(
     session: Session,
     person: Person,
@@ -239,26 +171,26 @@ def can(
             if item is None:
                 raise ValueError(f"{action} needs item=")
             if action == VIEW_ITEM:
-                return _may_see_item(access, item)
-            return not access.is_read_only and _may_change_item(session, access, item)
+                return rules.may_see_item(access, item)
+            return not access.is_read_only and rules.may_change_item(session, access, item)
         case "item.create":
             return not access.is_read_only
         case "escalation.view" | "escalation.change":
             if escalation is None:
                 raise ValueError(f"{action} needs escalation=")
             if action == VIEW_ESCALATION:
-                return _may_see_escalation(session, access, escalation)
-            return _may_change_escalation(session, access, escalation) and (
+                return rules.may_see_escalation(session, access, escalation)
+            return rules.may_change_escalation(session, access, escalation) and (
                 not access.is_read_only or (access.is_partnership and escalation.status == "partnership")
             )
         case "chronology.read":
             if case_ref is None:
                 raise ValueError("chronology.read needs case_ref=")
-            return access.is_auditor or _is_party_to_case(session, access, case_ref)
+            return access.is_auditor or rules.is_party_to_case(session, access, case_ref)
         case "audit.read" | "audit.export":
             return access.is_auditor
         case "directory.edit" | "directory.review":
-            agency = _agency_of(session, team_id, agency_id)
+            agency = rules.agency_of(session, team_id, agency_id)
             if access.is_admin_everywhere or (agency is not None and agency in access.admin_agency_ids):
                 return True
             if action == REVIEW_DIRECTORY and team_id is not None:
