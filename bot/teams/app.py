@@ -55,6 +55,11 @@ class RouterAdapter:
         """Nothing to stop."""
 
 
+def no_token(scope: str | list[str], tenant_id: str | None) -> None:
+    """Outbound calls without a token: only with allow_unauthenticated and no app password."""
+    return None
+
+
 def app_options(
     teams: TeamsSettings,
     *,
@@ -89,6 +94,10 @@ def app_options(
         options["token"] = token
     elif teams.app_password is not None:
         options["client_secret"] = teams.app_password.get_secret_value()
+    elif teams.allow_unauthenticated and teams.app_id:
+        # Local tools (Teams App Test Tool, benchmarks' fake connector) check no tokens either way; without
+        # this the SDK would try a managed identity that isn't there.
+        options["token"] = no_token
     if cloud is not None:
         options["cloud"] = cloud
     return options

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
+from bot.runtime import build_runtime
+from bot.teams.routes import build_teams_endpoint
 from handlers.context import HandlerContext
-from handlers.messages import Choice, Form, FormInput, InboundMessage, Reply
+from handlers.messages import Choice, Form, FormInput, InboundMessage, RecordingNotifier, Reply
+from schedules.clock import FakeClock
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import AuditEvent, ConversationRef
-from tests.fakes.teams import conversation_id, personal_activity
-from tests.teams.conftest import AMY, STRANGER, TOKEN, TeamsJoinup
+from tests.fakes.teams import FakeBotFramework, conversation_id, personal_activity
+from tests.teams.conftest import AMY, STRANGER, TOKEN, TeamsJoinup, teams_settings
 
 
 async def test_help_is_answered_with_a_card_in_the_same_chat(joinup: TeamsJoinup) -> None:
@@ -211,3 +219,24 @@ async def test_a_submission_missing_a_field_gets_a_friendly_reply_and_stores_not
     assert received == []
     with joinup.runtime.sessions() as session:
         assert session.exec(select(func.count()).select_from(AuditEvent)).one() == audit_before
+
+
+async def test_local_mode_without_an_app_password_replies_without_a_token(
+    fake_teams: FakeBotFramework, clock: FakeClock, engine: Engine
+) -> None:
+    settings = (
+        teams_settings()
+    )  # allow_unauthenticated, an app id, no password: the Teams App Test Tool's way
+    runtime = build_runtime(settings=settings, clock=clock, notifier=RecordingNotifier(), engine=engine)
+    web = FastAPI()
+    web.include_router(build_teams_endpoint(runtime).router())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://joinup.test"
+    ) as http:
+        activity = personal_activity(fake_teams, user=AMY, text="help")
+        response = await http.post("/api/messages", content=json.dumps(activity))
+
+    assert response.status_code == 200
+    [sent] = fake_teams.to(conversation_id(AMY))
+    assert "authorization" not in {name.lower() for name in sent.headers}
+    assert "I help you reach the right people" in sent.text
