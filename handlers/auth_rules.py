@@ -9,6 +9,7 @@ from storage.models import ContactAttempt, Escalation, Person, SharingDecision, 
 
 
 def may_see_item(access: Access, item: TrackedItem) -> bool:
+    """Tell whether the person sees an item: theirs, their reports', their teams', or they audit."""
     if (
         access.is_auditor
         or item.from_person_id == access.person_id
@@ -19,6 +20,7 @@ def may_see_item(access: Access, item: TrackedItem) -> bool:
 
 
 def may_change_item(session: Session, access: Access, item: TrackedItem) -> bool:
+    """Tell whether the person may act on an item: the referrer (or their manager) or the receiving side."""
     if item.from_person_id == access.person_id or item.from_person_id in access.report_ids:
         return True
     if access.team_id is not None and access.team_id == item.to_team_id:
@@ -30,6 +32,7 @@ def may_change_item(session: Session, access: Access, item: TrackedItem) -> bool
 
 
 def may_see_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
+    """Tell whether the person sees an escalation: those who may act on it, their teams, auditors."""
     if access.is_auditor or may_change_escalation(session, access, escalation):
         return True
     if escalation.raised_by_person_id in access.team_member_ids:
@@ -40,6 +43,7 @@ def may_see_escalation(session: Session, access: Access, escalation: Escalation)
 
 
 def may_change_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
+    """Tell whether the person may act on an escalation: the raiser, the managers involved, the partnership."""
     raiser_id = escalation.raised_by_person_id
     if raiser_id == access.person_id or raiser_id in access.report_ids:
         return True
@@ -53,6 +57,7 @@ def may_change_escalation(session: Session, access: Access, escalation: Escalati
 
 
 def is_party_to_case(session: Session, access: Access, case_ref: str) -> bool:
+    """Tell whether the person sees anything joinup holds about a case reference."""
     ref = case_ref.strip().upper()
     items = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == ref)).all()
     if any(may_see_item(access, item) for item in items):
@@ -71,6 +76,7 @@ def is_party_to_case(session: Session, access: Access, case_ref: str) -> bool:
 
 
 def agency_of(session: Session, team_id: int | None, agency_id: int | None) -> int | None:
+    """Return the agency named, or the agency of the team named."""
     if agency_id is not None or team_id is None:
         return agency_id
     team = session.get(Team, team_id)
