@@ -151,14 +151,20 @@ def input_blocks(form: Form) -> list[Block]:
 def form_view(form: Form, *, origin_channel: str = "") -> dict[str, Any]:
     """Render a Form as a modal for views.open; submitting it sends the form's submit action."""
     metadata = json.dumps({"value": form.value, "channel": origin_channel})
+    blocks = input_blocks(form)
+    title = form.title
+    if len(title) > MAX_VIEW_TITLE:
+        # Slack cuts modal titles at 24 characters; say it in full above the inputs instead.
+        blocks.insert(0, {"type": "section", "text": _mrkdwn(f"*{escape(form.title)}*")})
+        title = "joinup"
     return {
         "type": "modal",
         "callback_id": f"{VIEW_PREFIX}{form.submit_action}",
         "private_metadata": metadata,
-        "title": _plain(form.title, MAX_VIEW_TITLE),
+        "title": _plain(title, MAX_VIEW_TITLE),
         "submit": _plain(form.submit_label, MAX_VIEW_TITLE),
         "close": _plain("Cancel", MAX_VIEW_TITLE),
-        "blocks": input_blocks(form)[:MAX_BLOCKS],
+        "blocks": blocks[:MAX_BLOCKS],
     }
 
 

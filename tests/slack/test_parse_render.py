@@ -219,17 +219,26 @@ REFER_FORM = Form(
 def test_a_form_becomes_a_modal_that_parses_back() -> None:
     view = render.form_view(REFER_FORM, origin_channel="C1")
     assert view["type"] == "modal" and view["callback_id"] == "joinup:refer"
-    assert len(view["title"]["text"]) <= render.MAX_VIEW_TITLE
-    kinds = {block["block_id"]: block["element"]["type"] for block in view["blocks"]}
+    # The title is longer than Slack's 24 characters, so it is said in full above the inputs.
+    assert view["title"]["text"] == "joinup"
+    heading, *inputs = view["blocks"]
+    assert heading["text"]["text"] == "*Log a referral to the front door*"
+    kinds = {block["block_id"]: block["element"]["type"] for block in inputs}
     assert kinds == {
         "team": "static_select",
         "case_ref": "plain_text_input",
         "about": "plain_text_input",
         "on": "datepicker",
     }
-    assert view["blocks"][0]["element"]["initial_option"]["value"] == "front-door"
-    assert [block["optional"] for block in view["blocks"]] == [False, False, True, False]
+    assert inputs[0]["element"]["initial_option"]["value"] == "front-door"
+    assert [block["optional"] for block in inputs] == [False, False, True, False]
     assert parse.view_metadata(view) == {"value": "front-door", "channel": "C1"}
+
+
+def test_a_short_form_title_is_the_modal_title() -> None:
+    view = render.form_view(Form(title="Record feedback", submit_action="feedback", inputs=REFER_FORM.inputs))
+    assert view["title"]["text"] == "Record feedback"
+    assert all(block["type"] == "input" for block in view["blocks"])
 
 
 def test_a_form_in_a_message_has_a_submit_button_that_parses_as_the_submit_action() -> None:
