@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
 from schedules import retention
 from schedules.clock import FakeClock
 from storage import audit
+from storage.db import make_sessions
 from storage.errors import InvalidInput
 from storage.models import (
     AuditEvent,
@@ -181,3 +183,24 @@ def test_the_job_purges_once_a_day(sessions: sessionmaker[Session], world: World
         runs = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "retention.run")).all()
         assert [r.actor for r in runs] == ["system", "system"]
         assert sorted(session.exec(select(TrackedItem.ref)).all()) == ["TI-0102", "TI-0103", "TI-0104"]
+
+
+@pytest.mark.postgres
+def test_purge_on_postgresql(pg_engine: Engine) -> None:
+    pg_sessions = make_sessions(pg_engine)
+    clock = FakeClock(START)
+    with pg_sessions.begin() as session:
+        world = build_world(session, now=LONG_AGO)
+        add_item(
+            session, world, ref="TI-0201", case_ref="NB-PG", sender="hv.amy", to_team="front-door",
+            sent_at=LONG_AGO, status="closed", closed_at=LONG_AGO,
+        )  # fmt: skip
+        add_item(
+            session, world, ref="TI-0202", case_ref="NB-PG", sender="hv.amy", to_team="front-door",
+            sent_at=LONG_AGO,
+        )  # fmt: skip
+    report = purge(pg_sessions, clock, dry_run=False)
+    assert dict(report.removed) == {"items": 1}
+    with pg_sessions() as session:
+        assert session.exec(select(TrackedItem.ref)).all() == ["TI-0202"]
+        assert audit.verify(session=session).is_intact
