@@ -72,3 +72,21 @@ def test_four_concurrent_senders_send_each_digest_once(pg_engine: Engine) -> Non
     again = RecordingNotifier()
     asyncio.run(digest.send_due_digests(sessions=sessions, clock=clock, notifier=again))
     assert again.sent == []
+
+
+def test_a_failed_delivery_is_retaken_once_on_postgresql(pg_engine: Engine) -> None:
+    from tests.test_digest import FlakyNotifier
+
+    sessions = make_sessions(pg_engine)
+    with sessions.begin() as session:
+        seed_team(session)
+    clock = FakeClock(at("2026-11-27 08:30"))
+    notifier = FlakyNotifier()
+    first = asyncio.run(digest.send_due_digests(sessions=sessions, clock=clock, notifier=notifier))
+    assert (first.sent, first.failed) == (0, 3)
+    clock.advance(timedelta(seconds=30))
+    second = asyncio.run(digest.send_due_digests(sessions=sessions, clock=clock, notifier=notifier))
+    assert (second.sent, second.failed) == (3, 0)
+    assert len(notifier.sent) == 3
+    with sessions() as session:
+        assert set(session.exec(select(DigestRun.status)).all()) == {"sent"}
