@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import conversation as conversation_layer
+from handlers import delivery_failures as delivery_failure_notices
 from handlers import digest as manager_digests
 from handlers import directory_admin as directory_upkeep_chat
 from handlers import escalation as escalation_chat
@@ -45,6 +46,7 @@ HANDLER_MODULES.append(manager_digests)  # digest daily|weekly|off|preview, upke
 HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
 HANDLER_MODULES += [escalation_chat, escalation_reminders_chat, chronology_chat]  # issue 7
 HANDLER_MODULES.append(tracking)  # refer, tried, ack, feedback, mine, snooze, pause, resume, close (issue 6)
+HANDLER_MODULES.append(delivery_failure_notices)  # undeliverable reminders reported (issue 11)
 
 
 def build_router() -> Router:

@@ -21,6 +21,7 @@ from sqlalchemy import CursorResult, bindparam, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from schedules import delivery_failures
 from schedules.calendar import WorkingCalendar, parse_clock_time
 from schedules.clock import Clock
 from schedules.settings import ReminderSettings
@@ -182,6 +183,7 @@ def claim_due(*, session: Session, now: datetime, settings: ReminderSettings) ->
             subject="outbox",
             data={"reminder_ids": exhausted, "reason": "too many attempts"},
         )
+        delivery_failures.report(session=session, now=now, reminder_ids=exhausted)
     return Claim(
         reminders=reminders,
         lease_until=lease_until,
@@ -299,6 +301,7 @@ def _record(
                         "reason": outcome.values["last_error"],
                     },
                 )
+                delivery_failures.report(session=session, now=clock.now(), reminder_ids=[outcome.reminder.id])
             _count(report, outcome.name if held else "lost_leases")
     outcomes.clear()
 

@@ -1,0 +1,118 @@
+"""Faults at the HTTP layer: every due reminder is delivered eventually, exactly once, within bounded attempts.
+
+The fake Slack Web API and Bot Framework connector (bot/loadgen.FakePlatform, served on a loopback port)
+answer a share of calls with 429 (Retry-After), 500, 502 or 503. The reminders go through the real outbox
+sweep, renderers, Slack client retry policy and Teams retry middleware.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.loadgen import FakePlatform, Faults, free_port, running
+from schedules.clock import FakeClock
+from schedules.settings import ReminderSettings
+from tests.reliability.world import build_borough, notifier, refer_all, reminders, sweep_until_quiet
+
+# Teams' SDK builds a deprecated BotClient per ApiClient; nothing joinup calls is deprecated (see tests/teams).
+pytestmark = pytest.mark.filterwarnings("ignore:The bot client is deprecated:DeprecationWarning")
+
+# One chase each way per item keeps a run small: 5 reminders per item (two ack chases, two feedback
+# chases, one escalation nudge).
+SETTINGS = ReminderSettings(max_chases=1)
+
+
+class ClosingPlatform(FakePlatform):
+    """The fake platform, closing each Teams connection after its answer.
+
+    The Teams SDK makes a new httpx client for every activity it sends and never closes it; with keep-alive its
+    socket would linger until garbage collection (a ResourceWarning, an error under pytest).
+    """
+
+    async def _teams(self, request: Request) -> Response:
+        response = await super()._teams(request)
+        response.headers["connection"] = "close"
+        return response
+
+
+@pytest.fixture
+async def platform() -> AsyncIterator[tuple[FakePlatform, str]]:
+    """The fake platform on a free loopback port, and its base URL."""
+    fake = ClosingPlatform()
+    port = free_port()
+    async with running(fake.app(), port):
+        yield fake, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(
+    ("rate", "kinds", "seed"),
+    [
+        (0.3, ("429", "500", "502", "503"), 1),  # the brief's mix, Slack's own retries absorb most of it
+        (0.6, ("500", "502", "503"), 7),  # heavy enough that the outbox itself has to retry
+    ],
+)
+async def test_every_due_reminder_is_delivered_exactly_once_despite_faults(
+    platform: tuple[FakePlatform, str],
+    sessions: sessionmaker[Session],
+    clock: FakeClock,
+    rate: float,
+    kinds: tuple[str, ...],
+    seed: int,
+) -> None:
+    fake, url = platform
+    borough = build_borough(sessions, clock, fake_url=url, referrers=6, teams_every=3)
+    refer_all(sessions, clock, borough, SETTINGS)
+    fake.faults = Faults(rate=rate, kinds=kinds, retry_after_seconds=0, rng=random.Random(seed))
+
+    drive = await sweep_until_quiet(
+        sessions=sessions, clock=clock, notifier=notifier(sessions, fake_url=url), settings=SETTINGS
+    )
+
+    rows = reminders(sessions)
+    assert len(rows) == 6 * 5
+    assert Counter(r.status for r in rows) == {"sent": 30}, [(r.kind, r.status, r.last_error) for r in rows]
+    assert all(1 <= r.attempts <= SETTINGS.max_attempts for r in rows)
+    assert drive.report.sent == 30 and drive.report.failed == 0 and drive.report.lost_leases == 0
+    # Exactly once: one chat.postMessage per Slack reminder, each ts recorded on exactly one row.
+    slack_refs = [r.message_ref["ts"] for r in rows if r.message_ref.get("platform") == "slack"]
+    slack_posts = [
+        p["ts"] for p in fake.posted if p["platform"] == "slack" and p["method"] == "chat.postMessage"
+    ]
+    assert sorted(slack_refs) == sorted(slack_posts) and len(set(slack_posts)) == len(slack_posts)
+    teams_rows = [r for r in rows if r.message_ref.get("platform") == "teams"]
+    teams_posts = [p for p in fake.posted if p["platform"] == "teams"]
+    assert teams_rows and len(teams_posts) == len(teams_rows)
+    assert sum(fake.calls[f"fault:{kind}"] for kind in kinds) > 0
+    if rate >= 0.6:  # some faults outlasted the platform clients' own retries and went back to the outbox
+        assert drive.report.retried > 0
+        assert max(r.attempts for r in rows) > 1
+
+
+async def test_a_platform_that_never_recovers_is_given_up_on_after_max_attempts(
+    platform: tuple[FakePlatform, str], sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    fake, url = platform
+    borough = build_borough(sessions, clock, fake_url=url, referrers=1)
+    refer_all(sessions, clock, borough, SETTINGS)
+    fake.faults = Faults(rate=1.0, kinds=("503",))
+    settings = SETTINGS.model_copy(update={"max_attempts": 3})
+
+    drive = await sweep_until_quiet(
+        sessions=sessions, clock=clock, notifier=notifier(sessions, fake_url=url), settings=settings
+    )
+
+    rows = reminders(sessions)
+    chases = [r for r in rows if r.kind != "delivery_failed"]
+    assert chases and all(r.status == "failed" and r.attempts == 3 for r in chases)
+    # The Slack client tries each call 3 times (2 retries), so 3 outbox attempts are 9 calls per reminder.
+    assert fake.calls["fault:503"] == 9 * len(rows)
+    assert drive.report.failed == len(rows)
+    assert fake.posted == []
