@@ -8,6 +8,7 @@ Postings are numpy arrays so a query scores every team in a few vectorised steps
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Text, event, type_coerce
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -94,13 +95,15 @@ def _handle_phrases(handles: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16_384)
-def _shared_weights(handles: str, purpose: str, route: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
-    """Each word's field weights from the fields teams often share (cached: copies of a service cost once)."""
-    seen: dict[str, list[float]] = defaultdict(list)
+def _shared_weights(handles: str, purpose: str, route: str) -> dict[str, tuple[float, float]]:
+    """Each word's (best, total) field weight from the fields teams often share (cached per distinct text)."""
+    seen: dict[str, tuple[float, float]] = {}
     for name, text in (("handles", handles), ("purpose", purpose), ("route", route)):
+        weight = WEIGHTS[name]
         for word in _field_words(text):
-            seen[word].append(WEIGHTS[name])
-    return tuple((word, tuple(weights)) for word, weights in seen.items())
+            best, total = seen.get(word, (0.0, 0.0))
+            seen[word] = (max(best, weight), total + weight)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +206,8 @@ class DirectoryIndex:
 
 _TEAM_COLUMNS: tuple[Any, ...] = (
     Team.id, Team.key, Team.uuid, Team.agency_id, Team.name, Team.purpose, Team.handles, Team.not_for,
-    Team.areas, Team.hours, Team.is_open_bank_holidays, Team.closure_days, Team.out_of_hours_team_id,
+    type_coerce(Team.areas, Text).label("areas"), type_coerce(Team.hours, Text).label("hours"),
+    Team.is_open_bank_holidays, type_coerce(Team.closure_days, Text).label("closure_days"), Team.out_of_hours_team_id,
     Team.nation, Team.owner_handle, Team.contact_person_handle, Team.last_verified_at,
     Team.review_interval_days, Team.is_public, Team.is_immediate_danger,
 )  # fmt: skip
@@ -212,6 +216,30 @@ _ROUTE_COLUMNS: tuple[Any, ...] = (
     ContactRoute.when_to_use, ContactRoute.how_to_leave_message, ContactRoute.ack_expected, ContactRoute.ack_unit,
     ContactRoute.response_expected, ContactRoute.response_unit, ContactRoute.priority, ContactRoute.is_public,
 )  # fmt: skip
+
+
+def _json_tuple(value: Any) -> tuple[str, ...]:
+    """A JSON list column: raw text (SQLite, decoded through a cache) or already decoded (psycopg)."""
+    if isinstance(value, str):
+        return _decode_tuple(value)
+    return tuple(value or ())
+
+
+def _json_hours(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return _decode_hours(value)
+    return dict(value or {})
+
+
+@lru_cache(maxsize=4_096)
+def _decode_tuple(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text) or ())
+
+
+@lru_cache(maxsize=4_096)
+def _decode_hours(text: str) -> dict[str, Any]:
+    # Shared between teams with the same hours: the index only reads it.
+    return dict(json.loads(text) or {})
 
 
 def _load_teams(session: Session) -> list[TeamInfo]:
@@ -236,8 +264,8 @@ def _load_teams(session: Session) -> list[TeamInfo]:
             TeamInfo(
                 id=t.id, key=t.key, uuid=t.uuid, name=t.name, agency_key=agency_key, agency_name=agency_name,
                 agency_kind=agency_kind, purpose=t.purpose, handles=t.handles, not_for=t.not_for,
-                areas=tuple(t.areas or ()), hours=dict(t.hours or {}), is_open_bank_holidays=t.is_open_bank_holidays,
-                closure_days=tuple(t.closure_days or ()), out_of_hours_team_id=t.out_of_hours_team_id,
+                areas=_json_tuple(t.areas), hours=_json_hours(t.hours), is_open_bank_holidays=t.is_open_bank_holidays,
+                closure_days=_json_tuple(t.closure_days), out_of_hours_team_id=t.out_of_hours_team_id,
                 nation=t.nation, owner_handle=t.owner_handle, contact_person_handle=t.contact_person_handle,
                 last_verified_at=t.last_verified_at, review_interval_days=t.review_interval_days,
                 is_public=t.is_public, is_immediate_danger=t.is_immediate_danger,
@@ -264,19 +292,19 @@ def build_index(session: Session) -> DirectoryIndex:
     for position, team in enumerate(teams):
         route_text = " ".join(f"{r.label} {r.when_to_use}" for r in team.routes)
         # A word's weight in a team: its best field counts in full, each other field it is in adds a little.
-        seen: dict[str, list[float]] = {w: list(ws) for w, ws in
-                                        _shared_weights(team.handles, team.purpose, route_text)}  # fmt: skip
+        seen = dict(_shared_weights(team.handles, team.purpose, route_text))
         for field_name, text in (
             ("agency", team.agency_name),
             ("name", f"{team.name} {team.key.replace('-', ' ')}"),
         ):
+            weight = WEIGHTS[field_name]
             for word in _field_words(text):
-                seen.setdefault(word, []).append(WEIGHTS[field_name])
-        for word, weights in seen.items():
+                best, total = seen.get(word, (0.0, 0.0))
+                seen[word] = (max(best, weight), total + weight)
+        for word, (best, total) in seen.items():
             hits = raw[word]
             hits[0].append(position)
-            top = max(weights)
-            hits[1].append(top + 0.3 * (sum(weights) - top))
+            hits[1].append(best + 0.3 * (total - best))
         phrases.append((normalise(team.name), *_handle_phrases(team.handles)))
         for area in team.areas:
             area_lists[normalise(area).strip()].append(position)

@@ -169,7 +169,7 @@ def search_bench(routes: int, queries: int, pg_url: str | None, smoke: bool) -> 
             backends.append(("postgresql", engine, (admin, name)))
         except Exception as error:  # the server is down: say so in the result rather than fail
             details["postgresql"] = f"skipped: {str(error).splitlines()[0]}"
-    met = True
+    met = met_cpu = True
     for backend, engine, cleanup in backends:
         try:
             SQLModel.metadata.create_all(engine)
@@ -196,6 +196,7 @@ def search_bench(routes: int, queries: int, pg_url: str | None, smoke: bool) -> 
             f"{backend} CPU p99 ms": round(percentile(result["cpu"], 0.99), 2),
         }
         met = met and p99 < TARGETS_MS[backend]
+        met_cpu = met_cpu and percentile(result["cpu"], 0.99) < TARGETS_MS[backend]
         plots.append({"title": f"Search latency ({backend})", "kind": "hist", "xlabel": "milliseconds",
                       "ylabel": "searches", "series": [{"label": backend, "y": samples}]})  # fmt: skip
         click.echo(f"{backend}: p50 {summary[f'{backend} p50 ms']} ms, p95 {summary[f'{backend} p95 ms']} ms, "
@@ -203,5 +204,6 @@ def search_bench(routes: int, queries: int, pg_url: str | None, smoke: bool) -> 
     details["load average at the end (1, 5, 15 min)"] = [round(x, 1) for x in os.getloadavg()]
     summary["target"] = "p99 < 20 ms SQLite, < 30 ms PostgreSQL"
     summary["met"] = met
+    summary["met on CPU time"] = met_cpu
     path = write_result("search", summary=summary, plots=plots, details=details)
     click.echo(f"wrote {path}")
