@@ -74,7 +74,7 @@ def _due(
         if period is not None:
             wanted.append((person.id, period))
             by_id[person.id] = person
-    due = digest_runs.unsettled(session=session, wanted=wanted)
+    due = digest_runs.unsettled(session=session, now=now, wanted=wanted)
     return [(by_id[person_id], period) for person_id, period in due], teams
 
 

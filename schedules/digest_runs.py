@@ -34,20 +34,24 @@ class Claimed:
     is_late: bool
 
 
-def unsettled(*, session: Session, wanted: Sequence[tuple[int, Period]]) -> list[tuple[int, Period]]:
-    """Keep the (manager, period) pairs that have no run yet, or only a failed one."""
+def unsettled(
+    *, session: Session, now: datetime, wanted: Sequence[tuple[int, Period]]
+) -> list[tuple[int, Period]]:
+    """Keep the (manager, period) pairs with no run yet, a failed run, or a claim whose lease ran out."""
     if not wanted:
         return []
     keys = {(person_id, period.key) for person_id, period in wanted}
     settled = {
         (person_id, key)
-        for person_id, key, status in session.exec(
-            select(DigestRun.recipient_person_id, DigestRun.period, DigestRun.status).where(
+        for person_id, key, status, claimed_at in session.exec(
+            select(
+                DigestRun.recipient_person_id, DigestRun.period, DigestRun.status, DigestRun.created_at
+            ).where(
                 col(DigestRun.period).in_(sorted({k for _, k in keys})),
                 col(DigestRun.recipient_person_id).in_(sorted({p for p, _ in keys})),
             )
         )
-        if status != FAILED
+        if status != FAILED and not (status == CLAIMED and claimed_at < now - CLAIM_LEASE)
     }
     return [(person_id, period) for person_id, period in wanted if (person_id, period.key) not in settled]
 

@@ -363,3 +363,24 @@ def test_an_item_due_today_shows_the_time() -> None:
 )
 def test_digests_go_out_in_working_hours_only(now: str, expected: bool) -> None:
     assert digests.is_sending_time(now=at(now)) is expected
+
+
+def test_a_claim_left_by_a_dead_sender_is_taken_over_after_its_lease(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    clock = FakeClock(at("2026-11-27 08:40"))
+    with sessions.begin() as session:
+        for handle, minutes_ago in (("mgr.kate", 5), ("mgr.tom", 11)):
+            session.add(
+                DigestRun(
+                    recipient_person_id=world.person_id(handle),
+                    period="daily:2026-11-27",
+                    status="claimed",
+                    created_at=clock.now() - timedelta(minutes=minutes_ago),
+                )
+            )
+    notifier = RecordingNotifier()
+    run(sessions, clock, notifier)
+    assert sent_to(notifier, world, "mgr.kate") == []  # its sender may still be at work
+    assert len(sent_to(notifier, world, "mgr.tom")) == 1  # its sender died: the lease ran out
+    assert len(sent_to(notifier, world, "mgr.ben")) == 1
