@@ -98,7 +98,7 @@ class SlackListeners:
 
     # --- DMs ----------------------------------------------------------------------------------
     async def on_message(self, event: Body, body: Body, client: AsyncWebClient) -> None:
-        """A person's own message in the bot's DM (events are acknowledged by bolt before this runs)."""
+        """A person's own message in the bot's DM (bolt acknowledges the event as soon as this returns)."""
         if not parse.is_direct_message(event):
             return
 
