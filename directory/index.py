@@ -17,7 +17,7 @@ import time
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,7 +28,19 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from directory.cards import EscalationInfo, RouteInfo, TeamInfo
 from storage.models import Agency, ContactRoute, EscalationContact, Synonym, Team
+
+__all__ = [
+    "DirectoryIndex",
+    "EscalationInfo",
+    "RouteInfo",
+    "TeamInfo",
+    "bump_generation",
+    "current_index",
+    "normalise",
+    "words",
+]
 
 # Field weights: a word in the team's name counts most, then what it handles, then the rest.
 WEIGHTS = {"name": 3.0, "handles": 2.5, "synonym": 2.0, "purpose": 1.5, "agency": 1.0, "route": 1.0}
@@ -104,75 +116,6 @@ def _shared_weights(handles: str, purpose: str, route: str) -> dict[str, tuple[f
             best, total = seen.get(word, (0.0, 0.0))
             seen[word] = (max(best, weight), total + weight)
     return seen
-
-
-@dataclass(frozen=True, slots=True)
-class RouteInfo:
-    """One way to reach a team, as a search result shows it."""
-
-    key: str
-    kind: str
-    value: str
-    label: str
-    when_to_use: str
-    how_to_leave_message: str
-    ack_expected: int | None
-    ack_unit: str
-    response_expected: int | None
-    response_unit: str
-    priority: int
-    is_public: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationInfo:
-    """Who to go to at one escalation level."""
-
-    level: int
-    role_title: str
-    route_kind: str
-    route_value: str
-
-
-@dataclass(frozen=True, slots=True)
-class TeamInfo:
-    """Everything a search result needs to say about a team; also usable wherever hours are checked."""
-
-    id: int
-    key: str
-    uuid: str
-    name: str
-    agency_key: str
-    agency_name: str
-    agency_kind: str
-    purpose: str
-    handles: str
-    not_for: str
-    areas: tuple[str, ...]
-    hours: dict[str, Any]
-    is_open_bank_holidays: bool
-    closure_days: tuple[str, ...]
-    out_of_hours_team_id: int | None
-    nation: str
-    owner_handle: str | None
-    contact_person_handle: str | None
-    last_verified_at: datetime | None
-    review_interval_days: int
-    is_public: bool
-    is_immediate_danger: bool
-    routes: tuple[RouteInfo, ...] = ()
-    escalation: tuple[EscalationInfo, ...] = ()
-
-    def review_due(self) -> datetime | None:
-        """When the entry is next due for review (None: never verified, so due now)."""
-        if self.last_verified_at is None:
-            return None
-        return self.last_verified_at + timedelta(days=self.review_interval_days)
-
-    def is_stale(self, at: datetime) -> bool:
-        """Tell whether the entry is overdue for review at `at`."""
-        due = self.review_due()
-        return due is None or at >= due
 
 
 @dataclass(slots=True)
