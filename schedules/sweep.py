@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, update
+from sqlalchemy import Connection, CursorResult, Engine, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from schedules import delivery_failures
 from schedules.calendar import WorkingCalendar, parse_clock_time
 from schedules.clock import Clock
 from schedules.settings import ReminderSettings
@@ -33,9 +32,6 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
-# Delivered messages are recorded in groups of at most this many, or this old, whichever comes first.
-RECORD_EVERY = 100
-RECORD_WITHIN = timedelta(seconds=1)
 
 
 class SendFailed(Exception):
@@ -183,7 +179,6 @@ def claim_due(*, session: Session, now: datetime, settings: ReminderSettings) ->
             subject="outbox",
             data={"reminder_ids": exhausted, "reason": "too many attempts"},
         )
-        delivery_failures.report(session=session, now=now, reminder_ids=exhausted)
     return Claim(
         reminders=reminders,
         lease_until=lease_until,
@@ -192,7 +187,9 @@ def claim_due(*, session: Session, now: datetime, settings: ReminderSettings) ->
     )
 
 
-def _finish(session: Session, reminder_id: int, held_lease: datetime, values: dict[str, Any]) -> bool:
+def _finish(
+    session: Session | Connection, reminder_id: int, held_lease: datetime, values: dict[str, Any]
+) -> bool:
     """Update a claimed row if this sweeper still holds its lease; tell whether it did."""
     result = session.execute(
         update(Reminder)
@@ -251,91 +248,61 @@ async def _deliver_one(
     return _Outcome(reminder, "sent", values)
 
 
-def _record(
-    *,
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    outcomes: list[_Outcome],
-    lease_until: datetime,
-    report: SweepReport,
-) -> None:
-    """Write a group of outcomes in one transaction, each guarded by this sweeper's lease."""
-    if not outcomes:
-        return
-    done = [o for o in outcomes if o.name in ("sent", "cancelled")]
-    with sessions.begin() as session:
-        if done:
-            # Which rows this sweeper still holds, then one executemany for them (psycopg pipelines it):
-            # two round trips per group instead of one per row.
-            held_ids = set(
-                session.exec(
-                    select(Reminder.id)
-                    .where(
-                        col(Reminder.id).in_([o.reminder.id for o in done]),
-                        col(Reminder.status) == "claimed",
-                        col(Reminder.lease_until) == lease_until,
+class _Recorder:
+    """Writes each outcome straight after its delivery, guarded by this sweeper's lease.
+
+    On PostgreSQL, sent and cancelled rows are written on one autocommit connection held for the batch, with
+    synchronous_commit off: one round trip per message and no wait for the WAL flush. If PostgreSQL itself
+    crashed at that moment, the worst case is that the message is sent again when its lease runs out;
+    nothing is lost. Failures (audited) and retries use an ordinary transaction.
+    """
+
+    def __init__(self, *, sessions: sessionmaker[Session], clock: Clock, report: SweepReport) -> None:
+        self.sessions, self.clock, self.report = sessions, clock, report
+        self._fast: Connection | None = None
+
+    def __enter__(self) -> _Recorder:
+        with self.sessions() as session:
+            bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            self._fast = bind.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._fast.exec_driver_sql("SET synchronous_commit TO OFF")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fast is not None:
+            try:
+                self._fast.exec_driver_sql("RESET synchronous_commit")
+            finally:
+                self._fast.close()
+
+    def record(self, outcome: _Outcome, lease_until: datetime) -> None:
+        """Write one outcome and count it."""
+        assert outcome.reminder.id is not None
+        if self._fast is not None and outcome.name in ("sent", "cancelled"):
+            held = _finish(self._fast, outcome.reminder.id, lease_until, outcome.values)
+        else:
+            with self.sessions.begin() as session:
+                held = _finish(session, outcome.reminder.id, lease_until, outcome.values)
+                if held and outcome.name == "failed":
+                    audit.record(
+                        session=session,
+                        at=self.clock.now(),
+                        actor="joinup",
+                        action="reminder.failed",
+                        subject=f"reminder:{outcome.reminder.id}",
+                        data={
+                            "kind": outcome.reminder.kind,
+                            "attempts": outcome.reminder.attempts,
+                            "reason": outcome.values["last_error"],
+                        },
                     )
-                    .with_for_update()
-                )
+        if not held:
+            log.warning(
+                "a reminder's lease ran out while it was being delivered",
+                extra={"reminder_id": outcome.reminder.id},
             )
-            still_held = [o for o in done if o.reminder.id in held_ids]
-            if still_held:
-                _finish_many(session, still_held, lease_until)
-            for outcome in done:
-                _count(report, outcome.name if outcome.reminder.id in held_ids else "lost_leases")
-            if len(still_held) < len(done):
-                log.warning("reminder leases ran out while they were being delivered")
-        for outcome in (o for o in outcomes if o.name not in ("sent", "cancelled")):
-            assert outcome.reminder.id is not None
-            held = _finish(session, outcome.reminder.id, lease_until, outcome.values)
-            if held and outcome.name == "failed":
-                audit.record(
-                    session=session,
-                    at=clock.now(),
-                    actor="joinup",
-                    action="reminder.failed",
-                    subject=f"reminder:{outcome.reminder.id}",
-                    data={
-                        "kind": outcome.reminder.kind,
-                        "attempts": outcome.reminder.attempts,
-                        "reason": outcome.values["last_error"],
-                    },
-                )
-                delivery_failures.report(session=session, now=clock.now(), reminder_ids=[outcome.reminder.id])
-            _count(report, outcome.name if held else "lost_leases")
-    outcomes.clear()
-
-
-def _finish_many(session: Session, outcomes: list[_Outcome], held_lease: datetime) -> int:
-    """Mark sent or cancelled rows this sweeper holds; return how many rows changed."""
-    table = Reminder.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(
-            table.c.id == bindparam("b_id"),
-            table.c.status == "claimed",
-            table.c.lease_until == bindparam("b_lease", type_=table.c.lease_until.type),
-        )
-        .values(
-            status=bindparam("b_status"),
-            sent_at=bindparam("b_sent_at", type_=table.c.sent_at.type),
-            message_ref=bindparam("b_ref", type_=table.c.message_ref.type),
-            lease_until=None,
-            last_error="",
-        )
-    )
-    rows = [
-        {
-            "b_id": o.reminder.id,
-            "b_lease": held_lease,
-            "b_status": o.values["status"],
-            "b_sent_at": o.values.get("sent_at"),
-            "b_ref": o.values.get("message_ref", {}),
-        }
-        for o in outcomes
-    ]
-    result = session.connection().execute(statement, rows)
-    return int(result.rowcount)
+        _count(self.report, outcome.name if held else "lost_leases")
 
 
 def _count(report: SweepReport, outcome: str) -> None:
@@ -363,25 +330,19 @@ async def sweep(
         report.failed += claim.failed
         if not (claim.reminders or claim.failed or claim.deferred):
             break
-        outcomes: list[_Outcome] = []
-        group_started_at = clock.now()
-        for reminder in claim.reminders:
-            if not outcomes:
-                group_started_at = clock.now()
-            outcomes.append(
-                await _deliver_one(clock=clock, deliver=deliver, settings=settings, reminder=reminder)
-            )
-            # Recording in small groups saves a commit per message; a sweeper that dies mid-group has sent
-            # at most RECORD_EVERY messages that another sweeper will send again once the lease runs out.
-            if len(outcomes) >= RECORD_EVERY or clock.now() - group_started_at >= RECORD_WITHIN:
-                _record(
-                    sessions=sessions,
-                    clock=clock,
-                    outcomes=outcomes,
-                    lease_until=claim.lease_until,
-                    report=report,
+        with _Recorder(sessions=sessions, clock=clock, report=report) as recorder:
+            for index, reminder in enumerate(claim.reminders):
+                if clock.now() >= claim.lease_until:
+                    # Our lease ran out (a long batch, or a stalled process): another sweeper may hold these
+                    # rows now, so sending them could send twice. Leave them to be claimed again.
+                    log.warning(
+                        "lease ran out mid-batch; leaving the rest",
+                        extra={"left": len(claim.reminders) - index},
+                    )
+                    break
+                outcome = await _deliver_one(
+                    clock=clock, deliver=deliver, settings=settings, reminder=reminder
                 )
-        _record(
-            sessions=sessions, clock=clock, outcomes=outcomes, lease_until=claim.lease_until, report=report
-        )
+                # Recorded at once, so a crash can mean a second send of at most this one message.
+                recorder.record(outcome, claim.lease_until)
     return report

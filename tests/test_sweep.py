@@ -256,3 +256,26 @@ async def test_a_sweeper_that_lost_its_lease_does_not_overwrite_the_new_claim(
     with sessions() as session:
         row = session.get(Reminder, reminder_id)
         assert row is not None and (row.status, row.last_error) == ("pending", "flaky")
+
+
+async def test_a_sweeper_whose_lease_ran_out_mid_batch_sends_no_more_of_it(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    person = add_person(sessions)
+    ids = add_reminders(sessions, clock, person, 3, due_in=timedelta(0))
+    settings = ReminderSettings(lease_seconds=60)
+    delivered: list[int] = []
+
+    async def stalls_once(reminder: Reminder) -> dict[str, Any]:
+        assert reminder.id is not None
+        if not delivered:
+            clock.advance(timedelta(seconds=61))  # the process stalls past its lease
+        delivered.append(reminder.id)
+        return {}
+
+    report = await sweep(sessions=sessions, clock=clock, deliver=stalls_once, settings=settings)
+
+    # The first was recorded (nobody had taken it over); the other two were left and claimed afresh.
+    assert sorted(delivered) == ids and report.sent == 3
+    with sessions() as session:
+        assert [session.get(Reminder, i).attempts for i in ids] == [1, 2, 2]  # type: ignore[union-attr]

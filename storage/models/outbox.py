@@ -15,7 +15,8 @@ class Reminder(SQLModel, table=True):
     """A message due to be sent to a person at `due_at`; claimed under a lease by one sweeper."""
 
     # The sweep reads pending rows in due order and stops at its batch size: this index makes that a short
-    # range scan however many reminders have been sent.
+    # range scan however many reminders have been sent. It also serves every lookup by status, so status and
+    # due_at have no index of their own (each index is one more write when a reminder is marked sent).
     __table_args__ = (Index("ix_reminder_status_due_at", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -25,10 +26,8 @@ class Reminder(SQLModel, table=True):
     subject_kind: str = Field(default="item", max_length=20)  # item, escalation, team, digest
     subject_id: int | None = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    status: str = Field(
-        default="pending", index=True, max_length=20
-    )  # pending, claimed, sent, failed, cancelled
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=20)  # pending, claimed, sent, failed, cancelled
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)

@@ -239,9 +239,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('reminder', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_reminder_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_reminder_recipient_person_id'), ['recipient_person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reminder_status'), ['status'], unique=False)
         batch_op.create_index('ix_reminder_status_due_at', ['status', 'due_at'], unique=False)
 
     op.create_table('rolegrant',
@@ -436,9 +434,7 @@ def downgrade() -> None:
     op.drop_table('rolegrant')
     with op.batch_alter_table('reminder', schema=None) as batch_op:
         batch_op.drop_index('ix_reminder_status_due_at')
-        batch_op.drop_index(batch_op.f('ix_reminder_status'))
         batch_op.drop_index(batch_op.f('ix_reminder_recipient_person_id'))
-        batch_op.drop_index(batch_op.f('ix_reminder_due_at'))
 
     op.drop_table('reminder')
     with op.batch_alter_table('digestrun', schema=None) as batch_op:
