@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from directory.hours import describe_hours, is_open, next_open
+from directory.hours import closes_at, describe_hours, is_open, next_open
 from handlers.messages import Button, DeliveryFailed, Field, Notifier, Reply
 from handlers.router import Router
-from handlers.tracking_words import OUTCOME_WORDS, moment_words
+from handlers.tracking_words import OUTCOME_WORDS, moment_words, time_words
 from schedules import chasing
 from schedules.calendar import WorkingCalendar
 from schedules.clock import Clock
@@ -58,7 +58,8 @@ def how_to_chase(session: Session, item: TrackedItem, team: Team, *, at: datetim
             fields.append(Field("They aim for", expectation(route)))
     fields.append(Field("Hours", describe_hours(team)))
     if is_open(team, at, calendar=calendar):
-        fields.append(Field("Open now", "yes"))
+        closes = closes_at(team, at, calendar=calendar)
+        fields.append(Field("Open now", f"yes, until {time_words(closes, calendar)}" if closes else "yes"))
     else:
         opens = next_open(team, at, calendar=calendar)
         if opens is not None:

@@ -125,6 +125,7 @@ async def test_refer_chase_ack_chase_feedback(chat: Chat) -> None:
     assert chase.kind == "reminder" and "No acknowledgement yet from Children's front door" in chase.text
     assert fields(chase)["MASH secure mailbox"] == "mash@northbrook.example.org"
     assert "REFERRAL" in fields(chase)["Leaving a message"]
+    assert fields(chase)["Open now"] == "yes, until 5pm"  # Friday hours end at 17:00
     assert [b.action for b in chase.buttons] == ["tried", "ack", "snooze", "escalate"]
     (to_team,) = chat.inbox("mgr.tom")  # the front door's contact person
     assert "Please acknowledge TI-0001" in to_team.text and "Amy Hughes" in to_team.text
