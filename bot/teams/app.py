@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from microsoft_teams.api.activities import ActivityTypeAdapter
-from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
+from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment
 from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.api.models import InvokeResponse
 from microsoft_teams.apps import App, AppOptions
@@ -28,6 +28,7 @@ from bot.teams.retry import RetryThrottled, Sleep
 log = logging.getLogger(__name__)
 
 MESSAGING_ENDPOINT = "/api/messages"
+DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 TIMEOUT_SECONDS = 15.0
 
 
@@ -89,6 +90,10 @@ def app_options(
         "dangerously_allow_unauthenticated_requests": teams.allow_unauthenticated,
         "state": False,
         "telemetry": {"agent365": False},
+        # Given here so the SDK never reads SERVICE_URL or CLOUD from the environment; replies still go to
+        # each activity's own serviceUrl, and proactive messages to the stored one.
+        "service_url": DEFAULT_SERVICE_URL,
+        "cloud": cloud or PUBLIC,
     }
     if token is not None:
         options["token"] = token
@@ -98,8 +103,6 @@ def app_options(
         # Local tools (Teams App Test Tool, benchmarks' fake connector) check no tokens either way; without
         # this the SDK would try a managed identity that isn't there.
         options["token"] = no_token
-    if cloud is not None:
-        options["cloud"] = cloud
     return options
 
 
