@@ -27,8 +27,10 @@ aggregates and the escalations handed to it. Nobody sees another area's items un
 
 When `require` refuses, it drops the session's unflushed changes, records an `access.refused` audit event and
 commits it (so the refusal is kept although the handler's transaction then fails), and raises NotAllowed:
-call it before changing anything (anything already flushed would be committed too). A permitted look at someone else's item or escalation is audited as
-`access.read` in the caller's transaction (chronology reads are audited by schedules.chronology.export).
+call it before changing anything (anything already flushed would be committed too). A permitted look at
+someone else's item or escalation is audited as `access.read` in the caller's transaction (chronology reads
+are audited by schedules.chronology.export). A manager grant naming an agency and no team covers every team
+of that agency. Jobs over many managers use `handlers.auth_roles.managed_teams` (two queries for all).
 """
 
 from __future__ import annotations
