@@ -12,13 +12,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, exists, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from schedules.insight_periods import Period, weeks_in
+from storage.db import is_postgres
 from storage.models import ContactAttempt, Escalation, Team, TrackedItem
 from storage.types import UTCDateTime
 
@@ -125,6 +137,13 @@ class WeekFigures:
     ack_on_time: Share
 
 
+def _no_jit(session: Session) -> None:
+    """Turn PostgreSQL's JIT off for this transaction: compiling these one-off aggregates cost seconds at
+    100,000 rows, more than running them."""
+    if is_postgres(session):
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def _in_period(period: Period, team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
     conditions = [col(TrackedItem.sent_at) >= period.start_at, col(TrackedItem.sent_at) < period.end_at]
     if team_ids is not None:
@@ -171,10 +190,40 @@ def _on_time(stopped_at: Any, due_at: Any, *, now: datetime) -> tuple[Any, Any]:
     return met, due
 
 
+def _re_referred(session: Session, *, period: Period, team_ids: Collection[int] | None) -> dict[int, int]:
+    """Per team: NFA decisions on referrals sent in the period that the same case came back within 90 days of.
+
+    A join from the NFA items only (a small share) to later items about the same case, rather than a
+    correlated EXISTS on every row: both backends then look each case up once by its index.
+    """
+    later = TrackedItem.__table__.alias("later")  # type: ignore[attr-defined]
+    decided_at = func.coalesce(
+        col(TrackedItem.feedback_at), col(TrackedItem.closed_at), col(TrackedItem.sent_at)
+    )
+    rows = session.execute(
+        select(col(TrackedItem.to_team_id), func.count(func.distinct(col(TrackedItem.id))))
+        .join(
+            later,
+            and_(
+                later.c.case_ref == col(TrackedItem.case_ref),
+                # "+ 0" keeps SQLite's planner on the case_ref index: the team index matches far more rows.
+                later.c.to_team_id + 0 == col(TrackedItem.to_team_id),
+                later.c.id != col(TrackedItem.id),
+                later.c.sent_at > decided_at,
+                days_between(decided_at, later.c.sent_at) <= RE_REFERRAL_DAYS,
+            ),
+        )
+        .where(col(TrackedItem.outcome).in_(NFA_OUTCOMES), *_in_period(period, team_ids))
+        .group_by(col(TrackedItem.to_team_id))
+    ).all()
+    return {int(row[0]): int(row[1]) for row in rows}
+
+
 def team_figures(
     *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
 ) -> list[TeamFigures]:
     """Return the figures for every receiving team in scope with referrals in the period, busiest first."""
+    _no_jit(session)
     attempts = (
         select(col(ContactAttempt.item_id).label("item_id"), func.count().label("n"))
         .where(col(ContactAttempt.item_id).is_not(None))
@@ -185,18 +234,6 @@ def team_figures(
     fb_met, fb_due = _on_time(col(TrackedItem.feedback_at), col(TrackedItem.feedback_due_at), now=now)
     repeat = func.sum(
         case((or_(col(TrackedItem.chase_count) >= 2, func.coalesce(attempts.c.n, 0) >= 2), 1), else_=0)
-    )
-    later = TrackedItem.__table__.alias("later")  # type: ignore[attr-defined]
-    decided_at = func.coalesce(
-        col(TrackedItem.feedback_at), col(TrackedItem.closed_at), col(TrackedItem.sent_at)
-    )
-    re_referred = exists().where(
-        later.c.case_ref == col(TrackedItem.case_ref),
-        # "+ 0" keeps SQLite's planner on the case_ref index: the team index matches far more rows.
-        later.c.to_team_id + 0 == col(TrackedItem.to_team_id),
-        later.c.id != col(TrackedItem.id),
-        later.c.sent_at > decided_at,
-        days_between(decided_at, later.c.sent_at) <= RE_REFERRAL_DAYS,
     )
     is_nfa = col(TrackedItem.outcome).in_(NFA_OUTCOMES)
     counts = session.execute(
@@ -209,12 +246,12 @@ def team_figures(
             fb_due,
             repeat,
             func.sum(case((is_nfa, 1), else_=0)),
-            func.sum(case((and_(is_nfa, re_referred), 1), else_=0)),
         )
         .outerjoin(attempts, attempts.c.item_id == col(TrackedItem.id))
         .where(*_in_period(period, team_ids))
         .group_by(col(TrackedItem.to_team_id))
     ).all()
+    re_referred = _re_referred(session, period=period, team_ids=team_ids)
     where = _in_period(period, team_ids)
     group = col(TrackedItem.to_team_id)
     acks = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=group, where=where)
@@ -241,7 +278,7 @@ def team_figures(
             feedback_on_time=Share(int(row[4] or 0), int(row[5] or 0)),
             repeat_contacts=int(row[6] or 0),
             nfa=int(row[7] or 0),
-            re_referred_after_nfa=int(row[8] or 0),
+            re_referred_after_nfa=re_referred.get(row[0], 0),
         )
         for row in counts
     ]
@@ -257,6 +294,7 @@ def overall_figures(
     per_team: Sequence[TeamFigures] | None = None,
 ) -> TeamFigures:
     """Return the figures for every team in scope taken together (pass `per_team` if already computed)."""
+    _no_jit(session)
     if per_team is None:
         per_team = team_figures(session=session, period=period, now=now, team_ids=team_ids)
     where = _in_period(period, team_ids)
@@ -289,6 +327,7 @@ def ack_histogram(
     *, session: Session, period: Period, team_ids: Collection[int] | None = None
 ) -> list[tuple[str, int]]:
     """Return how many acknowledgements fell in each working-hour bucket (ACK_BUCKETS)."""
+    _no_jit(session)
     minutes = col(TrackedItem.ack_working_minutes)
     whens = [
         (minutes < bound, index) for index, (_label, bound) in enumerate(ACK_BUCKETS) if bound is not None
@@ -307,6 +346,7 @@ def weekly_trend(
     *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
 ) -> list[WeekFigures]:
     """Return referrals, acknowledgement times and the on-time share for each London week of the period."""
+    _no_jit(session)
     weeks = weeks_in(period)
     sent = col(TrackedItem.sent_at)
 
@@ -343,6 +383,7 @@ def escalation_figures(
     *, session: Session, period: Period, team_ids: Collection[int] | None = None, per_team: bool = True
 ) -> list[EscalationFigures]:
     """Return escalations opened in the period by the highest level reached and by status, per other team."""
+    _no_jit(session)
     opened = col(Escalation.opened_at)
     where: list[ColumnElement[bool]] = [opened >= period.start_at, opened < period.end_at]
     if team_ids is not None:
