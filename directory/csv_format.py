@@ -116,21 +116,24 @@ def parse_csv(text: str, *, file: str) -> tuple[DirectoryDoc, dict[int, Where], 
     c = Collector(file)
     doc = DirectoryDoc()
     wheres: dict[int, Where] = {}
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [
-        column
-        for column in ("agency_key", "team_key", "team_name")
-        if column not in (reader.fieldnames or [])
-    ]
+    # Universal newlines, as when the file is read from disk: a lone carriage return ends a line.
+    reader = csv.DictReader(io.StringIO(text, newline=None))
+    try:
+        fieldnames = list(reader.fieldnames or [])
+        rows = list(reader)
+    except csv.Error as error:
+        c.add(f"row {reader.line_num}", "file", f"is not valid CSV: {error}")
+        return doc, wheres, c.problems
+    missing = [column for column in ("agency_key", "team_key", "team_name") if column not in fieldnames]
     if missing:
         c.add("row 1", ", ".join(missing), "the header row is missing these columns")
         return doc, wheres, c.problems
-    unknown = [column for column in reader.fieldnames or [] if column not in COLUMNS]
+    unknown = [column for column in fieldnames if column not in COLUMNS]
     if unknown:
         c.add("row 1", ", ".join(unknown), "these columns are not directory columns; check the spelling")
     agencies: dict[str, int] = {}
     teams: dict[str, tuple[TeamDoc, dict[str, Any], int]] = {}
-    for row_number, row in enumerate(reader, start=2):
+    for row_number, row in enumerate(rows, start=2):
         where = _row_where(row_number)
         agency_raw = _section(row, AGENCY_COLUMNS)
         if agency_raw["key"] not in agencies:

@@ -143,3 +143,9 @@ def test_oruk_problems_name_the_line(demo: Session, clock: FakeClock) -> None:
 def test_oruk_not_json(demo: Session, clock: FakeClock) -> None:
     found = problems(demo, clock, '{"services": [', fmt="oruk")
     assert found[0].location == "line 1" and "not valid JSON" in found[0].message
+
+
+@pytest.mark.parametrize("text", ["\r\x11", 'agency_key,team_key,team_name\n"unclosed,x,y\n', "a\rb\x00c"])
+def test_csv_that_is_not_csv_is_refused_with_a_problem(demo: Session, clock: FakeClock, text: str) -> None:
+    found = problems(demo, clock, text, fmt="csv")
+    assert found and all(p.location.startswith("row ") for p in found)
