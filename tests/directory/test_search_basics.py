@@ -94,3 +94,18 @@ def test_ranking_is_stable_and_explained(demo: Session, clock: FakeClock) -> Non
 
 def test_nothing_matches(demo: Session, clock: FakeClock) -> None:
     assert search(demo, "qqqxxzz", at=clock.now()) == []
+
+
+def test_agency_kind_filter(demo: Session, clock: FakeClock) -> None:
+    health = search(demo, "safeguarding", at=clock.now(), agency_kind="health", limit=10)
+    assert health and all(r.team.agency_kind == "health" for r in health)
+    assert keys(demo, "MASH", clock.now(), agency_kind="police")[0] == "police-mash"
+
+
+def test_synonyms_are_configurable_by_import(demo: Session, clock: FakeClock) -> None:
+    from directory.importer import import_text
+
+    assert keys(demo, "pdu", clock.now()) == []
+    text = "version: 1\nagencies: []\nsynonyms:\n  pdu: [probation delivery unit]\n"
+    import_text(session=demo, clock=clock, text=text, file="synonyms.yaml", fmt="yaml", actor="admin.nadia")
+    assert keys(demo, "PDU", clock.now())[0] == "probation"
