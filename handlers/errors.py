@@ -13,6 +13,15 @@ NHS_REFUSAL = "Please don't share NHS numbers here — use your case reference."
 UNEXPECTED = "Something went wrong on our side; nothing you entered was lost. Try again in a few minutes."
 
 
+def sentence(text: str) -> str:
+    """Make a phrase a sentence: a capital first letter and a full stop (or ? or !) at the end."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".?!:" else text + "."
+
+
 def to_reply(error: Exception, *, error_id: str = "") -> Reply:
     """Phrase an error for the person who caused it."""
     match error:
@@ -22,8 +31,7 @@ def to_reply(error: Exception, *, error_id: str = "") -> Reply:
             why = f" {reason}" if reason else ""
             return Reply(text=f"You can't {action}.{why} Ask your manager if you think you should.")
         case InvalidInput(problem=problem, example=example):
-            tip = f" For example: {example}" if example else ""
-            return Reply(text=f"{problem}{tip}")
+            return Reply(text=sentence(problem) + (f" For example: {example}" if example else ""))
         case WrongState(kind=kind, key=key, state=state, wanted=wanted):
             return Reply(
                 text=f"{kind.capitalize()} {key} is {state}, so you can't {wanted}. Type mine to see it."
