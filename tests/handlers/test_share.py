@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from handlers.share_text import lawful_basis, pick
+from schedules.clock import FakeClock
+from storage.db import make_sessions
 from storage.models import ConversationState, SharingDecision
-from tests.handlers.conftest import World
+from tests.handlers.conftest import World, make_world
 
 
 def _decisions(world: World) -> list[SharingDecision]:
@@ -150,3 +154,24 @@ async def test_another_command_instead_of_an_answer_leaves_the_walkthrough(world
     reply = await world.say("find LADO")
     assert reply.sections and "(LADO)" in reply.sections[0].title
     assert _state(world) is None
+
+
+@pytest.mark.postgres
+async def test_walkthrough_on_postgresql(pg_engine: Engine, clock: FakeClock) -> None:
+    world = make_world(make_sessions(pg_engine), clock)
+    await world.say("share? NB-9001")
+    for answer in (
+        "protect",
+        "legal obligation",
+        "yes",
+        "yes",
+        "already told",
+        "police by secure email",
+        "share",
+    ):
+        await world.say(answer)
+    reply = await world.say("Police need it for a section 47 enquiry.")
+    assert reply.text.startswith("Recorded your decision against NB-9001.")
+    [decision] = _decisions(world)
+    assert decision.lawful_basis.startswith("UK GDPR Art 6(1)(c) legal obligation")
+    assert world.audit_actions()[-1] == "sharing.recorded"
