@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 
 from microsoft_teams.api.activities import ConversationUpdateActivity, MessageActivity
 from microsoft_teams.api.activities.invoke import AdaptiveCardInvokeActivity
 from microsoft_teams.api.models import AdaptiveCardActionCardResponse
 from microsoft_teams.apps import ActivityContext, App
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.runtime import Runtime
 from bot.teams import forms, parse
@@ -24,17 +26,27 @@ from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 
+KEY_PREFIX = "teams:"
+KEEP_PROCESSED_FOR = timedelta(days=1)
 WELCOME_TEXT = "hello"  # help's alias: the introduction and every command
 SETUP_COMMAND = "setup"  # onboarding's questions, when that module is registered
 
 
 def claim_activity(*, sessions: sessionmaker[Session], clock: Clock, activity_id: str | None) -> bool:
-    """Record an activity id as handled; False if it was (the Bot Framework redelivers on timeouts)."""
+    """Record an activity id as handled; False if it was (the Bot Framework redelivers on timeouts).
+
+    Ids older than a day are forgotten as new ones arrive: redeliveries come within minutes.
+    """
     if not activity_id:
         return True
     try:
         with sessions.begin() as session:
-            session.add(ProcessedEvent(key=f"teams:{activity_id}"[:200], received_at=clock.now()))
+            session.execute(
+                delete(ProcessedEvent)
+                .where(col(ProcessedEvent.key).startswith(KEY_PREFIX))
+                .where(col(ProcessedEvent.received_at) < clock.now() - KEEP_PROCESSED_FOR)
+            )
+            session.add(ProcessedEvent(key=f"{KEY_PREFIX}{activity_id}"[:200], received_at=clock.now()))
     except IntegrityError:
         return False
     return True

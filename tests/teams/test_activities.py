@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlmodel import col, func, select
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, func, select
 
 from bot.runtime import build_runtime
+from bot.teams.listeners import claim_activity
 from bot.teams.routes import build_teams_endpoint
 from handlers.context import HandlerContext
 from handlers.messages import Choice, Form, FormInput, InboundMessage, RecordingNotifier, Reply
 from schedules.clock import FakeClock
 from storage import audit
 from storage.errors import InvalidInput
-from storage.models import AuditEvent, ConversationRef
+from storage.models import AuditEvent, ConversationRef, ProcessedEvent
 from tests.fakes.teams import FakeBotFramework, conversation_id, personal_activity
 from tests.teams.conftest import AMY, STRANGER, TOKEN, TeamsJoinup, teams_settings
 
@@ -240,3 +243,19 @@ async def test_local_mode_without_an_app_password_replies_without_a_token(
     [sent] = fake_teams.to(conversation_id(AMY))
     assert "authorization" not in {name.lower() for name in sent.headers}
     assert "I help you reach the right people" in sent.text
+
+
+def test_handled_activity_ids_are_forgotten_after_a_day(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    assert claim_activity(sessions=sessions, clock=clock, activity_id="f:old")
+    assert not claim_activity(sessions=sessions, clock=clock, activity_id="f:old")
+    with sessions.begin() as session:
+        session.add(ProcessedEvent(key="slack:Ev01", received_at=clock.now()))
+    clock.advance(timedelta(days=1, minutes=1))
+
+    assert claim_activity(sessions=sessions, clock=clock, activity_id="f:new")
+
+    with sessions() as session:
+        keys = sorted(session.exec(select(ProcessedEvent.key)).all())
+    assert keys == ["slack:Ev01", "teams:f:new"]  # Slack's ids are Slack's to forget
