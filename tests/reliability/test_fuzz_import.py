@@ -8,7 +8,6 @@ InvalidInput), and a refused import leaves the database exactly as it was.
 
 from __future__ import annotations
 
-import csv
 import json
 import tempfile
 from datetime import UTC, datetime
@@ -32,7 +31,10 @@ from storage.models import Agency, AuditEvent, ContactRoute, EscalationContact, 
 CLOCK = FakeClock(datetime(2026, 11, 25, 10, tzinfo=UTC))
 FORMATS = ("yaml", "csv", "oruk")
 FUZZ = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 _engine = make_engine("sqlite://")
@@ -157,18 +159,14 @@ def test_an_oruk_document_with_wrongly_typed_values_is_imported_or_refused(data:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(content=st.text(max_size=300) | st.binary(max_size=300))
 def test_any_file_is_imported_or_refused(fmt: str, content: str | bytes) -> None:
     import_or_refuse(content, fmt)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=csv.Error,
-    reason="directory/csv_format.parse_csv lets csv.Error escape for a lone carriage return in an unquoted "
-    "field; import_file is safe only because Path.read_text translates newlines (bug for issue 4)",
-)
 def test_csv_text_with_a_lone_carriage_return_is_refused_with_a_problem() -> None:
-    with SESSIONS.begin() as session, pytest.raises(DomainError):
+    # Found by this fuzzing; fixed in directory/csv_format.py (8525a5c). import_text is called directly, because
+    # import_file's read_text turns a lone carriage return into a newline.
+    with SESSIONS.begin() as session, pytest.raises(DirectoryInvalid):
         import_text(session=session, clock=CLOCK, text="\r\x11", file="x.csv", fmt="csv", actor="fuzz")
