@@ -20,6 +20,9 @@ class ReminderSettings(BaseModel):
     feedback_working_days: int = Field(default=3, ge=0)
     max_chases: int = Field(default=3, ge=0)
     escalation_prompt_contacts: int = Field(default=3, ge=2)  # contacts about one case and team
+    # Sends the sweep records per database write: 1 (the default) means a crash can resend at most one
+    # message; more is faster but a crash can resend up to that many.
+    record_every: int = Field(default=1, ge=1, le=1000)
     working_day_starts: str = "09:00"
     working_day_ends: str = "17:00"
     # Directory upkeep: an entry's owner is reminded when it is past review; their manager this many working days later.

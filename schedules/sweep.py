@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, update
+from sqlalchemy import Connection, CursorResult, Engine, bindparam, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -257,9 +257,14 @@ class _Recorder:
     nothing is lost. Failures (audited) and retries use an ordinary transaction.
     """
 
-    def __init__(self, *, sessions: sessionmaker[Session], clock: Clock, report: SweepReport) -> None:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], clock: Clock, report: SweepReport, record_every: int = 1
+    ) -> None:
         self.sessions, self.clock, self.report = sessions, clock, report
+        self.record_every = record_every
         self._fast: Connection | None = None
+        self._buffer: list[_Outcome] = []
+        self._lease: datetime | None = None
 
     def __enter__(self) -> _Recorder:
         with self.sessions() as session:
@@ -270,11 +275,45 @@ class _Recorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        try:
+            self.flush()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         if self._fast is not None:
             try:
                 self._fast.exec_driver_sql("RESET synchronous_commit")
             finally:
                 self._fast.close()
+
+    def add(self, outcome: _Outcome, lease_until: datetime) -> None:
+        """Record an outcome now, or (with record_every > 1) once that many sends are waiting."""
+        if self.record_every > 1 and outcome.name in ("sent", "cancelled"):
+            self._buffer.append(outcome)
+            self._lease = lease_until
+            if len(self._buffer) >= self.record_every:
+                self.flush()
+            return
+        self.flush()
+        self.record(outcome, lease_until)
+
+    def flush(self) -> None:
+        """Write the waiting sends in one statement (an executemany), each still guarded by the lease."""
+        if not self._buffer or self._lease is None:
+            return
+        waiting, self._buffer = self._buffer, []
+        if self._fast is not None:
+            held = _finish_many(self._fast, waiting, self._lease)
+        else:
+            with self.sessions.begin() as session:
+                held = _finish_many(session.connection(), waiting, self._lease)
+        lost = len(waiting) - held
+        for outcome in waiting[: len(waiting) - lost]:
+            _count(self.report, outcome.name)
+        self.report.lost_leases += lost
+        if lost:
+            log.warning("reminder leases ran out while they were being delivered", extra={"lost": lost})
 
     def record(self, outcome: _Outcome, lease_until: datetime) -> None:
         """Write one outcome and count it."""
@@ -305,6 +344,37 @@ class _Recorder:
         _count(self.report, outcome.name if held else "lost_leases")
 
 
+def _finish_many(connection: Connection, outcomes: list[_Outcome], held_lease: datetime) -> int:
+    """Mark sent or cancelled rows this sweeper holds, in one executemany; return how many it held."""
+    table = Reminder.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == "claimed",
+            table.c.lease_until == bindparam("b_lease", type_=table.c.lease_until.type),
+        )
+        .values(
+            status=bindparam("b_status"),
+            sent_at=bindparam("b_sent_at", type_=table.c.sent_at.type),
+            message_ref=bindparam("b_ref", type_=table.c.message_ref.type),
+            lease_until=None,
+            last_error="",
+        )
+    )
+    rows = [
+        {
+            "b_id": o.reminder.id,
+            "b_lease": held_lease,
+            "b_status": o.values["status"],
+            "b_sent_at": o.values.get("sent_at"),
+            "b_ref": o.values.get("message_ref", {}),
+        }
+        for o in outcomes
+    ]
+    return int(connection.execute(statement, rows).rowcount)
+
+
 def _count(report: SweepReport, outcome: str) -> None:
     setattr(report, outcome, getattr(report, outcome) + 1)
 
@@ -330,7 +400,9 @@ async def sweep(
         report.failed += claim.failed
         if not (claim.reminders or claim.failed or claim.deferred):
             break
-        with _Recorder(sessions=sessions, clock=clock, report=report) as recorder:
+        with _Recorder(
+            sessions=sessions, clock=clock, report=report, record_every=settings.record_every
+        ) as recorder:
             for index, reminder in enumerate(claim.reminders):
                 if clock.now() >= claim.lease_until:
                     # Our lease ran out (a long batch, or a stalled process): another sweeper may hold these
@@ -344,5 +416,5 @@ async def sweep(
                     clock=clock, deliver=deliver, settings=settings, reminder=reminder
                 )
                 # Recorded at once, so a crash can mean a second send of at most this one message.
-                recorder.record(outcome, claim.lease_until)
+                recorder.add(outcome, claim.lease_until)
     return report

@@ -279,3 +279,26 @@ async def test_a_sweeper_whose_lease_ran_out_mid_batch_sends_no_more_of_it(
     assert sorted(delivered) == ids and report.sent == 3
     with sessions() as session:
         assert [session.get(Reminder, i).attempts for i in ids] == [1, 2, 2]  # type: ignore[union-attr]
+
+
+async def test_recording_sends_in_groups_marks_every_row(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    person = add_person(sessions)
+    ids = add_reminders(sessions, clock, person, 25, due_in=timedelta(0))
+    deliver = Recorder(moot={ids[3]})
+
+    report = await sweep(
+        sessions=sessions,
+        clock=clock,
+        deliver=deliver,
+        settings=ReminderSettings(batch_size=10, record_every=4),
+    )
+
+    assert (report.sent, report.cancelled, report.lost_leases) == (24, 1, 0)
+    with sessions() as session:
+        rows = {r.id: r for r in session.exec(select(Reminder))}
+    assert rows[ids[3]].status == "cancelled"
+    assert all(
+        rows[i].status == "sent" and rows[i].message_ref and rows[i].sent_at for i in ids if i != ids[3]
+    )

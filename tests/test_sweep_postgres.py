@@ -64,10 +64,12 @@ class SharedRecorder:
         return {"ok": True}
 
 
-def run_sweepers(url: str, clock: FakeClock, deliver: SharedRecorder, workers: int) -> list[SweepReport]:
+def run_sweepers(
+    url: str, clock: FakeClock, deliver: SharedRecorder, workers: int, *, record_every: int = 1
+) -> list[SweepReport]:
     reports: list[SweepReport] = []
     barrier = threading.Barrier(workers)
-    settings = ReminderSettings(batch_size=50)
+    settings = ReminderSettings(batch_size=50, record_every=record_every)
 
     def work() -> None:
         engine = make_engine(url)  # each sweeper has its own connections, like a separate replica
@@ -88,13 +90,16 @@ def run_sweepers(url: str, clock: FakeClock, deliver: SharedRecorder, workers: i
     return reports
 
 
-def test_four_sweepers_deliver_each_reminder_exactly_once(postgres_url: str, clock: FakeClock) -> None:
+@pytest.mark.parametrize("record_every", [1, 25])
+def test_four_sweepers_deliver_each_reminder_exactly_once(
+    postgres_url: str, clock: FakeClock, record_every: int
+) -> None:
     engine = make_engine(postgres_url)
     SQLModel.metadata.create_all(engine)
     seed(engine, clock, COUNT)
     deliver = SharedRecorder()
 
-    reports = run_sweepers(postgres_url, clock, deliver, workers=4)
+    reports = run_sweepers(postgres_url, clock, deliver, workers=4, record_every=record_every)
 
     assert len(deliver.counts) == COUNT
     assert max(deliver.counts.values()) == 1

@@ -45,6 +45,7 @@ class Run:
 
     backend: str
     workers: int
+    record_every: int
     count: int
     seconds: float
     delivered: int
@@ -94,7 +95,7 @@ def seed(url: str, count: int) -> None:
     engine.dispose()
 
 
-def _worker(url: str, batch_size: int, start: Any, results: Any) -> None:
+def _worker(url: str, batch_size: int, record_every: int, start: Any, results: Any) -> None:
     """One sweeper process: wait for the start signal, sweep until nothing is due, report the ids it sent."""
     engine = make_engine(url)
     delivered: list[int] = []
@@ -104,7 +105,7 @@ def _worker(url: str, batch_size: int, start: Any, results: Any) -> None:
         delivered.append(reminder.id)
         return {"bench": True}
 
-    settings = ReminderSettings(batch_size=batch_size, lease_seconds=600)
+    settings = ReminderSettings(batch_size=batch_size, lease_seconds=600, record_every=record_every)
     start.wait()
     asyncio.run(
         sweep(sessions=make_sessions(engine), clock=SystemClock(), deliver=deliver, settings=settings)
@@ -113,13 +114,16 @@ def _worker(url: str, batch_size: int, start: Any, results: Any) -> None:
     results.put(delivered)
 
 
-def measure(url: str, backend: str, *, workers: int, count: int, batch_size: int) -> Run:
+def measure(
+    url: str, backend: str, *, workers: int, count: int, batch_size: int, record_every: int = 1
+) -> Run:
     """Seed a fresh database and time `workers` sweeper processes delivering every reminder."""
     seed(url, count)
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
     processes = [
-        context.Process(target=_worker, args=(url, batch_size, start, results)) for _ in range(workers)
+        context.Process(target=_worker, args=(url, batch_size, record_every, start, results))
+        for _ in range(workers)
     ]
     for process in processes:
         process.start()
@@ -147,6 +151,7 @@ def measure(url: str, backend: str, *, workers: int, count: int, batch_size: int
     return Run(
         backend=backend,
         workers=workers,
+        record_every=record_every,
         count=count,
         seconds=round(seconds, 3),
         delivered=len(counts),
@@ -194,35 +199,59 @@ def postgres_database(admin_url: str) -> Iterator[str]:
     help="A PostgreSQL server where a scratch database may be created; 'none' skips PostgreSQL.",
 )
 @click.option("--no-sqlite", is_flag=True, help="Skip the SQLite runs.")
+@click.option(
+    "--record-every",
+    "record_every_values",
+    default="1",
+    show_default=True,
+    help="Sends recorded per database write (ReminderSettings.record_every), comma-separated, e.g. 1,100.",
+)
+@click.option(
+    "--name", default="sweep", show_default=True, help="Result file name: bench/results/<name>.json."
+)
 def sweep_bench(
-    smoke: bool, count: int, worker_counts: str, batch_size: int, postgres_url: str, no_sqlite: bool
+    smoke: bool,
+    count: int,
+    worker_counts: str,
+    batch_size: int,
+    postgres_url: str,
+    no_sqlite: bool,
+    record_every_values: str = "1",
+    name: str = "sweep",
 ) -> None:
     """Run the sweep benchmark and write bench/results/sweep.json."""
     count = 2000 if smoke else count
     chosen = [int(part) for part in worker_counts.split(",") if part.strip()]
+    groupings = [int(part) for part in record_every_values.split(",") if part.strip()]
+    backends = ([] if no_sqlite else ["sqlite"]) + ([] if postgres_url.lower() == "none" else ["postgresql"])
     runs: list[Run] = []
-    for workers in chosen:
-        if not no_sqlite:
-            with tempfile.TemporaryDirectory() as folder:
-                url = f"sqlite:///{Path(folder) / 'sweep.sqlite3'}"
-                runs.append(measure(url, "sqlite", workers=workers, count=count, batch_size=batch_size))
+    for record_every in groupings:
+        for workers in chosen:
+            for backend in backends:
+                with _database(backend, postgres_url) as url:
+                    runs.append(
+                        measure(
+                            url,
+                            backend,
+                            workers=workers,
+                            count=count,
+                            batch_size=batch_size,
+                            record_every=record_every,
+                        )
+                    )
                 click.echo(_line(runs[-1]))
-        if postgres_url.lower() != "none":
-            with postgres_database(postgres_url) as url:
-                runs.append(measure(url, "postgresql", workers=workers, count=count, batch_size=batch_size))
-                click.echo(_line(runs[-1]))
-    summary: dict[str, Any] = {f"{r.backend} {r.workers} worker(s) /s": round(r.per_second) for r in runs}
+    summary: dict[str, Any] = {_label(r) + " /s": round(r.per_second) for r in runs}
     summary |= {
         "reminders per run": count,
         "duplicates": sum(r.duplicates for r in runs),
         "lost": sum(r.lost for r in runs),
         "size": "smoke" if smoke else "full",
     }
-    best = [r for r in runs if r.backend == "postgresql" and r.workers == 4 and r.count >= TARGET_COUNT]
-    if best:
-        summary["target: 100,000 in < 60 s with 4 workers"] = (
-            "met" if best[0].seconds < TARGET_SECONDS else "missed"
-        )
+    for run in runs:
+        if run.backend == "postgresql" and run.workers == 4 and run.count >= TARGET_COUNT:
+            met = "met" if run.seconds < TARGET_SECONDS else "missed"
+            summary[f"target 100,000 in < 60 s, 4 workers, record every {run.record_every}"] = met
+    series = sorted({(r.backend, r.record_every) for r in runs})
     plots = [
         {
             "title": "sweep throughput",
@@ -231,20 +260,36 @@ def sweep_bench(
             "ylabel": "reminders delivered per second",
             "series": [
                 {
-                    "label": backend,
-                    "x": [r.workers for r in runs if r.backend == backend],
-                    "y": [round(r.per_second) for r in runs if r.backend == backend],
+                    "label": f"{backend}, record every {every}",
+                    "x": [r.workers for r in runs if (r.backend, r.record_every) == (backend, every)],
+                    "y": [
+                        round(r.per_second) for r in runs if (r.backend, r.record_every) == (backend, every)
+                    ],
                 }
-                for backend in sorted({r.backend for r in runs})
+                for backend, every in series
             ],
         }
     ]
-    path = write_result("sweep", summary=summary, plots=plots, details={"runs": [asdict(r) for r in runs]})
+    path = write_result(name, summary=summary, plots=plots, details={"runs": [asdict(r) for r in runs]})
     click.echo(f"wrote {path}")
+
+
+@contextmanager
+def _database(backend: str, postgres_url: str) -> Iterator[str]:
+    if backend == "postgresql":
+        with postgres_database(postgres_url) as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'sweep.sqlite3'}"
+
+
+def _label(run: Run) -> str:
+    return f"{run.backend} {run.workers} worker(s), record every {run.record_every}"
 
 
 def _line(run: Run) -> str:
     return (
-        f"{run.backend}, {run.workers} worker(s): {run.delivered:,} of {run.count:,} in {run.seconds:.1f} s "
+        f"{_label(run)}: {run.delivered:,} of {run.count:,} in {run.seconds:.1f} s "
         f"({run.per_second:,.0f}/s), {run.duplicates} duplicates, {run.lost} lost"
     )
