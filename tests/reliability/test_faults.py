@@ -7,6 +7,7 @@ sweep, renderers, Slack client retry policy and Teams retry middleware.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -116,3 +117,42 @@ async def test_a_platform_that_never_recovers_is_given_up_on_after_max_attempts(
     assert fake.calls["fault:503"] == 9 * len(rows)
     assert drive.report.failed == len(rows)
     assert fake.posted == []
+
+
+class SlowPlatform(ClosingPlatform):
+    """The fake platform, answering the first `slow` chat.postMessage calls too late (and not taking them)."""
+
+    def __init__(self, slow: int) -> None:
+        super().__init__()
+        self.slow = slow
+
+    async def _slack(self, request: Request) -> Response:
+        if request.path_params["method"] == "chat.postMessage" and self.slow > 0:
+            self.slow -= 1
+            self.calls["timeout:chat.postMessage"] += 1
+            await asyncio.sleep(0.5)  # the client gave up after 0.1 s
+            return Response(status_code=503)
+        return await super()._slack(request)
+
+
+async def test_a_slack_call_that_times_out_is_retried_by_the_outbox_and_delivered_once(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    fake = SlowPlatform(slow=3)
+    port = free_port()
+    async with running(fake.app(), port):
+        url = f"http://127.0.0.1:{port}"
+        borough = build_borough(sessions, clock, fake_url=url, referrers=1)
+        refer_all(sessions, clock, borough, SETTINGS)
+        routing = notifier(sessions, fake_url=url)
+        slack_client = routing.platforms["slack"].client  # type: ignore[attr-defined]
+        slack_client.timeout = 0.1
+
+        drive = await sweep_until_quiet(sessions=sessions, clock=clock, notifier=routing, settings=SETTINGS)
+
+    rows = reminders(sessions)
+    assert fake.calls["timeout:chat.postMessage"] == 3
+    assert [r.status for r in rows] == ["sent"] * len(rows)
+    assert drive.report.retried == 3 and max(r.attempts for r in rows) <= 4
+    posts = [p["ts"] for p in fake.posted if p["method"] == "chat.postMessage"]
+    assert sorted(posts) == sorted(r.message_ref["ts"] for r in rows)
