@@ -7,18 +7,25 @@ straight away.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
 from directory.index import current_index
-from directory.search import search
+from directory.search import SearchResult, search
 from handlers.context import HandlerContext
 from handlers.find_render import IMMEDIATE_DANGER, fallback_line, result_section
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import Router, clean_text
 from schedules.calendar import NATIONS, WorkingCalendar
+from schedules.dates_in_words import moment_in_words
+from storage.privacy import directory_contacts, find_personal_data
 
 LIMIT = 3  # enough to choose from; each result is a full card
+CANDIDATES = 10  # with open now, the open services are picked from this many of the best matches
+RELEVANT = (
+    30.0  # ...and only those scoring at least this (the best match scores 100): 24/7 lines match weakly
+)
 EXAMPLES = ("find health visitor", "find front door open now", "worried about a baby", "find CMHT in north")
 _OPEN_NOW = re.compile(
     r"(?:^|\s+)(?:(?:that\s+is|that's|thats|which\s+is|who\s+(?:is|are))\s+)?"
@@ -96,8 +103,36 @@ def _no_results(what: str, area: str | None, open_now: bool) -> Reply:
     )
 
 
+def _closed_lead(best: SearchResult, at: datetime) -> str:
+    """Say that the closest match is closed, when it opens, who to call instead, and the 999 line."""
+    lead = f" {best.team.name} is closed now"
+    lead += f"; it opens {moment_in_words(best.opens_at)}." if best.opens_at is not None else "."
+    if best.fallback is not None:
+        lead += f" {fallback_line(best.fallback, at)}"
+    return lead + f" {IMMEDIATE_DANGER}"
+
+
+def _nothing_relevant_open(what: str, where: str, best: SearchResult, at: datetime) -> Reply:
+    """'open now' when the services that answer the need are all closed: say so, never a weaker match."""
+    return Reply(
+        text=f"Nothing for '{what[:80]}'{where} is open now." + _closed_lead(best, at),
+        sections=(result_section(best, at=at),),
+        buttons=(Button("Find out-of-hours services", "find", "emergency duty team"),),
+    )
+
+
+def _personal_data_reply(kind: str) -> Reply:
+    return Reply(
+        text=f"That looks like {kind}. Search by the need or the service, like worried about a baby or "
+        "front door, never by a child's or family's details. Nothing was saved or searched."
+    )
+
+
 async def search_reply(ctx: HandlerContext, text: str) -> Reply:
     """Search the directory for `text` (which may say 'in <area>' and 'open now') and render the results.
+
+    With 'open now', only services that would answer the search anyway are shown: an unrelated service
+    that happens to be open (a 24/7 adult crisis line for 'health visitor') is never offered instead.
 
     Raises:
         InvalidInput: the search is too long.
@@ -107,22 +142,27 @@ async def search_reply(ctx: HandlerContext, text: str) -> Reply:
         return Reply(text="What are you looking for? For example: " + ", or ".join(EXAMPLES[:3]) + ".")
     at = ctx.clock.now()
     with ctx.sessions() as session:
-        results = search(
-            session, what, at=at, calendar=_calendar(ctx), area=area, open_now=open_now, limit=LIMIT
-        )
-    if not results:
-        return _no_results(what, area, open_now)
-    sections = [result_section(result, at=at) for result in results]
-    best = results[0]
+        # Directory phone numbers and mailboxes are not personal data; only look them up when needed.
+        if find_personal_data(what) is not None:
+            personal = find_personal_data(what, known_contacts=directory_contacts(session=session))
+            if personal is not None:
+                return _personal_data_reply(personal)
+        ranked = search(session, what, at=at, calendar=_calendar(ctx), area=area, limit=CANDIDATES)
     where = f" in {area}" if area else ""
+    if not ranked:
+        return _no_results(what, area, open_now)
+    results = (
+        [r for r in ranked if r.open_now and r.score >= RELEVANT][:LIMIT] if open_now else ranked[:LIMIT]
+    )
+    if not results:
+        return _nothing_relevant_open(what, where, ranked[0], at)
+    sections = [result_section(result, at=at) for result in results]
     now = ", open now" if open_now else ""
     lead = f"Here's who can help with '{what[:80]}'{where}{now}."
-    if not best.open_now:
-        lead += f" {best.team.name} is closed now."
-        fallback = best.fallback
-        if fallback is not None:
-            lead += f" {fallback_line(fallback, at)}"
-        lead += f" {IMMEDIATE_DANGER}"
+    if open_now and not ranked[0].open_now:
+        lead += _closed_lead(ranked[0], at).replace(" is closed now", ", the closest match, is closed now", 1)
+    elif not results[0].open_now:
+        lead += _closed_lead(results[0], at)
     return Reply(text=lead, sections=tuple(sections))
 
 

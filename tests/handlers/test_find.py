@@ -50,7 +50,7 @@ async def test_find_shows_routes_hours_expectations_and_a_referral_button(world:
 async def test_out_of_hours_offers_the_emergency_duty_team_and_999(world: World) -> None:
     world.clock.advance(timedelta(hours=9, minutes=30))  # Wednesday 19:30
     reply = await world.say("find front door")
-    assert "Children's front door (MASH) is closed now." in reply.text
+    assert "Children's front door (MASH) is closed now; it opens Thursday 26 November at 9am." in reply.text
     assert (
         "Out of hours, contact Emergency duty team (out of hours) on 0161 496 0110 (open now)." in reply.text
     )
@@ -60,10 +60,54 @@ async def test_out_of_hours_offers_the_emergency_duty_team_and_999(world: World)
 
 
 async def test_open_now_leaves_out_closed_services(world: World) -> None:
-    world.clock.advance(timedelta(hours=9, minutes=30))
-    reply = await world.say("find health visitor open now")
+    world.clock.advance(timedelta(hours=9, minutes=30))  # Wednesday 19:30
+    reply = await world.say("find front door open now")
+    assert reply.text.startswith(
+        "Here's who can help with 'front door', open now. Children's front door (MASH), the closest match, "
+        "is closed now; it opens Thursday 26 November at 9am."
+    )
     assert all("Open now" in s.text for s in reply.sections)
-    assert not any(s.title.startswith("Health visiting") for s in reply.sections)
+    assert reply.sections[0].title.startswith("Emergency duty team (out of hours)")
+
+
+async def test_open_now_never_offers_an_unrelated_open_service(world: World) -> None:
+    # QA: at 8pm 'health visitor open now' offered the adult mental health crisis line, the only
+    # 24/7 service that matched the words at all. Say health visiting is closed, and who to call instead.
+    world.clock.advance(timedelta(hours=10))  # Wednesday 20:00
+    reply = await world.say("find health visitor open now")
+    assert reply.text == (
+        "Nothing for 'health visitor' is open now. Health visiting is closed now; it opens Thursday "
+        "26 November at 8:30am. Out of hours, contact Emergency duty team (out of hours) on "
+        "0161 496 0110 (open now). If a child is in immediate danger, call 999."
+    )
+    assert [s.title for s in reply.sections] == [
+        "Health visiting (Northbrook Community Health (0–19 service))"
+    ]
+    assert not any("Crisis" in s.title for s in reply.sections)
+    assert [b.label for b in reply.buttons] == ["Find out-of-hours services"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("worried about Jane Doe born 01/02/2020", "a date of birth"),
+        ("find family at M1 1AA", "a postcode"),
+    ],
+)
+async def test_a_search_with_personal_details_is_refused_not_echoed(
+    world: World, text: str, kind: str
+) -> None:
+    before = world.row_counts()
+    reply = await world.say(text)
+    assert reply.text.startswith(f"That looks like {kind}. Search by the need or the service")
+    assert "Jane" not in reply.text and "1AA" not in reply.text
+    assert not reply.sections
+    assert world.row_counts() == before
+
+
+async def test_a_directory_phone_number_is_not_personal_data(world: World) -> None:
+    reply = await world.say("find 0161 496 0100")
+    assert not reply.text.startswith("That looks like")
 
 
 async def test_a_stale_entry_carries_a_warning(world: World) -> None:
