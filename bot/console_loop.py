@@ -187,6 +187,7 @@ async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) ->
         chat.say(chat.welcome())
         if chat.fake_clock is None:
             sweeper = asyncio.create_task(_sweep_forever(chat.runtime))
+    said_anything = False
     try:
         while True:
             if interactive:
@@ -197,7 +198,10 @@ async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) ->
             else:
                 raw = stdin.readline()
                 if not raw:
+                    if not said_anything:  # `make demo < /dev/null`: still show who you are and what to try
+                        chat.say(chat.welcome())
                     break
+                said_anything = True
             if not await chat.line(raw):
                 break
     finally:

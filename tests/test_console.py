@@ -207,3 +207,17 @@ def test_joinup_chat_json_from_a_pipe(tmp_path: Path) -> None:
     assert "Health visiting" in lines[0]["text"] and lines[2]["text"].startswith(
         "The initial child protection"
     )
+
+
+async def test_no_input_at_all_still_shows_the_welcome(engine: Engine, clock: FakeClock) -> None:
+    # QA: `make demo < /dev/null` migrated and seeded, then printed nothing at all.
+    chat, out = _chat(engine, clock, as_json=False)
+    await _run(chat, "")
+    assert out.getvalue().startswith("Welcome to joinup, in the fictional borough of Northbrook.")
+    assert "You are hv.amy (Amy Hughes" in out.getvalue()
+
+
+async def test_scripted_input_gets_no_welcome(engine: Engine, clock: FakeClock) -> None:
+    chat, out = _chat(engine, clock, as_json=True)
+    await _run(chat, "thanks\n")
+    assert [m["text"] for m in _lines(out)] == ["You're welcome. Type help if you need anything else."]
