@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import HandlerContext
 from handlers.messages import Button, Field, InboundMessage, Reply
+from handlers.role import lookup
 from handlers.router import Handler, Router
 
 INTRO = (
@@ -55,14 +56,17 @@ def _topic(router: Router, topic: str) -> Reply:
         fields = tuple(Field("Example", example) for example in command.examples)
         buttons = tuple(Button(f"Try: {e}", "try", e) for e in command.examples[:3])
         return Reply(text="\n".join(lines), fields=fields, buttons=buttons)
-    role = router.get_command("role")
-    if role is not None:
+    if router.get_command("role") is not None and lookup(topic) is not None:
         return Reply(
-            text=f"I don't have help on '{topic[:60]}'. Type help to see every command, "
-            f"or role {topic[:60]} if it's a role or abbreviation.",
+            text=f"I don't have help on '{topic[:60]}' as a command, but I can explain it as a role "
+            "or abbreviation. Type help to see every command.",
             buttons=(Button(f"Explain {topic[:40]}", "role", topic[:60]),),
         )
-    return Reply(text=f"I don't have help on '{topic[:60]}'. Type help to see every command.")
+    # No "Explain nonsense" button for a word the glossary doesn't know: it would only say so again.
+    return Reply(
+        text=f"I don't have help on '{topic[:60]}'. Type help to see every command, or just say what "
+        "you need, like worried about a baby."
+    )
 
 
 def make_try(router: Router) -> Handler:

@@ -73,6 +73,10 @@ async def test_help_topics(world: World) -> None:
     assert reply.fields[0].value == "find health visitor"
     reply = await world.say("help blorp")
     assert reply.text.startswith("I don't have help on 'blorp'.")
+    assert not reply.buttons  # QA: an "Explain blorp" button only led to "I don't have an explanation"
+    reply = await world.say("help lado")
+    assert reply.text.startswith("I don't have help on 'lado' as a command, but I can explain it")
+    assert (await world.press("Explain lado")).text.startswith("LADO")
     reply = await world.say("hello there")
     assert reply.text.startswith("I help you reach the right people")
 
