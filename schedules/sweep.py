@@ -21,6 +21,7 @@ from sqlalchemy import Connection, CursorResult, Engine, bindparam, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from schedules import delivery_failures
 from schedules.calendar import WorkingCalendar, parse_clock_time
 from schedules.clock import Clock
 from schedules.settings import ReminderSettings
@@ -179,6 +180,7 @@ def claim_due(*, session: Session, now: datetime, settings: ReminderSettings) ->
             subject="outbox",
             data={"reminder_ids": exhausted, "reason": "too many attempts"},
         )
+        delivery_failures.report(session=session, now=now, reminder_ids=exhausted)
     return Claim(
         reminders=reminders,
         lease_until=lease_until,
@@ -335,6 +337,9 @@ class _Recorder:
                             "attempts": outcome.reminder.attempts,
                             "reason": outcome.values["last_error"],
                         },
+                    )
+                    delivery_failures.report(
+                        session=session, now=self.clock.now(), reminder_ids=[outcome.reminder.id]
                     )
         if not held:
             log.warning(
