@@ -93,6 +93,13 @@ EVENT_WORDS: dict[Event, tuple[str, ...]] = {
     ),
 }
 _ALIASES = {word: event for event, words in EVENT_WORDS.items() for word in words}
+# Events people type that start a timescale rather than end one, and the timescale they start.
+_STARTS = {
+    "strategy discussion": Event.ICPC,
+    "strategy meeting": Event.ICPC,
+    "strategy": Event.ICPC,
+    "last strategy discussion": Event.ICPC,
+}
 
 # Wording: what is due, and what the clock counts from.
 EVENT_NAMES = {
@@ -143,6 +150,14 @@ def find_event(text: str) -> Event:
         if best is not None:
             return _ALIASES[best[0]]
     known = ", ".join(SHORT_NAMES[e] for e in Event)
+    if words in _STARTS:  # "due strategy discussion from …": it starts a clock, it doesn't have one
+        event = _STARTS[words]
+        raise InvalidInput(
+            "event",
+            f"A {words} starts a clock rather than having a deadline of its own: "
+            f"the {SHORT_NAMES[event]} counts from it. Type: due {SHORT_NAMES[event]} from the {words} date.",
+            example=f"due {SHORT_NAMES[event]} from 25/11/2026",
+        )
     what = f"'{text.strip()}'" if text.strip() else "that"
     raise InvalidInput("event", f"I don't know a timescale for {what}. I know: {known}.", example=EXAMPLE)
 

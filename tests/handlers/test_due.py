@@ -192,6 +192,12 @@ async def test_due_without_arguments_lists_every_timescale(world: World) -> None
         ("due icpc from next blursday", "I don't understand the date 'next blursday'"),
         ("due party from today", "I don't know a timescale for 'party'"),
         ("due icpc", "From which date? Give the date of the strategy discussion"),
+        # QA: a practitioner typed the event they had, not the one that is due.
+        (
+            "due strategy discussion from 25/11/2026",
+            "A strategy discussion starts a clock rather than having a deadline of its own: the ICPC "
+            "counts from it. Type: due ICPC from the strategy discussion date.",
+        ),
     ],
 )
 async def test_due_bad_input_is_a_friendly_reply(world: World, text: str, answer: str) -> None:
