@@ -80,9 +80,11 @@ class SlackListeners:
 
         async def work() -> None:
             trigger_id = body.get("trigger_id")
-            if str(body.get("text") or "").strip().lower() == "refer" and trigger_id:
-                # A bare "/joinup refer" opens the referral form rather than asking one question at a time.
-                await client.views_open(trigger_id=trigger_id, view=modals.refer_modal())
+            form_view = modals.view_for_command(str(body.get("text") or ""))
+            if form_view is not None and trigger_id:
+                # A bare "/joinup refer" (or "feedback [item]") opens the form rather than asking one
+                # question at a time.
+                await client.views_open(trigger_id=trigger_id, view=form_view)
                 return
             reply = await self._answer(parse.from_slash_command(body), client)
             if reply.form is not None and reply.form.inputs and trigger_id:

@@ -142,6 +142,16 @@ def team_options(*, sessions: sessionmaker[Session], clock: Clock, query: str) -
     return [_option(name, key) for name, key in found]
 
 
+def view_for_command(text: str) -> dict[str, Any] | None:
+    """The modal a bare slash command stands for: `refer` alone, or `feedback` with at most an item."""
+    words = text.split()
+    if [w.lower() for w in words] == ["refer"]:
+        return refer_modal()
+    if words and words[0].lower() == "feedback" and len(words) <= 2:
+        return feedback_modal(item=words[1] if len(words) == 2 else "")
+    return None
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:MAX_NOTE]
 

@@ -69,6 +69,21 @@ async def test_a_bare_slash_refer_opens_the_referral_modal(joinup: Joinup) -> No
     assert opened.args["trigger_id"]
 
 
+async def test_a_slash_feedback_with_just_an_item_opens_the_feedback_modal(joinup: Joinup) -> None:
+    assert (await joinup.command("feedback TI-0042")).status_code == 200
+    (opened,) = await joinup.fake.wait_for("views.open")
+    assert opened.args["view"]["callback_id"] == modals.FEEDBACK_VIEW
+    assert opened.args["view"]["blocks"][0]["element"]["initial_value"] == "TI-0042"
+
+
+def test_only_bare_commands_open_a_modal() -> None:
+    assert modals.view_for_command(" Refer ") is not None
+    assert modals.view_for_command("feedback") is not None
+    assert modals.view_for_command("refer front door case NB-1") is None
+    assert modals.view_for_command("feedback TI-0001 early help") is None
+    assert modals.view_for_command("find refer") is None
+
+
 async def test_team_options_match_names_too(joinup: Joinup) -> None:
     options = modals.team_options(
         sessions=joinup.runtime.sessions, clock=joinup.clock, query="health visiting"
