@@ -43,3 +43,10 @@ async def test_an_unknown_channel_is_named_as_the_problem(world: World) -> None:
 async def test_the_directory_editor_link_says_how_to_get_another(world: World) -> None:
     reply = await world.say("edit directory", who="admin.nadia")
     assert "type edit directory again" in reply.text
+
+
+@pytest.mark.xfail(strict=True, reason="tracking: refer is not registered with needs_onboarding=True")
+async def test_someone_new_is_set_up_before_their_first_referral(world: World) -> None:
+    reply = await world.say("refer front door case NB-77 by phone", who="new.nurse")
+    assert not reply.text.startswith("Logged TI-")
+    assert "team" in reply.text.lower()
