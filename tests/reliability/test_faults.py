@@ -13,14 +13,19 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.loadgen import FakePlatform, Faults, free_port, running
+from bot.runtime import build_router
+from handlers.tracking_reminders import run_sweep
+from schedules import outbox
 from schedules.clock import FakeClock
 from schedules.settings import ReminderSettings
+from storage.db import make_sessions
 from tests.reliability.world import build_borough, notifier, refer_all, reminders, sweep_until_quiet
 
 # Teams' SDK builds a deprecated BotClient per ApiClient; nothing joinup calls is deprecated (see tests/teams).
@@ -156,3 +161,41 @@ async def test_a_slack_call_that_times_out_is_retried_by_the_outbox_and_delivere
     assert drive.report.retried == 3 and max(r.attempts for r in rows) <= 4
     posts = [p["ts"] for p in fake.posted if p["method"] == "chat.postMessage"]
     assert sorted(posts) == sorted(r.message_ref["ts"] for r in rows)
+
+
+@pytest.mark.postgres
+async def test_two_sweepers_on_postgresql_under_faults_deliver_each_reminder_exactly_once(
+    platform: tuple[FakePlatform, str], pg_engine: Engine, clock: FakeClock
+) -> None:
+    fake, url = platform
+    sessions = make_sessions(pg_engine)
+    borough = build_borough(sessions, clock, fake_url=url, referrers=6, teams_every=3)
+    refer_all(sessions, clock, borough, SETTINGS)
+    fake.faults = Faults(rate=0.5, kinds=("500", "502", "503"), retry_after_seconds=0, rng=random.Random(3))
+    routing = notifier(sessions, fake_url=url)
+    router = build_router()
+
+    # Both sweepers run at each moment; the clock moves only between moments (time never jumps past a lease
+    # while a message is in flight, as it can't on a real clock).
+    for _ in range(200):
+        with sessions() as session:
+            due = outbox.next_due_at(session=session)
+        if due is None:
+            break
+        clock.set(max(due, clock.now()))
+        await asyncio.gather(
+            *(
+                run_sweep(router=router, sessions=sessions, clock=clock, notifier=routing, settings=SETTINGS)
+                for _ in range(2)
+            )
+        )
+
+    rows = reminders(sessions)
+    assert len(rows) == 30 and all(r.status == "sent" for r in rows)
+    assert all(1 <= r.attempts <= SETTINGS.max_attempts for r in rows)
+    slack_posts = [
+        p["ts"] for p in fake.posted if p["platform"] == "slack" and p["method"] == "chat.postMessage"
+    ]
+    slack_refs = [r.message_ref["ts"] for r in rows if r.message_ref.get("platform") == "slack"]
+    assert sorted(slack_posts) == sorted(slack_refs)
+    assert len([p for p in fake.posted if p["platform"] == "teams"]) == len(rows) - len(slack_refs)
