@@ -34,7 +34,7 @@ _OPEN_NOW = re.compile(
 )
 _OPEN_NOW_FIRST = re.compile(r"^(?:open\s+now|now\s+open)[:,]?\s+", re.IGNORECASE)
 _AREA = re.compile(
-    r"^(?P<what>.+?)\s+(?:in|for|covering|near)\s+(?:the\s+)?(?P<area>[\w'’\- ]+?)(?:\s+area)?$", re.I
+    r"^(?:(?P<what>.+?)\s+)?(?:in|for|covering|near)\s+(?:the\s+)?(?P<area>[\w'’\- ]+?)(?:\s+area)?$", re.I
 )
 _GREETINGS = frozenset(
     {
@@ -79,7 +79,7 @@ def parse_find(text: str, areas: list[str]) -> tuple[str, str | None, bool]:
             found = process.extractOne(wanted, list(lookup), scorer=fuzz.ratio, score_cutoff=80)
             best = lookup[found[0]] if found is not None else None
         if best is not None:
-            text, area = match.group("what").strip(), best
+            text, area = (match.group("what") or "").strip(), best
     return text, area, open_now
 
 
@@ -139,7 +139,10 @@ async def search_reply(ctx: HandlerContext, text: str) -> Reply:
     """
     what, area, open_now = parse_find(text, known_areas(ctx))
     if not what:
-        return Reply(text="What are you looking for? For example: " + ", or ".join(EXAMPLES[:3]) + ".")
+        where = f" in {area}" if area else ""
+        return Reply(
+            text=f"What are you looking for{where}? For example: " + ", or ".join(EXAMPLES[:3]) + "."
+        )
     at = ctx.clock.now()
     with ctx.sessions() as session:
         # Directory phone numbers and mailboxes are not personal data; only look them up when needed.

@@ -25,6 +25,9 @@ AREAS = ["central", "north", "south"]
         ("cmht in nroth", ("cmht", "north", False)),
         ("worried about a baby in the bath", ("worried about a baby in the bath", None, False)),
         ("open now", ("", None, True)),
+        ("in north", ("", "north", False)),  # QA: searched for the words 'in north'
+        ("in the north area open now", ("", "north", True)),
+        ("for a child", ("for a child", None, False)),
     ],
 )
 def test_parse_find(text: str, parsed: tuple[str, str | None, bool]) -> None:
@@ -138,6 +141,8 @@ async def test_nothing_found(world: World) -> None:
 async def test_find_with_nothing_asks_what(world: World) -> None:
     reply = await world.say("find")
     assert reply.text.startswith("What are you looking for?")
+    reply = await world.say("find in north")
+    assert reply.text.startswith("What are you looking for in north? For example: find health visitor")
 
 
 async def test_thanks_is_not_a_search(world: World) -> None:
