@@ -269,7 +269,15 @@ async def share(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     refs = [word for word in args.split() if CASE_REF.fullmatch(word.strip(".,?"))]
     data: Data = {"case_ref": case_ref_from(refs[-1].strip(".,?"))} if refs else {}
     reply = await start(SHARE, ctx, data=data)
-    return prepend(f"I'll record the decision against {data['case_ref']}.", reply) if refs else reply
+    if refs:
+        return prepend(f"I'll record the decision against {data['case_ref']}.", reply)
+    if args.strip():  # 'share? John Smith': not echoed, and not kept
+        return prepend(
+            f"That doesn't look like a case reference (they have numbers in them, like {CASE_REF_EXAMPLE}; "
+            "never a name), so I haven't kept it. I'll ask for the reference at the end.",
+            reply,
+        )
+    return reply
 
 
 _press = button_handler(SHARE, expired="That walkthrough has finished. Type share? to start a new one.")

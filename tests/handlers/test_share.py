@@ -175,3 +175,14 @@ async def test_walkthrough_on_postgresql(pg_engine: Engine, clock: FakeClock) ->
     [decision] = _decisions(world)
     assert decision.lawful_basis.startswith("UK GDPR Art 6(1)(c) legal obligation")
     assert world.audit_actions()[-1] == "sharing.recorded"
+
+
+async def test_a_name_given_up_front_is_not_kept_or_echoed(world: World) -> None:
+    # QA: 'share? John Smith' silently ignored the name, then asked for the reference at the end.
+    reply = await world.say("share? John Smith")
+    assert reply.text.startswith(
+        "That doesn't look like a case reference (they have numbers in them, like NB-204518; never a name), "
+        "so I haven't kept it."
+    )
+    assert "John" not in reply.text and "Smith" not in reply.text
+    assert "Why do you want to share information?" in reply.text
