@@ -174,7 +174,8 @@ class FakePlatform:
             email = self.emails.get(user, f"{user.lower()}@example.org")
             return JSONResponse({"ok": True, "user": {"id": user, "profile": {"email": email}}})
         if method == "conversations.open":
-            users = str(payload.get("users", "U0"))
+            # slack_sdk sends `users` in the query string for this method.
+            users = str(payload.get("users") or request.query_params.get("users") or "U0")
             return JSONResponse({"ok": True, "channel": {"id": f"D{users}"}})
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             # A unique ts per post, so each can be matched to the row that recorded it.
@@ -238,10 +239,8 @@ def platform_env(
             "JOINUP_SLACK__API_URL": f"{fake_url}/slack/api/",
             "JOINUP_TEAMS__ENABLED": "true",
             "JOINUP_TEAMS__APP_ID": TEAMS_APP_ID,
-            "JOINUP_TEAMS__APP_PASSWORD": "bench-password",
             "JOINUP_TEAMS__TENANT_ID": "bench-tenant",
             "JOINUP_TEAMS__ALLOW_UNAUTHENTICATED": "true",
-            "JOINUP_TEAMS__TOKEN_URL": f"{fake_url}/teams/oauth/token",
             **(extra or {}),
         }
     )
