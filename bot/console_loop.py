@@ -146,6 +146,11 @@ class ConsoleChat:
 
     async def _press(self, rest: str) -> None:
         buttons = self.output.buttons.get(self.handle, [])
+        if not buttons and self.form is not None:
+            self.say(
+                f"This question has no buttons: type your answer, or cancel to drop the form. {self.form.prompt()}"
+            )
+            return
         if not buttons:
             self.say("There are no buttons to press right now.")
             return

@@ -221,3 +221,21 @@ async def test_scripted_input_gets_no_welcome(engine: Engine, clock: FakeClock) 
     chat, out = _chat(engine, clock, as_json=True)
     await _run(chat, "thanks\n")
     assert [m["text"] for m in _lines(out)] == ["You're welcome. Type help if you need anything else."]
+
+
+async def test_press_while_filling_a_form_says_to_type_the_answer(engine: Engine, clock: FakeClock) -> None:
+    # QA: '/press 1' in the middle of a form said only "There are no buttons to press right now."
+    chat, out = _chat(engine, clock, as_json=False)
+    chat.form = FormFiller(
+        Form(
+            title="Outcome",
+            submit_action="x.submit",
+            value="",
+            inputs=(FormInput("outcome", "What was agreed"),),
+        )
+    )
+    await chat.line("/press 1")
+    assert out.getvalue() == (
+        "This question has no buttons: type your answer, or cancel to drop the form. What was agreed?\n\n"
+    )
+    assert chat.form is not None
