@@ -18,7 +18,10 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def _commands(group: click.Group, prefix: str = "joinup") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found += _commands(command, path)

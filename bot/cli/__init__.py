@@ -1,45 +1,75 @@
-"""The joinup command line. Each command group lives in its own module and is added here."""
+"""The joinup command line. Each command group lives in its own module and is loaded only when it runs.
+
+Lazy loading keeps `joinup chat` from importing the Slack and Teams SDKs, which would cost seconds of start-up
+on a new user's first run. `joinup --help` still loads every group, to show each one's help line.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import click
 
-from bot.cli import audit, bench, bench_load, bench_report, bench_slack, chat, db, serve
-from bot.cli import bench_digest as digest_benchmark  # issue 10
-from bot.cli import bench_insight as insight_benchmark  # issue 12
-from bot.cli import bench_search as search_benchmark  # issue 4
-from bot.cli import bench_sweep as sweep_benchmark  # issue 6
-from bot.cli import chronology as chronology_commands
-from bot.cli import demo as demo_commands  # issue 12
-from bot.cli import digest as digest_commands  # issue 10
-from bot.cli import directory as directory_commands
-from bot.cli import policy as policy_commands
-from bot.cli import retention as retention_commands  # issue 10
-from bot.cli import teams as teams_commands
 from bot.cli.common import friendly_errors
 from storage.privacy import install_redaction
 
-# Modules that only add commands to a group above (e.g. bench all/report).
-SUBCOMMAND_MODULES = [bench_load, bench_report]
-SUBCOMMAND_MODULES.append(insight_benchmark)  # bench insight (issue 12)
-SUBCOMMAND_MODULES.append(bench_slack)  # bench slack
-SUBCOMMAND_MODULES.append(sweep_benchmark)  # bench sweep (issue 6)
-SUBCOMMAND_MODULES.append(digest_benchmark)  # bench digest (issue 10)
-SUBCOMMAND_MODULES.append(search_benchmark)  # bench search (issue 4)
+# Every command: name → "module:attribute", in the order --help lists them.
+COMMANDS: dict[str, str] = {
+    "chat": "bot.cli.chat:chat",
+    "serve": "bot.cli.serve:serve",
+    "db": "bot.cli.db:db",
+    "audit": "bot.cli.audit:audit",
+    "bench": "bot.cli.bench:bench",
+    "policy": "bot.cli.policy:policy",  # issue 7
+    "chronology": "bot.cli.chronology:chronology",  # issue 7
+    "demo": "bot.cli.demo:demo",  # demo seed-history (issue 12)
+    "teams": "bot.cli.teams:teams",  # teams package, teams sync-people (issue 9)
+    "directory": "bot.cli.directory:directory",  # import/export/check/stale/verify/coverage (issue 4)
+    "digest": "bot.cli.digest:digest",  # digest preview (issue 10)
+    "purge": "bot.cli.retention:purge",  # issue 10
+}
 
-# Every command group, in the order --help lists them.
-GROUPS: list[click.Command] = [chat.chat, serve.serve, db.db, audit.audit, bench.bench]
-GROUPS += [policy_commands.policy, chronology_commands.chronology]  # issue 7
-GROUPS.append(demo_commands.demo)  # demo seed-history (issue 12)
-GROUPS.append(teams_commands.teams)  # teams package, teams sync-people (issue 9)
-GROUPS.append(directory_commands.directory)  # directory import/export/check/stale/verify/coverage (issue 4)
-GROUPS += [digest_commands.digest, retention_commands.purge]  # digest preview, purge (issue 10)
+# Modules that only add commands to a group above; loaded with their group.
+SUBCOMMAND_MODULES: dict[str, list[str]] = {
+    "bench": [
+        "bot.cli.bench_load",
+        "bot.cli.bench_report",
+        "bot.cli.bench_insight",  # issue 12
+        "bot.cli.bench_slack",
+        "bot.cli.bench_sweep",  # issue 6
+        "bot.cli.bench_digest",  # issue 10
+        "bot.cli.bench_search",  # issue 4
+    ],
+}
 
 
-@click.group(help="joinup: reach the right people about a child, and keep track of what you're waiting for.")
+def load_command(name: str) -> click.Command:
+    """Import one command (and the modules that add subcommands to it)."""
+    module_name, _, attribute = COMMANDS[name].partition(":")
+    command: click.Command = getattr(importlib.import_module(module_name), attribute)
+    for extra in SUBCOMMAND_MODULES.get(name, []):
+        importlib.import_module(extra)
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, in the order of COMMANDS."""
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command when it is asked for."""
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+
+@click.group(
+    cls=LazyGroup,
+    help="joinup: reach the right people about a child, and keep track of what you're waiting for.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Log debug detail to stderr.")
 def cli(verbose: bool) -> None:
     """The joinup command line."""
@@ -49,10 +79,6 @@ def cli(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     install_redaction()  # nothing personal reaches the logs (issue 10)
-
-
-for group in GROUPS:
-    cli.add_command(group)
 
 
 def main() -> None:
