@@ -328,8 +328,9 @@ def register(router: Router) -> None:
         aliases=("referred",),
         summary="Log a referral or call to another team, so I can track the reply and chase it.",
         usage=REFER_USAGE,
+        needs_onboarding=True,  # a referral records the referrer's team and nation: ask them first
     )
-    router.action("refer", refer_button)
+    router.action("refer", refer_button, needs_onboarding=True)
 
     async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         # Someone who asks for something else (mine, find ...) mid-question has moved on: drop the question.

@@ -45,7 +45,6 @@ async def test_the_directory_editor_link_says_how_to_get_another(world: World) -
     assert "type edit directory again" in reply.text
 
 
-@pytest.mark.xfail(strict=True, reason="tracking: refer is not registered with needs_onboarding=True")
 async def test_someone_new_is_set_up_before_their_first_referral(world: World) -> None:
     reply = await world.say("refer front door case NB-77 by phone", who="new.nurse")
     assert not reply.text.startswith("Logged TI-")
