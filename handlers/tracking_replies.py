@@ -40,7 +40,11 @@ def item_ref_from(text: str, usage: str) -> tuple[str, str]:
     first, _, rest = text.strip().partition(" ")
     ref = parse_item_ref(first)
     if ref is None:
-        raise InvalidInput("item", f"Say which item. {_NO_ITEM}", example=usage.replace("<item>", "TI-0042"))
+        example = usage.replace("<item>", "TI-0042")
+        if not first:
+            raise InvalidInput("item", f"Say which item. {_NO_ITEM}", example=example)
+        # Something was given but it isn't an item reference (a case reference, a typo): name it.
+        raise InvalidInput("item", f"{first[:40]} isn't an item reference. {_NO_ITEM}", example=example)
     return ref, rest.strip()
 
 

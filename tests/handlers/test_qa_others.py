@@ -49,3 +49,9 @@ async def test_someone_new_is_set_up_before_their_first_referral(world: World) -
     reply = await world.say("refer front door case NB-77 by phone", who="new.nurse")
     assert not reply.text.startswith("Logged TI-")
     assert "team" in reply.text.lower()
+
+
+async def test_a_reference_in_the_wrong_shape_is_named(world: World) -> None:
+    reply = await world.say("ack RF-0001", who="sw.jo")
+    assert "RF-0001 isn't an item reference" in reply.text
+    assert "TI-0042" in reply.text
