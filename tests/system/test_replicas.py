@@ -4,7 +4,8 @@ Traffic is real signed Slack slash commands sent to random replicas; the replica
 that the test moves in steps, and reply to a fake Slack Web API that counts every post. The second
 test kills a random replica with SIGKILL every few seconds and restarts PostgreSQL mid-run.
 
-Size: JOINUP_SYSTEM_USERS (default 30 in CI; the report's figures use 2,000).
+Size: JOINUP_SYSTEM_USERS (default 30 in CI). The report's figures: JOINUP_SYSTEM_USERS=200
+JOINUP_SYSTEM_RESULTS=bench/results pytest -m system.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import json
 import os
 import random
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +36,9 @@ REPLICAS = 4
 START = datetime(2026, 11, 25, 10, tzinfo=UTC)  # Wednesday, 10:00 London
 # Restarting PostgreSQL disturbs anything else using it, so only CI (which has the machine) asks for it.
 RESTART_POSTGRES = os.environ.get("JOINUP_SYSTEM_RESTART_POSTGRES") == "1"
-RESULTS = Path(os.environ.get("JOINUP_SYSTEM_RESULTS", "bench/results"))
+# Where the figures go: bench/results when producing the report (set it), else a scratch folder, so a
+# test run never rewrites the committed figures.
+RESULTS = Path(os.environ.get("JOINUP_SYSTEM_RESULTS") or Path(tempfile.gettempdir()) / "joinup-system")
 
 
 @pytest.fixture
