@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from directory.search import search
 from handlers.messages import InboundMessage
-from handlers.tracking_words import OUTCOME_WORDS
+from handlers.tracking_words import MAX_NOTE, OUTCOME_WORDS, feedback_command_text, refer_command_text
 from schedules.clock import Clock
 from storage.errors import DomainError
 from storage.models import Team
@@ -24,7 +24,6 @@ OPEN_FEEDBACK = "joinup-home:feedback"
 TEAM_PICKER = "team"  # action id of the external select; Slack asks us for its options as the person types
 METHODS = (("Phone", "phone"), ("Secure email", "email"), ("Online form or portal", "portal"))
 MAX_OPTIONS = 20
-MAX_NOTE = 200
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -152,27 +151,12 @@ def view_for_command(text: str) -> dict[str, Any] | None:
     return None
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:MAX_NOTE]
-
-
 def refer_text(form: Mapping[str, str]) -> str:
-    """The command a submitted referral modal stands for."""
-    text = f"refer {form.get(TEAM_PICKER, '')} case {_one_line(form.get('case_ref', ''))}"
-    if form.get("method"):
-        text += f" by {form['method']}"
-    if form.get("about", "").strip():
-        text += f" about {_one_line(form['about'])}"
-    return text
+    """The command a submitted referral modal stands for (the team comes from the picker)."""
+    return refer_command_text(form, team_field=TEAM_PICKER)
 
 
-def feedback_text(form: Mapping[str, str]) -> str:
-    """The command a submitted feedback modal stands for."""
-    outcome = OUTCOME_WORDS.get(form.get("outcome", ""), form.get("outcome", ""))
-    text = f"feedback {_one_line(form.get('item', ''))} {outcome}"
-    if form.get("reason", "").strip():
-        text += f" {_one_line(form['reason'])}"
-    return text
+feedback_text = feedback_command_text
 
 
 COMMAND_FOR_VIEW = {REFER_VIEW: refer_text, FEEDBACK_VIEW: feedback_text}

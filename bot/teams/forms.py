@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
 
 from handlers.messages import Choice, Form, FormInput, InboundMessage, Reply
-from handlers.tracking_words import OUTCOME_WORDS
+from handlers.tracking_words import OUTCOME_WORDS, feedback_command_text, refer_command_text
 
 REFER_FORM = "teams-form:refer"
 FEEDBACK_FORM = "teams-form:feedback"
 METHODS = (("Phone", "phone"), ("Secure email", "email"), ("Online form or portal", "portal"))
-MAX_NOTE = 200
 _BARE_REFER = re.compile(r"^/?refer[.!?]?$", re.IGNORECASE)
 _BARE_FEEDBACK = re.compile(r"^/?feedback(?:\s+(?P<item>TI-?\d{1,9}))?[.!?]?$", re.IGNORECASE)
 
@@ -89,27 +87,8 @@ def form_for(text: str) -> Reply | None:
     return None
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:MAX_NOTE]
-
-
-def refer_text(form: Mapping[str, str]) -> str:
-    """The command a submitted referral form stands for."""
-    text = f"refer {_one_line(form.get('team', ''))} case {_one_line(form.get('case_ref', ''))}"
-    if form.get("method"):
-        text += f" by {form['method']}"
-    if form.get("about", "").strip():
-        text += f" about {_one_line(form['about'])}"
-    return text
-
-
-def feedback_text(form: Mapping[str, str]) -> str:
-    """The command a submitted feedback form stands for."""
-    outcome = OUTCOME_WORDS.get(form.get("outcome", ""), form.get("outcome", ""))
-    text = f"feedback {_one_line(form.get('item', ''))} {outcome}"
-    if form.get("reason", "").strip():
-        text += f" {_one_line(form['reason'])}"
-    return text
+refer_text = refer_command_text
+feedback_text = feedback_command_text
 
 
 COMMAND_FOR_FORM = {REFER_FORM: refer_text, FEEDBACK_FORM: feedback_text}
