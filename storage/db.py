@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import sessionmaker
@@ -86,3 +87,22 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit on success and roll back on error."""
     with sessions() as session, session.begin():
         yield session
+
+
+@contextmanager
+def scratch_postgres_database(admin_url: str, *, prefix: str = "joinup_scratch") -> Iterator[str]:
+    """Create a uniquely named PostgreSQL database on the server at `admin_url`, yield its URL, then drop it.
+
+    For tests and benchmarks, so runs never see each other's rows.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    server = make_url(admin_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

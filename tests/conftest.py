@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from schedules.clock import FakeClock
-from storage.db import make_engine, make_sessions
+from storage.db import make_engine, make_sessions, scratch_postgres_database
 
 # Wednesday 25 November 2026, 10:00 London (GMT).
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -64,24 +62,8 @@ def postgres_admin_url() -> str:
 @pytest.fixture
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A uniquely named, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"joinup_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        make_url(postgres_admin_url).set(drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-        pool_pre_ping=True,  # the system tests restart PostgreSQL mid-test
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(postgres_admin_url)
-            .set(drivername="postgresql+psycopg", database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(postgres_admin_url, prefix="joinup_test") as url:
+        yield url
 
 
 @pytest.fixture

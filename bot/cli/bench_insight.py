@@ -15,9 +15,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +23,6 @@ from typing import Any
 
 import click
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, col, select
 
 import storage.models  # noqa: F401  (registers the tables)
@@ -41,7 +37,7 @@ from handlers.stats_links import LinkClaims, make_session_token
 from schedules.clock import SystemClock
 from schedules.insight_history import HistoryPlan, generate_history
 from schedules.insight_periods import period_named
-from storage.db import make_engine, make_sessions
+from storage.db import make_engine, make_sessions, scratch_postgres_database
 from storage.models import Agency, Person, PolicyVersion, Team, TrackedItem
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -155,25 +151,9 @@ def measure(url: str, backend: str, *, lead_id: int, repeat: int) -> list[Timing
     return timings
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """Create a throwaway PostgreSQL database and drop it afterwards."""
-    name = f"joinup_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(admin_url)
-            .set(drivername="postgresql+psycopg", database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    """A throwaway PostgreSQL database for one run, dropped afterwards."""
+    return scratch_postgres_database(admin_url, prefix="joinup_bench")
 
 
 @bench.command("insight", help="Time the insight queries and the dashboard page over 6 months of history.")

@@ -13,18 +13,16 @@ import multiprocessing
 import queue
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import create_engine, func, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert
 from sqlmodel import SQLModel, col, select
 
 import storage.models  # noqa: F401  (registers the tables)
@@ -32,7 +30,7 @@ from bot.cli.bench import bench, write_result
 from schedules.clock import SystemClock
 from schedules.settings import ReminderSettings
 from schedules.sweep import sweep
-from storage.db import make_engine, make_sessions
+from storage.db import make_engine, make_sessions, scratch_postgres_database
 from storage.models import Person, Reminder
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -160,25 +158,9 @@ def measure(
     )
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """Create a uniquely named PostgreSQL database for one run and drop it afterwards."""
-    name = f"joinup_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(admin_url)
-            .set(drivername="postgresql+psycopg", database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    """A throwaway PostgreSQL database for one run, dropped afterwards."""
+    return scratch_postgres_database(admin_url, prefix="joinup_bench")
 
 
 @bench.command(
