@@ -163,8 +163,44 @@ def _user_id_of(body: Mapping[str, Any]) -> object:
     return user.get("id") if isinstance(user, Mapping) else None
 
 
+# Fields slack_bolt reads as strings wherever they appear; "user", "channel", "team" and "text" (in blocks)
+# may also be objects.
+_STRING_FIELDS = frozenset(
+    {"type", "subtype", "ts", "event_ts", "thread_ts", "channel_type", "tab", "event_id", "team_id",
+     "api_app_id", "enterprise_id", "action_id", "block_id", "callback_id", "trigger_id", "response_url", "bot_id"}
+)  # fmt: skip
+_STRING_OR_OBJECT_FIELDS = frozenset({"user", "channel", "team", "enterprise", "text"})
+
+
+def _badly_typed_field(value: Any, depth: int = 0) -> str | None:
+    """Name the first field slack_bolt would choke on (a string field holding something else), or None."""
+    if depth > 8:
+        return None
+    items: list[tuple[Any, Any]] = (
+        list(value.items())
+        if isinstance(value, Mapping)
+        else list(enumerate(value))
+        if isinstance(value, list)
+        else []
+    )
+    for key, inner in items:
+        if inner is not None and key in _STRING_FIELDS and not isinstance(inner, str):
+            return str(key)
+        if inner is not None and key in _STRING_OR_OBJECT_FIELDS and not isinstance(inner, str | Mapping):
+            return str(key)
+        if key == "authorizations" and not (
+            isinstance(inner, list) and all(isinstance(a, Mapping) for a in inner)
+        ):
+            return "authorizations"
+        if isinstance(inner, Mapping | list) and (found := _badly_typed_field(inner, depth + 1)):
+            return found
+    return None
+
+
 def payload_problem(body: Mapping[str, Any]) -> str | None:
     """Return why a (correctly signed) payload can't be handled, or None when its shape is usable."""
+    if (field := _badly_typed_field(body)) is not None:
+        return f"malformed {field}"
     kind = body.get("type")
     if "command" in body:
         if not isinstance(body.get("user_id"), str) or not body["user_id"]:
@@ -181,7 +217,8 @@ def payload_problem(body: Mapping[str, Any]) -> str | None:
         if not isinstance(_user_id_of(body), str):
             return f"{kind} without user.id"
         if kind == "block_actions" and not (
-            isinstance(body.get("actions"), list) and all(isinstance(a, Mapping) for a in body["actions"])
+            isinstance(body.get("actions"), list)
+            and all(isinstance(a, Mapping) and isinstance(a.get("action_id"), str) for a in body["actions"])
         ):
             return "block_actions without actions"
         if kind == "view_submission" and not isinstance(body.get("view"), Mapping):
