@@ -14,23 +14,17 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     and_,
     case,
     func,
     literal,
-    literal_column,
     or_,
     select,
-    text,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from schedules.insight_periods import Period, weeks_in
-from storage.db import is_postgres
+from schedules.insight_sql import Distribution, days_between, distributions, no_jit
 from storage.models import ContactAttempt, Escalation, Team, TrackedItem
 from storage.types import UTCDateTime
 
@@ -46,34 +40,6 @@ ACK_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("2 to 5 working days", 2400),
     ("over 5 working days", None),
 )
-
-
-class days_between(FunctionElement[float]):  # a SQL function, named as SQL names them
-    """Days (fractional) from the first timestamp to the second, on SQLite and PostgreSQL."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
-    first, second = list(element.clauses)
-    return f"(julianday({compiler.process(second, **kw)}) - julianday({compiler.process(first, **kw)}))"
-
-
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
-    first, second = list(element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 86400.0)"
-
-
-@dataclass(frozen=True, slots=True)
-class Distribution:
-    """How many stopped clocks, and their median and 90th percentile (nearest rank)."""
-
-    count: int = 0
-    median: int | None = None
-    p90: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +63,8 @@ class TeamFigures:
     team_key: str
     team_name: str
     referrals: int = 0
-    ack: Distribution = Distribution()
-    feedback: Distribution = Distribution()
+    ack: Distribution = field(default_factory=Distribution)
+    feedback: Distribution = field(default_factory=Distribution)
     ack_on_time: Share = Share()
     feedback_on_time: Share = Share()
     repeat_contacts: int = 0
@@ -124,7 +90,7 @@ class EscalationFigures:
     opened: int = 0
     by_level: dict[int, int] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
-    resolution_days: Distribution = Distribution()
+    resolution_days: Distribution = field(default_factory=Distribution)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,68 +103,11 @@ class WeekFigures:
     ack_on_time: Share
 
 
-def _no_jit(session: Session) -> None:
-    """Turn PostgreSQL's JIT off for this transaction: compiling these one-off aggregates cost seconds at
-    100,000 rows, more than running them."""
-    if is_postgres(session):
-        session.execute(text("SET LOCAL jit = off"))
-
-
 def _in_period(period: Period, team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
     conditions = [col(TrackedItem.sent_at) >= period.start_at, col(TrackedItem.sent_at) < period.end_at]
     if team_ids is not None:
         conditions.append(col(TrackedItem.to_team_id).in_(list(team_ids)))
     return conditions
-
-
-def _distributions(
-    session: Session,
-    *,
-    value: Any,
-    group: Any | None,
-    where: Sequence[ColumnElement[bool]],
-) -> dict[Any, Distribution]:
-    """Count, median and p90 of `value` per `group` (or overall when group is None), in one query."""
-    if is_postgres(session):
-        return _distributions_postgres(session, value=value, group=group, where=where)
-    partition = {"partition_by": group} if group is not None else {}
-    ranked = (
-        select(
-            (group if group is not None else literal_column("0")).label("g"),
-            value.label("v"),
-            func.row_number().over(order_by=value, **partition).label("rn"),
-            func.count().over(**partition).label("n"),
-        )
-        .where(value.is_not(None), *where)
-        .subquery()
-    )
-
-    def at_rank(percent: int) -> Any:
-        # Nearest rank: the ceil(p·n)-th value, in integer arithmetic both backends share.
-        return func.max(case((ranked.c.rn == (ranked.c.n * percent + 99) // 100, ranked.c.v)))
-
-    rows = session.execute(
-        select(ranked.c.g, func.max(ranked.c.n), at_rank(50), at_rank(90)).group_by(ranked.c.g)
-    ).all()
-    return {row[0]: Distribution(int(row[1]), row[2], row[3]) for row in rows}
-
-
-def _distributions_postgres(
-    session: Session, *, value: Any, group: Any | None, where: Sequence[ColumnElement[bool]]
-) -> dict[Any, Distribution]:
-    """The same figures with PostgreSQL's ordered-set aggregates: one sort per group and no window.
-
-    percentile_disc(p) is the first value whose cumulative share reaches p: the nearest rank, as above.
-    """
-    key = (group if group is not None else literal_column("0")).label("g")
-    statement = select(
-        key,
-        func.count(value),
-        func.percentile_disc(0.5).within_group(value),
-        func.percentile_disc(0.9).within_group(value),
-    ).where(value.is_not(None), *where)
-    rows = session.execute(statement.group_by(key) if group is not None else statement).all()
-    return {row[0]: Distribution(int(row[1]), row[2], row[3]) for row in rows if int(row[1]) > 0}
 
 
 def _on_time(stopped_at: Any, due_at: Any, *, now: datetime) -> tuple[Any, Any]:
@@ -243,7 +152,7 @@ def team_figures(
     *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
 ) -> list[TeamFigures]:
     """Return the figures for every receiving team in scope with referrals in the period, busiest first."""
-    _no_jit(session)
+    no_jit(session)
     attempts = (
         select(col(ContactAttempt.item_id).label("item_id"), func.count().label("n"))
         .where(col(ContactAttempt.item_id).is_not(None))
@@ -274,8 +183,8 @@ def team_figures(
     re_referred = _re_referred(session, period=period, team_ids=team_ids)
     where = _in_period(period, team_ids)
     group = col(TrackedItem.to_team_id)
-    acks = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=group, where=where)
-    feedbacks = _distributions(
+    acks = distributions(session, value=col(TrackedItem.ack_working_minutes), group=group, where=where)
+    feedbacks = distributions(
         session, value=col(TrackedItem.feedback_working_minutes), group=group, where=where
     )
     names = {
@@ -314,12 +223,12 @@ def overall_figures(
     per_team: Sequence[TeamFigures] | None = None,
 ) -> TeamFigures:
     """Return the figures for every team in scope taken together (pass `per_team` if already computed)."""
-    _no_jit(session)
+    no_jit(session)
     if per_team is None:
         per_team = team_figures(session=session, period=period, now=now, team_ids=team_ids)
     where = _in_period(period, team_ids)
-    ack = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=None, where=where)
-    feedback = _distributions(
+    ack = distributions(session, value=col(TrackedItem.ack_working_minutes), group=None, where=where)
+    feedback = distributions(
         session, value=col(TrackedItem.feedback_working_minutes), group=None, where=where
     )
 
@@ -347,7 +256,7 @@ def ack_histogram(
     *, session: Session, period: Period, team_ids: Collection[int] | None = None
 ) -> list[tuple[str, int]]:
     """Return how many acknowledgements fell in each working-hour bucket (ACK_BUCKETS)."""
-    _no_jit(session)
+    no_jit(session)
     minutes = col(TrackedItem.ack_working_minutes)
     whens = [
         (minutes < bound, index) for index, (_label, bound) in enumerate(ACK_BUCKETS) if bound is not None
@@ -366,7 +275,7 @@ def weekly_trend(
     *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
 ) -> list[WeekFigures]:
     """Return referrals, acknowledgement times and the on-time share for each London week of the period."""
-    _no_jit(session)
+    no_jit(session)
     weeks = weeks_in(period)
     sent = col(TrackedItem.sent_at)
 
@@ -387,7 +296,7 @@ def weekly_trend(
         select(bucket, func.count(), ack_met, ack_due).where(*where).group_by(bucket)
     ).all()
     counts = {int(row[0]): (int(row[1]), Share(int(row[2] or 0), int(row[3] or 0))) for row in rows}
-    acks = _distributions(session, value=col(TrackedItem.ack_working_minutes), group=bucket, where=where)
+    acks = distributions(session, value=col(TrackedItem.ack_working_minutes), group=bucket, where=where)
     return [
         WeekFigures(
             week_on=monday,
@@ -403,7 +312,7 @@ def escalation_figures(
     *, session: Session, period: Period, team_ids: Collection[int] | None = None, per_team: bool = True
 ) -> list[EscalationFigures]:
     """Return escalations opened in the period by the highest level reached and by status, per other team."""
-    _no_jit(session)
+    no_jit(session)
     opened = col(Escalation.opened_at)
     where: list[ColumnElement[bool]] = [opened >= period.start_at, opened < period.end_at]
     if team_ids is not None:
@@ -426,7 +335,7 @@ def escalation_figures(
     ).all():
         key, status, count = (row[0] if team else 0), row[-2], row[-1]
         by_status.setdefault(key, {})[str(status)] = int(count)
-    days = _distributions(
+    days = distributions(
         session, value=col(Escalation.resolution_working_days), group=team[0] if team else None, where=where
     )
     return [
