@@ -106,6 +106,26 @@ def app_options(
     return options
 
 
+MAX_ID_LENGTH = 512  # Teams ids are well under this; longer ones would only break Graph and reply URLs
+
+
+def activity_problem(body: dict[str, Any]) -> str | None:
+    """Why an activity can't be handled before it reaches the SDK (type, ids, serviceUrl), or None."""
+    if not isinstance(body.get("type"), str) or not isinstance(body.get("id", ""), str):
+        return "activity type and id must be strings"
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return "activity needs an http(s) serviceUrl"
+    if len(service_url) > 2048:
+        return "serviceUrl too long"
+    for part, key in (("from", "id"), ("from", "aadObjectId"), ("conversation", "id"), ("recipient", "id")):
+        holder = body.get(part)
+        value = holder.get(key) if isinstance(holder, dict) else None
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_ID_LENGTH):
+            return f"{part}.{key} is not a plausible id"
+    return None
+
+
 class TeamsEndpoint:
     """The SDK App plus the FastAPI route that feeds it; initialised on first use."""
 
@@ -148,6 +168,9 @@ class TeamsEndpoint:
                 body = None
             if not isinstance(body, dict):
                 return JSONResponse({"error": "expected a JSON activity"}, status_code=400)
+            if (problem := activity_problem(body)) is not None:
+                log.warning("refused a Teams activity", extra={"reason": problem})
+                return JSONResponse({"error": problem}, status_code=400)
             handler = self.adapter.handlers[MESSAGING_ENDPOINT]
             result = await handler(HttpRequest(body=body, headers=dict(request.headers)))
             if result.get("body") is None:

@@ -134,12 +134,6 @@ async def test_a_huge_activity_is_refused_or_answered_and_nothing_partial_is_sto
         await post_and_check(teams, json.dumps(activity).encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/teams: the Teams SDK's HttpServer validates type and id with CoreActivity and answers "
-    "500 'Internal server error' when one is not a string; joinup should refuse such an activity with a 400 "
-    "before the SDK sees it (bug for the Teams area)",
-)
 @pytest.mark.parametrize("field", ["type", "id"])
 async def test_an_activity_whose_type_id_or_service_url_is_not_a_string_is_refused_with_a_400(
     teams: TeamsJoinup, field: str
@@ -149,12 +143,6 @@ async def test_an_activity_whose_type_id_or_service_url_is_not_a_string_is_refus
     assert await post_and_check(teams, json.dumps(activity).encode()) == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/teams: an activity without a usable serviceUrl is processed, then the reply fails inside the "
-    "SDK ('Request URL is missing an http:// or https:// protocol') and the endpoint answers 500; it should "
-    "be refused with a 400 before anything is stored (bug for the Teams area)",
-)
 @pytest.mark.parametrize("service_url", [None, "not a url"])
 async def test_an_activity_without_a_usable_service_url_is_refused_with_a_400(
     teams: TeamsJoinup, service_url: str | None
@@ -167,12 +155,6 @@ async def test_an_activity_without_a_usable_service_url_is_refused_with_a_400(
     assert await post_and_check(teams, json.dumps(activity).encode()) == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/teams: a huge from.aadObjectId is looked up in Microsoft Graph as is, and a huge conversation.id "
-    "goes into the reply URL; httpx raises 'URL too long' and the endpoint answers 500; implausible ids should "
-    "be refused with a 400 (bug for the Teams area)",
-)
 @pytest.mark.parametrize("where", [("from", "aadObjectId"), ("conversation", "id")])
 async def test_an_activity_with_a_huge_id_is_refused_with_a_400(
     teams: TeamsJoinup, where: tuple[str, str]
