@@ -48,12 +48,14 @@ def write_result(
     plots: list[dict[str, Any]] | None = None,
     details: dict[str, Any] | None = None,
     results_dir: Path = RESULTS,
+    command: str | None = None,
 ) -> Path:
     """Write one benchmark's figures to bench/results/<name>.json and return the path."""
     results_dir.mkdir(parents=True, exist_ok=True)
     record = {
         "name": name,
-        "command": "joinup " + shlex.join(sys.argv[1:]) if sys.argv[1:] else f"joinup bench {name}",
+        "command": command
+        or ("joinup " + shlex.join(sys.argv[1:]) if sys.argv[1:] else f"joinup bench {name}"),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "summary": summary,

@@ -61,6 +61,9 @@ def build_report(results_dir: Path = RESULTS, report: Path = REPORT, plots_dir: 
         "produced its figures; rerun it to check them. Smoke-size figures (CI) are marked as such.",
         "",
     ]
+    targets = report.parent / "TARGETS.md"  # the hand-written verdicts: which targets are met, and why not
+    if targets.exists():
+        lines += [targets.read_text().rstrip(), ""]
     for record in records:
         machine = record.get("machine", {})
         lines += [

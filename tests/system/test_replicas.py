@@ -129,7 +129,14 @@ def check_and_report(cluster: Cluster, name: str, extra: dict[str, object]) -> d
         "lost requests": cluster.lost_requests,
     }
     summary["audit chain ok"] = chain.is_intact
-    write_result(name, summary=summary, details={"outbox": dict(cluster.outbox())}, results_dir=RESULTS)
+    write_result(
+        name,
+        summary=summary,
+        details={"outbox": dict(cluster.outbox())},
+        results_dir=RESULTS,
+        command=f"JOINUP_SYSTEM_USERS={USERS} JOINUP_SYSTEM_RESULTS=bench/results "
+        f"JOINUP_SYSTEM_RESTART_POSTGRES={int(RESTART_POSTGRES)} pytest -m system tests/system",
+    )
     assert chain.is_intact, chain
     assert cluster.lost_requests == 0
     assert counts["reminders_not_posted"] == 0
