@@ -96,15 +96,7 @@ async def start(flow: Flow, ctx: HandlerContext, *, data: Data | None = None) ->
     """Begin `flow` for the sender at its first step (replacing any conversation in progress)."""
     data = dict(data or {})
     data["history"] = []
-    with ctx.sessions.begin() as session:
-        set_state(
-            session=session,
-            clock=ctx.clock,
-            person_id=ctx.person_id,
-            flow=flow.name,
-            step=flow.first.key,
-            data=data,
-        )
+    _save(ctx, flow, flow.first.key, data)
     reply = with_footer(flow.first.ask(data, ctx), can_go_back=False)
     return prepend(flow.intro, reply) if flow.intro else reply
 
@@ -132,15 +124,7 @@ async def continue_flow(
             )
         previous = history.pop()
         data["history"] = history
-        with ctx.sessions.begin() as session:
-            set_state(
-                session=session,
-                clock=ctx.clock,
-                person_id=ctx.person_id,
-                flow=flow.name,
-                step=previous,
-                data=data,
-            )
+        _save(ctx, flow, previous, data)
         return with_footer(flow.steps_by_key[previous].ask(data, ctx), can_go_back=bool(history))
     step = flow.steps_by_key.get(step_key)
     if step is None:  # a step that no longer exists (the flow changed since): start again
@@ -162,28 +146,20 @@ async def continue_flow(
         try:
             return await flow.finish(data, ctx)
         except Exception:
-            with ctx.sessions.begin() as session:
-                set_state(
-                    session=session,
-                    clock=ctx.clock,
-                    person_id=ctx.person_id,
-                    flow=flow.name,
-                    step=step.key,
-                    data=data,
-                )
+            _save(ctx, flow, step.key, data)
             raise
     history.append(step.key)
     data["history"] = history
+    _save(ctx, flow, next_key, data)
+    return with_footer(flow.steps_by_key[next_key].ask(data, ctx), can_go_back=True)
+
+
+def _save(ctx: HandlerContext, flow: Flow, step: str, data: Data) -> None:
+    """Remember where the person is in `flow`."""
     with ctx.sessions.begin() as session:
         set_state(
-            session=session,
-            clock=ctx.clock,
-            person_id=ctx.person_id,
-            flow=flow.name,
-            step=next_key,
-            data=data,
+            session=session, clock=ctx.clock, person_id=ctx.person_id, flow=flow.name, step=step, data=data
         )
-    return with_footer(flow.steps_by_key[next_key].ask(data, ctx), can_go_back=True)
 
 
 def _is_other_command(router: Router | None, msg: InboundMessage) -> bool:
