@@ -14,8 +14,9 @@ from handlers.router import Router, clean_text
 from handlers.stats_links import LINK_LIFETIME, Purpose, make_link
 from handlers.stats_scope import Scope, directory_scope, insight_scope, require_team_insight
 from schedules import insight
-from schedules.insight import Distribution, EscalationFigures, Share, TeamFigures
+from schedules.insight import EscalationFigures, Share, TeamFigures
 from schedules.insight_periods import period_named, split_period_words
+from schedules.insight_sql import Distribution
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Team

@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from bot.web_pages.charts import ChartRow, bar_chart
 from handlers.stats import escalation_field, figure_fields
 from schedules import insight
-from schedules.insight import Distribution, Share
+from schedules.insight import Share
 from schedules.insight_periods import Period
+from schedules.insight_sql import Distribution
 from storage.models import Team
 
 TABLES = ("teams", "acknowledgement", "weekly", "escalations")
