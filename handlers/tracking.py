@@ -40,6 +40,8 @@ TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
 _BY = re.compile(
     r"\bby\s+(secure\s+e-?mail|e-?mail|phone|portal|form|chat|post|in\s+person)\b", re.IGNORECASE
 )
+# "by <word>" left over once a known way of sending is taken out: a way joinup doesn't know.
+_UNKNOWN_BY = re.compile(r"\bby\s+([\w-]+)\s*$", re.IGNORECASE)
 _CASE = re.compile(r"\bcase(?:\s+ref(?:erence)?)?\s+(\S+)", re.IGNORECASE)
 _ABOUT = re.compile(r"\s+(?:about|re:?)\s+", re.IGNORECASE)
 
@@ -66,6 +68,14 @@ def parse_refer(text: str) -> dict[str, str]:
     if by:
         method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
         head = " ".join((head[: by.start()] + " " + head[by.end() :]).split())
+    unknown = _UNKNOWN_BY.search(head)
+    if unknown:
+        raise InvalidInput(
+            "method",
+            f"I don't know how to send by {unknown.group(1)}. Say by phone, email, secure email, portal, form, "
+            "chat, post or in person.",
+            example=REFER_EXAMPLE,
+        )
     case_ref, team = split_case_ref(head)
     found = {"team": team.strip(" ,.-"), "case_ref": case_ref or "", "method": method, "about": about}
     return {key: value for key, value in found.items() if value}

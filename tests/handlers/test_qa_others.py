@@ -32,7 +32,6 @@ async def test_a_full_refer_command_typed_at_the_team_question_is_understood(wor
     assert reply.text.startswith("Logged TI-")
 
 
-@pytest.mark.xfail(strict=True, reason="tracking: an unknown way of sending is read as part of the team name")
 async def test_an_unknown_channel_is_named_as_the_problem(world: World) -> None:
     reply = await world.say("refer front door case NB-5 by pigeon")
     assert "'front door by pigeon'" not in reply.text
