@@ -16,6 +16,7 @@ import json
 import os
 import random
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -311,3 +312,45 @@ async def wait_ready(replica: ServeProcess, *, within_seconds: float = 60.0) -> 
             await asyncio.sleep(0.1)
     tail = replica.log.read_text(errors="replace")[-2000:]
     raise RuntimeError(f"joinup serve on port {replica.port} did not become ready:\n{tail}")
+
+
+@dataclass
+class DroppingProxy:
+    """A TCP proxy that resets a share of new connections before any byte is forwarded (a connection-reset fault).
+
+    A reset before the request reaches the platform can't cause a duplicate; the sender must retry it.
+    """
+
+    target_port: int
+    rate: float
+    rng: random.Random = field(default_factory=lambda: random.Random(3))
+    dropped: int = 0
+    forwarded: int = 0
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.rng.random() < self.rate:
+            self.dropped += 1
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
+            writer.transport.abort()
+            return
+        self.forwarded += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+
+    @contextlib.asynccontextmanager
+    async def running(self, port: int) -> AsyncIterator[None]:
+        """Listen on 127.0.0.1:port until the block ends."""
+        server = await asyncio.start_server(self._handle, "127.0.0.1", port)
+        try:
+            yield
+        finally:
+            server.close()
+            await server.wait_closed()

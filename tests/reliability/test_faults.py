@@ -19,7 +19,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.loadgen import FakePlatform, Faults, free_port, running
+from bot.loadgen import DroppingProxy, FakePlatform, Faults, free_port, running
 from bot.runtime import build_router
 from handlers.tracking_reminders import run_sweep
 from schedules import outbox
@@ -199,3 +199,31 @@ async def test_two_sweepers_on_postgresql_under_faults_deliver_each_reminder_exa
     slack_refs = [r.message_ref["ts"] for r in rows if r.message_ref.get("platform") == "slack"]
     assert sorted(slack_posts) == sorted(slack_refs)
     assert len([p for p in fake.posted if p["platform"] == "teams"]) == len(rows) - len(slack_refs)
+
+
+async def test_connections_reset_before_the_request_are_retried_and_delivered_exactly_once(
+    platform: tuple[FakePlatform, str], sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    fake, url = platform
+    proxy = DroppingProxy(target_port=int(url.rsplit(":", 1)[1]), rate=0.3)
+    proxy_port = free_port()
+    proxy_url = f"http://127.0.0.1:{proxy_port}"
+    async with proxy.running(proxy_port):
+        borough = build_borough(sessions, clock, fake_url=proxy_url, referrers=6, teams_every=3)
+        refer_all(sessions, clock, borough, SETTINGS)
+        drive = await sweep_until_quiet(
+            sessions=sessions, clock=clock, notifier=notifier(sessions, fake_url=proxy_url), settings=SETTINGS
+        )
+
+    rows = reminders(sessions)
+    assert Counter(r.status for r in rows) == {"sent": 30}, [(r.kind, r.status, r.last_error) for r in rows]
+    assert all(1 <= r.attempts <= SETTINGS.max_attempts for r in rows)
+    assert drive.report.failed == 0
+    assert proxy.dropped > 0
+    slack_refs = [r.message_ref["ts"] for r in rows if r.message_ref.get("platform") == "slack"]
+    slack_posts = [
+        p["ts"] for p in fake.posted if p["platform"] == "slack" and p["method"] == "chat.postMessage"
+    ]
+    assert sorted(slack_refs) == sorted(slack_posts)
+    teams_rows = [r for r in rows if r.message_ref.get("platform") == "teams"]
+    assert len([p for p in fake.posted if p["platform"] == "teams"]) == len(teams_rows)
