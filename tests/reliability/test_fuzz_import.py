@@ -27,6 +27,7 @@ from schedules.clock import FakeClock
 from storage.db import make_engine, make_sessions
 from storage.errors import DomainError
 from storage.models import Agency, AuditEvent, ContactRoute, EscalationContact, Team
+from tests.reliability.fuzzing import json_paths
 
 CLOCK = FakeClock(datetime(2026, 11, 25, 10, tzinfo=UTC))
 FORMATS = ("yaml", "csv", "oruk")
@@ -81,23 +82,12 @@ def mutated_lines(draw: st.DrawFn, text: str) -> str:
     return "\n".join(lines)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found += _paths(inner, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated_json(draw: st.DrawFn, text: str) -> str:
     """The ORUK document with a few values replaced by values of any other type, or removed."""
     doc = json.loads(text)
     for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(doc) if p]
+        paths = [p for p in json_paths(doc) if p]
         if not paths:
             break
         path = draw(st.sampled_from(paths))

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
-from sqlmodel import SQLModel, func, select
 
 from schedules.clock import FakeClock
 from tests.fakes.slack import FakeSlack
+from tests.reliability.fuzzing import json_paths, table_counts
 from tests.slack import payloads
 from tests.slack.conftest import AMY, Joinup, build_joinup
 
@@ -33,8 +33,6 @@ FUZZ = settings(
         HealthCheck.data_too_large,
     ],
 )
-# Slack event ids are remembered to drop Slack's retries; that table may grow on any accepted request.
-TABLES = [table for name, table in sorted(SQLModel.metadata.tables.items()) if name != "slackevent"]
 
 # Mutations the properties leave alone (each has its own test below).
 KNOWN_500: set[str] = set()
@@ -59,23 +57,12 @@ async def slack(clock: FakeClock, engine: Engine) -> AsyncIterator[Joinup]:
         fake.stop()
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found += _paths(inner, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     """A real payload with a few values removed or replaced by values of any JSON type."""
     payload: dict[str, Any] = json.loads(json.dumps(base))
     for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(payload) if p and not set(p) & KNOWN_500]
+        paths = [p for p in json_paths(payload) if p and not set(p) & KNOWN_500]
         if not paths:
             break
         path = draw(st.sampled_from(paths))
@@ -89,19 +76,14 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def row_counts(slack: Joinup) -> dict[str, int]:
-    with slack.runtime.sessions() as session:
-        return {table.name: session.exec(select(func.count()).select_from(table)).one() for table in TABLES}
-
-
 async def post_and_check(slack: Joinup, body: str, content_type: str) -> None:
     """Post a signed body; assert no 500, and nothing stored when it was refused."""
-    before = row_counts(slack)
+    before = table_counts(slack.runtime.sessions)
     response = await slack.post(body, content_type=content_type)
     assert response.status_code < 500, response.text[:300]
     assert "Traceback" not in response.text
     if response.status_code >= 400:
-        assert row_counts(slack) == before
+        assert table_counts(slack.runtime.sessions) == before
 
 
 @FUZZ

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
-from sqlmodel import SQLModel, func, select
 
 from schedules.clock import FakeClock
 from tests.fakes.graph import FakeGraph
 from tests.fakes.teams import FakeBotFramework, personal_activity
+from tests.reliability.fuzzing import json_paths, table_counts
 from tests.teams.conftest import AMY, TeamsJoinup, build_joinup
 
 pytestmark = pytest.mark.filterwarnings("ignore:The bot client is deprecated:DeprecationWarning")
@@ -33,7 +33,6 @@ FUZZ = settings(
         HealthCheck.data_too_large,
     ],
 )
-TABLES = [table for name, table in sorted(SQLModel.metadata.tables.items()) if name != "slackevent"]
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
@@ -61,20 +60,12 @@ async def teams(clock: FakeClock, engine: Engine) -> AsyncIterator[TeamsJoinup]:
         fake.stop()
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    return found
-
-
 @st.composite
 def mutated_activity(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     """A real activity with a few fields removed, retyped, or made huge."""
     activity: dict[str, Any] = json.loads(json.dumps(base))
     for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(activity) if p and p[:1] not in KNOWN_500]
+        paths = [p for p in json_paths(activity) if p and p[:1] not in KNOWN_500]
         path = draw(st.sampled_from(paths))
         parent = activity
         for step in path[:-1]:
@@ -89,14 +80,9 @@ def mutated_activity(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     return activity
 
 
-def row_counts(teams: TeamsJoinup) -> dict[str, int]:
-    with teams.runtime.sessions() as session:
-        return {table.name: session.exec(select(func.count()).select_from(table)).one() for table in TABLES}
-
-
 async def post_and_check(teams: TeamsJoinup, body: bytes) -> int:
     """Post a body; assert no 500, no stack trace in a reply, and nothing stored when it was refused."""
-    before = row_counts(teams)
+    before = table_counts(teams.runtime.sessions)
     sent_before = len(teams.fake.sent)
     response = await teams.http.post(
         "/api/messages", content=body, headers={"Content-Type": "application/json"}
@@ -105,7 +91,7 @@ async def post_and_check(teams: TeamsJoinup, body: bytes) -> int:
     for sent in teams.fake.sent[sent_before:]:
         assert "Traceback" not in json.dumps(sent.activity)
     if response.status_code >= 400:
-        assert row_counts(teams) == before
+        assert table_counts(teams.runtime.sessions) == before
         assert len(teams.fake.sent) == sent_before
     return response.status_code
 
