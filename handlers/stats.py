@@ -167,7 +167,7 @@ async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     )
 
 
-def _link_reply(ctx: HandlerContext, purpose: Purpose, what: str) -> Reply:
+def _link_reply(ctx: HandlerContext, purpose: Purpose, what: str, command: str) -> Reply:
     now = ctx.clock.now()
     link = make_link(
         base_url=ctx.settings.public_base_url,
@@ -183,7 +183,7 @@ def _link_reply(ctx: HandlerContext, purpose: Purpose, what: str) -> Reply:
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     return Reply(
         text=f"Here is your link to {what}. It works for {minutes} minutes and only for you: {link}\n"
-        "Don't forward it. If it stops working, type insight again for a new one.",
+        f"Don't forward it. If it stops working, type {command} again for a new one.",
         is_private=True,
     )
 
@@ -192,14 +192,14 @@ async def send_insight_link(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Send a 15-minute link to the insight dashboard."""
     with ctx.sessions() as session:
         insight_scope(session=session, person=ctx.person, clock=ctx.clock)
-    return _link_reply(ctx, "insight", "the insight dashboard")
+    return _link_reply(ctx, "insight", "the insight dashboard", "insight")
 
 
 async def send_directory_link(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Send a 15-minute link to the directory editor (directory admins only)."""
     with ctx.sessions() as session:
         directory_scope(session=session, person=ctx.person, clock=ctx.clock)
-    return _link_reply(ctx, "directory", "the directory editor")
+    return _link_reply(ctx, "directory", "the directory editor", "edit directory")
 
 
 def register(router: Router) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from directory.search import resolve_team, search
 from handlers import auth
 from handlers.context import HandlerContext
+from handlers.flow import BACK_WORDS
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router, clean_text
 from handlers.state import clear_state, get_state, set_state
@@ -28,7 +29,7 @@ from handlers.tracking_words import (
     moment_words,
 )
 from schedules import chasing
-from schedules.tracking import check_case_ref, parse_item_ref, refer
+from schedules.tracking import check_case_ref, parse_item_ref, refer, require_open
 from schedules.tracking_attempts import AttemptRecorded, contact_count, record_attempt
 from storage.errors import InvalidInput, NotFound
 from storage.models import EscalationContact, Team, TrackedItem
@@ -236,6 +237,23 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
     return await _continue(ctx, data)
 
 
+async def _go_back(ctx: HandlerContext, step: str) -> Reply:
+    """ "back" in the refer questions: from the case reference back to the team; the team is the first question."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None else {}
+    if step == "case_ref":
+        data.pop("team_key", None)
+        data.pop("team", None)
+        return await _ask(ctx, "team", data, Reply(text="Which team did you refer to? Type its name."))
+    return await _ask(
+        ctx,
+        "team",
+        data,
+        Reply(text="This is the first question. Which team did you refer to? Type its name."),
+    )
+
+
 def _tried_choices(value: str) -> tuple[Button, ...]:
     return tuple(
         Button(label.capitalize(), "tried", f"{value} {key.replace('_', ' ')}")
@@ -279,6 +297,12 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
             example="tried TI-0042 no answer",
         )
     if result is None:
+        if item_ref is not None:  # a stale button on a closed item is refused before asking anything
+            with ctx.sessions() as session:
+                item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
+                if item is not None:
+                    auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
+                    require_open(item, "record another attempt")
         return Reply(text="How did it go?", buttons=_tried_choices(" ".join(words)))
     with ctx.sessions.begin() as session:
         if item_ref is not None:
@@ -343,10 +367,16 @@ def register(router: Router) -> None:
     router.action("refer", refer_button, needs_onboarding=True)
 
     async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+        text = clean_text(msg.text)
+        if text.lower().strip(" .!") in BACK_WORDS:
+            return await _go_back(ctx, step)
+        intent = router.parse(text)
+        if intent.name == "refer" and command_args(msg):
+            # The whole command typed again ("refer front door case NB-5"): start over from what it says.
+            return await _continue(ctx, dict(parse_refer(command_args(msg))))
         # Someone who asks for something else (mine, find ...) mid-question has moved on: drop the question.
-        intent = router.parse(msg.text)
         command = router.get_command(intent.name) if intent.name not in ("search", "refer") else None
-        if command is not None and not any(ch.isdigit() for ch in msg.text):
+        if command is not None and not any(ch.isdigit() for ch in text):
             with ctx.sessions.begin() as session:
                 clear_state(session=session, person_id=ctx.person_id)
             return await command.handler(msg, ctx)

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 from handlers import auth
 from handlers.context import HandlerContext
 from handlers.messages import Button, Field, InboundMessage, Reply
-from handlers.router import Router
+from handlers.router import Router, clean_text
+from handlers.state import clear_state, get_state, set_state
 from handlers.tracking_words import (
     OUTCOME_WORDS,
     OUTCOMES_HELP,
@@ -20,7 +21,7 @@ from handlers.tracking_words import (
     parse_outcome,
 )
 from schedules import chasing
-from schedules.tracking import acknowledge, parse_item_ref, record_feedback
+from schedules.tracking import acknowledge, parse_item_ref, record_feedback, require_open
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team, TrackedItem
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ACK_USAGE = "ack <item>"
 FEEDBACK_USAGE = "feedback <item> <outcome> [reason]"
+NFA_FLOW = "nfa_reason"
 _NO_ITEM = "Item references look like TI-0042. Type mine to see your open items."
 
 
@@ -130,16 +132,31 @@ def outcome_buttons(ref: str) -> tuple[Button, ...]:
 
 async def _feedback(ctx: HandlerContext, text: str) -> Reply:
     ref, rest = item_ref_from(text, FEEDBACK_USAGE)
+    outcome, reason = parse_outcome(rest) if rest else ("", "")
+    if not rest or (outcome == "no_further_action" and not reason):
+        # Check the item before asking anything, so a stale button on a closed item is refused at once.
+        with ctx.sessions() as session:
+            item, _ = load_item(ctx, session, ref)
+            require_open(item, "record its outcome")
     if not rest:
         return Reply(
             text=f"What was the outcome for {ref}? Press one, or type feedback {ref} and the outcome.",
             buttons=outcome_buttons(ref),
         )
-    outcome, reason = parse_outcome(rest)
     if outcome == "no_further_action" and not reason:
+        with ctx.sessions.begin() as session:
+            set_state(
+                session=session,
+                clock=ctx.clock,
+                person_id=ctx.person_id,
+                flow=NFA_FLOW,
+                step="reason",
+                data={"ref": ref},
+            )
         return Reply(
-            text=f"Say why there was no further action, so the referrer knows what to do next. "
-            f"Type: feedback {ref} nfa and the reason, like: feedback {ref} nfa below threshold, offered early help"
+            text=f"Why was there no further action on {ref}? Type the reason in a few words, so the referrer "
+            "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
+            "Type cancel to stop."
         )
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
@@ -184,6 +201,18 @@ async def feedback_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     return await _feedback(ctx, msg.action_value or "")
 
 
+async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+    """Take the reason typed after the "No further action" button, and record the outcome with it."""
+    with ctx.sessions.begin() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        ref = str(state.data.get("ref", "")) if state is not None else ""
+        clear_state(session=session, person_id=ctx.person_id)
+    reason = clean_text(msg.text)
+    if not ref or not reason:
+        return Reply(text="Say which item and why, like: feedback TI-0042 nfa below threshold.")
+    return await _feedback(ctx, f"{ref} nfa {reason}")
+
+
 def register(router: Router) -> None:
     """Register ack and feedback."""
     router.command(
@@ -202,3 +231,4 @@ def register(router: Router) -> None:
         usage=FEEDBACK_USAGE,
     )
     router.action("feedback", feedback_button)
+    router.flow(NFA_FLOW, nfa_reason_flow)

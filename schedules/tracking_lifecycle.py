@@ -170,8 +170,12 @@ def sent_by(*, session: Session, person: Person) -> list[TrackedItem]:
 
 
 def waiting_on_my_team(*, session: Session, person: Person) -> list[TrackedItem]:
-    """Return open items sent to a team `person` is the contact person or a manager for (not their own)."""
-    teams = set(
+    """Return open items sent to `person`'s own team, or a team they manage or are the contact person for.
+
+    Their own referrals are left out (they are in `sent_by`). Everyone in the receiving team may acknowledge
+    and give feedback, so each of them sees what the team owes.
+    """
+    teams = {person.team_id} | set(
         session.exec(
             select(RoleGrant.team_id).where(
                 col(RoleGrant.person_id) == person.id, col(RoleGrant.role) == "manager"

@@ -260,8 +260,9 @@ async def test_no_further_action_needs_a_reason_and_offers_escalation(chat: Chat
     no_reason = await chat.press(
         "mgr.tom", next(b for b in asked.buttons if b.value.endswith("no_further_action"))
     )
-    assert "Say why there was no further action" in no_reason.text
-    await chat.say("mgr.tom", "feedback TI-1 nfa below threshold, offered early help")
+    assert "Why was there no further action on TI-0001?" in no_reason.text
+    recorded = await chat.say("mgr.tom", "below threshold, offered early help")
+    assert recorded.text.startswith("Recorded the outcome of TI-0001")
     await chat.sweep()
     (outcome,) = chat.inbox("hv.amy")
     assert "no further action" in outcome.text and "below threshold" in outcome.text
