@@ -23,6 +23,10 @@ class ReminderSettings(BaseModel):
     # Sends the sweep records per database write: 1 (the default) means a crash can resend at most one
     # message; more is faster but a crash can resend up to that many.
     record_every: int = Field(default=1, ge=1, le=1000)
+    # Reminders one sweeper sends at once (never two to the same person at once): a platform call takes
+    # 100-300 ms, so sending one at a time caps a replica at a few a second. Each is recorded as soon as
+    # it is sent, so a crash can resend at most this many.
+    send_concurrency: int = Field(default=8, ge=1, le=64)
     working_day_starts: str = "09:00"
     working_day_ends: str = "17:00"
     # Directory upkeep: an entry's owner is reminded when it is past review; their manager this many working days later.

@@ -5,26 +5,28 @@ A claim is one short transaction: on PostgreSQL the due rows are locked with `FO
 sweepers never take the same row; on SQLite the engine starts every transaction with `BEGIN IMMEDIATE`, which
 serialises writers. A claimed row carries `lease_until`; a sweeper that dies after claiming loses nothing,
 because the row can be claimed again once its lease has run out. Delivery happens outside any transaction,
-and each row is marked sent (or rescheduled) straight after, guarded by its lease, so a row whose lease was
-lost is never overwritten.
+a few at a time (`send_concurrency`, never two to one person at once), and each row is marked sent (or
+rescheduled) straight after, guarded by its lease, so a row whose lease was lost is never overwritten.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, bindparam, update
+from sqlalchemy import Connection, CursorResult, Engine, Update, bindparam, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
 from schedules import delivery_failures
 from schedules.clock import Clock
 from schedules.settings import ReminderSettings
-from schedules.sweep_claim import Claim, claim_due  # noqa: F401  (re-exported for callers and tests)
+from schedules.sweep_claim import Claim, claim_due
 from storage import audit
 from storage.models import Reminder
 from storage.privacy import redact
@@ -208,7 +210,7 @@ class _Recorder:
         """Write one outcome and count it."""
         assert outcome.reminder.id is not None
         if self._fast is not None and outcome.name in ("sent", "cancelled"):
-            held = _finish(self._fast, outcome.reminder.id, lease_until, outcome.values)
+            held = bool(self._fast.execute(_finish_statement(), _finish_row(outcome, lease_until)).rowcount)
         else:
             with self.sessions.begin() as session:
                 held = _finish(session, outcome.reminder.id, lease_until, outcome.values)
@@ -236,10 +238,12 @@ class _Recorder:
         _count(self.report, outcome.name if held else "lost_leases")
 
 
-def _finish_many(connection: Connection, outcomes: list[_Outcome], held_lease: datetime) -> int:
-    """Mark sent or cancelled rows this sweeper holds, in one executemany; return how many it held."""
+@cache
+def _finish_statement() -> Update:
+    """The lease-guarded UPDATE that marks one row sent or cancelled, built once so every send reuses its
+    compiled form (and psycopg its server-side prepared statement)."""
     table = Reminder.__table__  # type: ignore[attr-defined]
-    statement = (
+    return (
         update(table)
         .where(
             table.c.id == bindparam("b_id"),
@@ -254,17 +258,22 @@ def _finish_many(connection: Connection, outcomes: list[_Outcome], held_lease: d
             last_error="",
         )
     )
-    rows = [
-        {
-            "b_id": o.reminder.id,
-            "b_lease": held_lease,
-            "b_status": o.values["status"],
-            "b_sent_at": o.values.get("sent_at"),
-            "b_ref": o.values.get("message_ref", {}),
-        }
-        for o in outcomes
-    ]
-    return int(connection.execute(statement, rows).rowcount)
+
+
+def _finish_row(outcome: _Outcome, held_lease: datetime) -> dict[str, Any]:
+    return {
+        "b_id": outcome.reminder.id,
+        "b_lease": held_lease,
+        "b_status": outcome.values["status"],
+        "b_sent_at": outcome.values.get("sent_at"),
+        "b_ref": outcome.values.get("message_ref", {}),
+    }
+
+
+def _finish_many(connection: Connection, outcomes: list[_Outcome], held_lease: datetime) -> int:
+    """Mark sent or cancelled rows this sweeper holds, in one executemany; return how many it held."""
+    rows = [_finish_row(o, held_lease) for o in outcomes]
+    return int(connection.execute(_finish_statement(), rows).rowcount)
 
 
 def _count(report: SweepReport, outcome: str) -> None:
@@ -295,18 +304,35 @@ async def sweep(
         with _Recorder(
             sessions=sessions, clock=clock, report=report, record_every=settings.record_every
         ) as recorder:
-            for index, reminder in enumerate(claim.reminders):
-                if clock.now() >= claim.lease_until:
-                    # Our lease ran out (a long batch, or a stalled process): another sweeper may hold these
-                    # rows now, so sending them could send twice. Leave them to be claimed again.
-                    log.warning(
-                        "lease ran out mid-batch; leaving the rest",
-                        extra={"left": len(claim.reminders) - index},
-                    )
-                    break
-                outcome = await _deliver_one(
-                    clock=clock, deliver=deliver, settings=settings, reminder=reminder
-                )
-                # Recorded at once, so a crash can mean a second send of at most this one message.
-                recorder.add(outcome, claim.lease_until)
+            await _deliver_batch(claim, clock=clock, deliver=deliver, settings=settings, recorder=recorder)
     return report
+
+
+async def _deliver_batch(
+    claim: Claim, *, clock: Clock, deliver: Deliver, settings: ReminderSettings, recorder: _Recorder
+) -> None:
+    """Send a claimed batch, up to `send_concurrency` at once and in order per recipient, recording each
+    outcome the moment it is known (so a crash can resend at most the sends that were in flight)."""
+    slots = asyncio.Semaphore(settings.send_concurrency)
+    per_recipient: dict[int, asyncio.Lock] = {}
+    left = 0
+
+    async def send(reminder: Reminder) -> None:
+        nonlocal left
+        # Wait for the person's previous reminder first, then for a free slot: a queued reminder holds no slot.
+        async with per_recipient.setdefault(reminder.recipient_person_id, asyncio.Lock()), slots:
+            if clock.now() >= claim.lease_until:
+                # Our lease ran out (a long batch, or a stalled process): another sweeper may hold these rows
+                # now, so sending them could send twice. They are left to be claimed again.
+                left += 1
+                return
+            outcome = await _deliver_one(clock=clock, deliver=deliver, settings=settings, reminder=reminder)
+            recorder.add(outcome, claim.lease_until)
+
+    # A TaskGroup: if recording fails (the database went away), the other sends stop too; their rows stay
+    # claimed and are sent when the lease runs out, as after a crash.
+    async with asyncio.TaskGroup() as group:
+        for reminder in claim.reminders:
+            group.create_task(send(reminder))
+    if left:
+        log.warning("lease ran out mid-batch; leaving the rest", extra={"left": left})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -302,3 +303,32 @@ async def test_recording_sends_in_groups_marks_every_row(
     assert all(
         rows[i].status == "sent" and rows[i].message_ref and rows[i].sent_at for i in ids if i != ids[3]
     )
+
+
+async def test_sends_overlap_up_to_the_limit_but_never_two_to_one_person(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    people = [add_person(sessions, f"p{n}", quiet_hours_ok=True) for n in range(6)]
+    ids = {person: add_reminders(sessions, clock, person, 3, due_in=timedelta(0)) for person in people}
+    settings = ReminderSettings(send_concurrency=4)
+    in_flight: list[int] = []
+    most = 0
+    order: dict[int, list[int]] = {}
+
+    async def slow(reminder: Reminder) -> dict[str, Any]:
+        nonlocal most
+        assert reminder.id is not None
+        assert reminder.recipient_person_id not in in_flight  # one at a time per person
+        in_flight.append(reminder.recipient_person_id)
+        most = max(most, len(in_flight))
+        await asyncio.sleep(0.01)
+        in_flight.remove(reminder.recipient_person_id)
+        order.setdefault(reminder.recipient_person_id, []).append(reminder.id)
+        return {"ts": str(reminder.id)}
+
+    report = await sweep(sessions=sessions, clock=clock, deliver=slow, settings=settings)
+
+    assert report.sent == 18 and most == 4
+    assert order == ids  # each person's reminders went in the order they fell due
+    with sessions() as session:
+        assert {r.status for r in session.exec(select(Reminder))} == {"sent"}

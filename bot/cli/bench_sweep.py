@@ -2,13 +2,15 @@
 
 Each run starts from a fresh database holding `count` reminders that are all due, then starts the workers
 together; each worker is a separate process with its own engine (like separate `serve` replicas) running
-schedules.sweep.sweep with a deliver step that only records the reminder id. Afterwards the ids are
-counted: a duplicate is an id delivered twice, a loss is a reminder that is not marked sent.
+schedules.sweep.sweep with a deliver step that only records the reminder id (after waiting `--latency-ms`, to
+stand for the platform's reply time). Afterwards the ids are counted: a duplicate is an id delivered twice, a
+loss is a reminder that is not marked sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import queue
 import tempfile
@@ -45,6 +47,8 @@ class Run:
     workers: int
     record_every: int
     count: int
+    latency_ms: int
+    concurrency: int
     seconds: float
     delivered: int
     duplicates: int
@@ -93,17 +97,25 @@ def seed(url: str, count: int) -> None:
     engine.dispose()
 
 
-def _worker(url: str, batch_size: int, record_every: int, start: Any, results: Any) -> None:
+def _worker(
+    url: str, batch_size: int, record_every: int, latency_ms: int, concurrency: int, start: Any, results: Any
+) -> None:
     """One sweeper process: wait for the start signal, sweep until nothing is due, report the ids it sent."""
     engine = make_engine(url)
     delivered: list[int] = []
 
     async def deliver(reminder: Reminder) -> dict[str, Any]:
         assert reminder.id is not None
+        if latency_ms:
+            await asyncio.sleep(
+                latency_ms / 1000
+            )  # the platform's reply time (chat.postMessage, Bot Connector)
         delivered.append(reminder.id)
         return {"bench": True}
 
-    settings = ReminderSettings(batch_size=batch_size, lease_seconds=600, record_every=record_every)
+    settings = ReminderSettings(
+        batch_size=batch_size, lease_seconds=600, record_every=record_every, send_concurrency=concurrency
+    )
     start.wait()
     asyncio.run(
         sweep(sessions=make_sessions(engine), clock=SystemClock(), deliver=deliver, settings=settings)
@@ -113,14 +125,24 @@ def _worker(url: str, batch_size: int, record_every: int, start: Any, results: A
 
 
 def measure(
-    url: str, backend: str, *, workers: int, count: int, batch_size: int, record_every: int = 1
+    url: str,
+    backend: str,
+    *,
+    workers: int,
+    count: int,
+    batch_size: int,
+    record_every: int = 1,
+    latency_ms: int = 0,
+    concurrency: int = 1,
 ) -> Run:
     """Seed a fresh database and time `workers` sweeper processes delivering every reminder."""
     seed(url, count)
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
     processes = [
-        context.Process(target=_worker, args=(url, batch_size, record_every, start, results))
+        context.Process(
+            target=_worker, args=(url, batch_size, record_every, latency_ms, concurrency, start, results)
+        )
         for _ in range(workers)
     ]
     for process in processes:
@@ -151,6 +173,8 @@ def measure(
         workers=workers,
         record_every=record_every,
         count=count,
+        latency_ms=latency_ms,
+        concurrency=concurrency,
         seconds=round(seconds, 3),
         delivered=len(counts),
         duplicates=sum(n - 1 for n in counts.values() if n > 1),
@@ -189,6 +213,19 @@ def postgres_database(admin_url: str) -> AbstractContextManager[str]:
     help="Sends recorded per database write (ReminderSettings.record_every), comma-separated, e.g. 1,100.",
 )
 @click.option(
+    "--latency-ms",
+    default=0,
+    show_default=True,
+    help="Platform reply time each send waits, in milliseconds (0 measures the database path alone).",
+)
+@click.option(
+    "--concurrency",
+    "concurrency_values",
+    default="8",
+    show_default=True,
+    help="Sends in flight per sweeper (ReminderSettings.send_concurrency), comma-separated, e.g. 1,8.",
+)
+@click.option(
     "--name", default="sweep", show_default=True, help="Result file name: bench/results/<name>.json."
 )
 def sweep_bench(
@@ -199,29 +236,34 @@ def sweep_bench(
     postgres_url: str,
     no_sqlite: bool,
     record_every_values: str = "1",
+    latency_ms: int = 0,
+    concurrency_values: str = "8",
     name: str = "sweep",
 ) -> None:
     """Run the sweep benchmark and write bench/results/sweep.json."""
     count = 2000 if smoke else count
     chosen = [int(part) for part in worker_counts.split(",") if part.strip()]
     groupings = [int(part) for part in record_every_values.split(",") if part.strip()]
+    concurrencies = [int(part) for part in concurrency_values.split(",") if part.strip()]
     backends = ([] if no_sqlite else ["sqlite"]) + ([] if postgres_url.lower() == "none" else ["postgresql"])
     runs: list[Run] = []
-    for record_every in groupings:
-        for workers in chosen:
-            for backend in backends:
-                with _database(backend, postgres_url) as url:
-                    runs.append(
-                        measure(
-                            url,
-                            backend,
-                            workers=workers,
-                            count=count,
-                            batch_size=batch_size,
-                            record_every=record_every,
-                        )
-                    )
-                click.echo(_line(runs[-1]))
+    for record_every, concurrency, workers, backend in itertools.product(
+        groupings, concurrencies, chosen, backends
+    ):
+        with _database(backend, postgres_url) as url:
+            runs.append(
+                measure(
+                    url,
+                    backend,
+                    workers=workers,
+                    count=count,
+                    batch_size=batch_size,
+                    record_every=record_every,
+                    latency_ms=latency_ms,
+                    concurrency=concurrency,
+                )
+            )
+        click.echo(_line(runs[-1]))
     summary: dict[str, Any] = {_label(r) + " /s": round(r.per_second) for r in runs}
     summary |= {
         "reminders per run": count,
@@ -232,8 +274,8 @@ def sweep_bench(
     for run in runs:
         if run.backend == "postgresql" and run.workers == 4 and run.count >= TARGET_COUNT:
             met = "met" if run.seconds < TARGET_SECONDS else "missed"
-            summary[f"target 100,000 in < 60 s, 4 workers, record every {run.record_every}"] = met
-    series = sorted({(r.backend, r.record_every) for r in runs})
+            summary[f"target 100,000 in < 60 s, {_setting(run)}"] = met
+    series = sorted({(r.backend, _setting(r)) for r in runs})
     plots = [
         {
             "title": "sweep throughput",
@@ -242,13 +284,13 @@ def sweep_bench(
             "ylabel": "reminders delivered per second",
             "series": [
                 {
-                    "label": f"{backend}, record every {every}",
-                    "x": [r.workers for r in runs if (r.backend, r.record_every) == (backend, every)],
+                    "label": f"{backend}, {setting}",
+                    "x": [r.workers for r in runs if (r.backend, _setting(r)) == (backend, setting)],
                     "y": [
-                        round(r.per_second) for r in runs if (r.backend, r.record_every) == (backend, every)
+                        round(r.per_second) for r in runs if (r.backend, _setting(r)) == (backend, setting)
                     ],
                 }
-                for backend, every in series
+                for backend, setting in series
             ],
         }
     ]
@@ -266,8 +308,13 @@ def _database(backend: str, postgres_url: str) -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'sweep.sqlite3'}"
 
 
+def _setting(run: Run) -> str:
+    latency = f", {run.latency_ms} ms platform latency" if run.latency_ms else ""
+    return f"{run.concurrency} in flight, record every {run.record_every}{latency}"
+
+
 def _label(run: Run) -> str:
-    return f"{run.backend} {run.workers} worker(s), record every {run.record_every}"
+    return f"{run.backend} {run.workers} worker(s), {_setting(run)}"
 
 
 def _line(run: Run) -> str:
