@@ -13,8 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -24,7 +26,14 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from schedules.insight_periods import Period, weeks_in
-from schedules.insight_sql import Distribution, days_between, distributions, no_jit
+from schedules.insight_sql import (
+    Distribution,
+    days_between,
+    distributions,
+    distributions_with,
+    tune_for_aggregates,
+)
+from storage.db import is_postgres
 from storage.models import ContactAttempt, Escalation, Team, TrackedItem
 from storage.types import UTCDateTime
 
@@ -119,12 +128,13 @@ def _on_time(stopped_at: Any, due_at: Any, *, now: datetime) -> tuple[Any, Any]:
     return met, due
 
 
-def _re_referred(session: Session, *, period: Period, team_ids: Collection[int] | None) -> dict[int, int]:
+def re_referred(session: Session, *, period: Period, team_ids: Collection[int] | None) -> dict[int, int]:
     """Per team: NFA decisions on referrals sent in the period that the same case came back within 90 days of.
 
     A join from the NFA items only (a small share) to later items about the same case, rather than a
     correlated EXISTS on every row: both backends then look each case up once by its index.
     """
+    tune_for_aggregates(session)
     later = TrackedItem.__table__.alias("later")  # type: ignore[attr-defined]
     decided_at = func.coalesce(
         col(TrackedItem.feedback_at), col(TrackedItem.closed_at), col(TrackedItem.sent_at)
@@ -148,11 +158,12 @@ def _re_referred(session: Session, *, period: Period, team_ids: Collection[int] 
     return {int(row[0]): int(row[1]) for row in rows}
 
 
-def team_figures(
+def team_counts(
     *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
-) -> list[TeamFigures]:
-    """Return the figures for every receiving team in scope with referrals in the period, busiest first."""
-    no_jit(session)
+) -> tuple[list[tuple[Any, ...]], dict[Any, Distribution]]:
+    """Per receiving team: (team id, key, name, referrals, ack met, ack due, feedback met, feedback due,
+    repeat contacts, NFA decisions), and the working minutes to acknowledgement, in one scan on PostgreSQL."""
+    tune_for_aggregates(session)
     attempts = (
         select(col(ContactAttempt.item_id).label("item_id"), func.count().label("n"))
         .where(col(ContactAttempt.item_id).is_not(None))
@@ -165,53 +176,76 @@ def team_figures(
         case((or_(col(TrackedItem.chase_count) >= 2, func.coalesce(attempts.c.n, 0) >= 2), 1), else_=0)
     )
     is_nfa = col(TrackedItem.outcome).in_(NFA_OUTCOMES)
-    counts = session.execute(
-        select(
-            col(TrackedItem.to_team_id),
-            func.count(),
-            ack_met,
-            ack_due,
-            fb_met,
-            fb_due,
-            repeat,
-            func.sum(case((is_nfa, 1), else_=0)),
-        )
-        .outerjoin(attempts, attempts.c.item_id == col(TrackedItem.id))
-        .where(*_in_period(period, team_ids))
-        .group_by(col(TrackedItem.to_team_id))
-    ).all()
-    re_referred = _re_referred(session, period=period, team_ids=team_ids)
-    where = _in_period(period, team_ids)
-    group = col(TrackedItem.to_team_id)
-    acks = distributions(session, value=col(TrackedItem.ack_working_minutes), group=group, where=where)
-    feedbacks = distributions(
-        session, value=col(TrackedItem.feedback_working_minutes), group=group, where=where
+    acks, counts = distributions_with(
+        session,
+        value=col(TrackedItem.ack_working_minutes),
+        group=col(TrackedItem.to_team_id),
+        where=_in_period(period, team_ids),
+        extra=(func.count(), ack_met, ack_due, fb_met, fb_due, repeat, func.sum(case((is_nfa, 1), else_=0))),
+        joins=((attempts, attempts.c.item_id == col(TrackedItem.id)),),
     )
     names = {
         row[0]: (row[1], row[2])
         for row in session.execute(
-            select(col(Team.id), col(Team.key), col(Team.name)).where(
-                col(Team.id).in_([r[0] for r in counts])
-            )
+            select(col(Team.id), col(Team.key), col(Team.name)).where(col(Team.id).in_(list(counts)))
         ).all()
     }
+    return [(team_id, *names[team_id], *row) for team_id, row in counts.items()], acks
+
+
+def response_times(
+    *,
+    session: Session,
+    period: Period,
+    team_ids: Collection[int] | None = None,
+    clock: str,
+    per_team: bool = True,
+) -> dict[Any, Distribution]:
+    """Working minutes to acknowledgement (clock "ack") or feedback, per receiving team or (per_team False)
+    for all of them together under the key 0."""
+    tune_for_aggregates(session)
+    value = col(TrackedItem.ack_working_minutes if clock == "ack" else TrackedItem.feedback_working_minutes)
+    group = col(TrackedItem.to_team_id) if per_team else None
+    return distributions(session, value=value, group=group, where=_in_period(period, team_ids))
+
+
+def combine_team_figures(
+    counts: Sequence[tuple[Any, ...]],
+    re_referred: dict[int, int],
+    acks: dict[Any, Distribution],
+    feedbacks: dict[Any, Distribution],
+) -> list[TeamFigures]:
+    """Put team_counts, re_referred and the two response_times together, busiest team first."""
     figures = [
         TeamFigures(
             team_id=row[0],
-            team_key=names[row[0]][0],
-            team_name=names[row[0]][1],
-            referrals=row[1],
+            team_key=row[1],
+            team_name=row[2],
+            referrals=row[3],
             ack=acks.get(row[0], Distribution()),
             feedback=feedbacks.get(row[0], Distribution()),
-            ack_on_time=Share(int(row[2] or 0), int(row[3] or 0)),
-            feedback_on_time=Share(int(row[4] or 0), int(row[5] or 0)),
-            repeat_contacts=int(row[6] or 0),
-            nfa=int(row[7] or 0),
+            ack_on_time=Share(int(row[4] or 0), int(row[5] or 0)),
+            feedback_on_time=Share(int(row[6] or 0), int(row[7] or 0)),
+            repeat_contacts=int(row[8] or 0),
+            nfa=int(row[9] or 0),
             re_referred_after_nfa=re_referred.get(row[0], 0),
         )
         for row in counts
     ]
     return sorted(figures, key=lambda f: (-f.referrals, f.team_name))
+
+
+def team_figures(
+    *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
+) -> list[TeamFigures]:
+    """Return the figures for every receiving team in scope with referrals in the period, busiest first."""
+    counts, acks = team_counts(session=session, period=period, now=now, team_ids=team_ids)
+    return combine_team_figures(
+        counts,
+        re_referred(session, period=period, team_ids=team_ids),
+        acks,
+        response_times(session=session, period=period, team_ids=team_ids, clock="feedback"),
+    )
 
 
 def overall_figures(
@@ -223,14 +257,47 @@ def overall_figures(
     per_team: Sequence[TeamFigures] | None = None,
 ) -> TeamFigures:
     """Return the figures for every team in scope taken together (pass `per_team` if already computed)."""
-    no_jit(session)
     if per_team is None:
         per_team = team_figures(session=session, period=period, now=now, team_ids=team_ids)
-    where = _in_period(period, team_ids)
-    ack = distributions(session, value=col(TrackedItem.ack_working_minutes), group=None, where=where)
-    feedback = distributions(
-        session, value=col(TrackedItem.feedback_working_minutes), group=None, where=where
+    return combine_overall(
+        per_team, *overall_response_times(session=session, period=period, team_ids=team_ids)
     )
+
+
+def overall_response_times(
+    *, session: Session, period: Period, team_ids: Collection[int] | None = None
+) -> tuple[Distribution, Distribution]:
+    """Working minutes to acknowledgement and to feedback over every team in scope (one scan on PostgreSQL)."""
+    tune_for_aggregates(session)
+    ack, feedback = col(TrackedItem.ack_working_minutes), col(TrackedItem.feedback_working_minutes)
+    if not is_postgres(session):
+        where = _in_period(period, team_ids)
+        ack_all = distributions(session, value=ack, group=None, where=where).get(0, Distribution())
+        return ack_all, distributions(session, value=feedback, group=None, where=where).get(0, Distribution())
+    row = session.execute(
+        select(
+            *(
+                aggregate
+                for v in (ack, feedback)
+                for aggregate in (
+                    func.count(v),
+                    func.percentile_disc(0.5).within_group(v),
+                    func.percentile_disc(0.9).within_group(v),
+                )
+            )
+        ).where(*_in_period(period, team_ids))
+    ).one()
+
+    def at(i: int) -> Distribution:
+        return Distribution(int(row[i]), row[i + 1], row[i + 2]) if row[i] else Distribution()
+
+    return at(0), at(3)
+
+
+def combine_overall(
+    per_team: Sequence[TeamFigures], ack: Distribution, feedback: Distribution
+) -> TeamFigures:
+    """The figures of every team together: counts summed, response times as worked out over all of them."""
 
     def total(name: str) -> int:
         return sum(getattr(f, name) for f in per_team)
@@ -240,8 +307,8 @@ def overall_figures(
         team_key="all",
         team_name="All teams in view",
         referrals=total("referrals"),
-        ack=ack.get(0, Distribution()),
-        feedback=feedback.get(0, Distribution()),
+        ack=ack,
+        feedback=feedback,
         ack_on_time=Share(sum(f.ack_on_time.met for f in per_team), sum(f.ack_on_time.due for f in per_team)),
         feedback_on_time=Share(
             sum(f.feedback_on_time.met for f in per_team), sum(f.feedback_on_time.due for f in per_team)
@@ -256,7 +323,7 @@ def ack_histogram(
     *, session: Session, period: Period, team_ids: Collection[int] | None = None
 ) -> list[tuple[str, int]]:
     """Return how many acknowledgements fell in each working-hour bucket (ACK_BUCKETS)."""
-    no_jit(session)
+    tune_for_aggregates(session)
     minutes = col(TrackedItem.ack_working_minutes)
     whens = [
         (minutes < bound, index) for index, (_label, bound) in enumerate(ACK_BUCKETS) if bound is not None
@@ -275,7 +342,7 @@ def weekly_trend(
     *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
 ) -> list[WeekFigures]:
     """Return referrals, acknowledgement times and the on-time share for each London week of the period."""
-    no_jit(session)
+    tune_for_aggregates(session)
     weeks = weeks_in(period)
     sent = col(TrackedItem.sent_at)
 
@@ -289,14 +356,23 @@ def weekly_trend(
             else_=week_of(middle + 1, last),
         )
 
-    bucket = case((sent < literal(weeks[0][1], UTCDateTime), literal(-1)), else_=week_of(0, len(weeks) - 1))
-    where = _in_period(period, team_ids)
+    if is_postgres(session):
+        # width_bucket: the same binary search, done by PostgreSQL in C (0 before the first week).
+        starts = bindparam("week_starts", [w[1] for w in weeks], type_=ARRAY(UTCDateTime()))
+        bucket: Any = func.width_bucket(sent, starts) - 1
+    else:
+        bucket = case(
+            (sent < literal(weeks[0][1], UTCDateTime), literal(-1)), else_=week_of(0, len(weeks) - 1)
+        )
     ack_met, ack_due = _on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
-    rows = session.execute(
-        select(bucket, func.count(), ack_met, ack_due).where(*where).group_by(bucket)
-    ).all()
-    counts = {int(row[0]): (int(row[1]), Share(int(row[2] or 0), int(row[3] or 0))) for row in rows}
-    acks = distributions(session, value=col(TrackedItem.ack_working_minutes), group=bucket, where=where)
+    acks, extras = distributions_with(
+        session,
+        value=col(TrackedItem.ack_working_minutes),
+        group=bucket,
+        where=_in_period(period, team_ids),
+        extra=(func.count(), ack_met, ack_due),
+    )
+    counts = {int(k): (int(v[0]), Share(int(v[1] or 0), int(v[2] or 0))) for k, v in extras.items()}
     return [
         WeekFigures(
             week_on=monday,
@@ -312,7 +388,7 @@ def escalation_figures(
     *, session: Session, period: Period, team_ids: Collection[int] | None = None, per_team: bool = True
 ) -> list[EscalationFigures]:
     """Return escalations opened in the period by the highest level reached and by status, per other team."""
-    no_jit(session)
+    tune_for_aggregates(session)
     opened = col(Escalation.opened_at)
     where: list[ColumnElement[bool]] = [opened >= period.start_at, opened < period.end_at]
     if team_ids is not None:

@@ -72,6 +72,13 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
     return engine
 
 
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL's autovacuum would, a minute later;
+    SQLite never does unless asked)."""
+    with engine.begin() as connection:  # ANALYZE, unlike VACUUM, may run inside a transaction on both
+        connection.exec_driver_sql("ANALYZE")
+
+
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory every handler and job uses."""
     return sessionmaker(engine, class_=Session, expire_on_commit=False)

@@ -177,3 +177,28 @@ async def test_the_job_fills_missing_durations_every_ten_minutes(sessions: sessi
             session.exec(select(Escalation.resolution_working_days).where(Escalation.ref == "ES-0003")).one()
             == 14
         )
+
+
+async def _same_dashboard_in_parallel(sessions: sessionmaker[Session]) -> None:
+    from bot.web_pages import insight_tables
+
+    ids = _load(sessions)
+    for team_ids in (None, frozenset({ids["front_door"]})):
+        with sessions() as session:
+            alone = insight_tables.build(session=session, period=DECEMBER, now=NOW, team_ids=team_ids)
+        together = await insight_tables.build_in_parallel(
+            sessions=sessions, period=DECEMBER, now=NOW, team_ids=team_ids
+        )
+        assert together.headline == alone.headline and together.tables == alone.tables
+        assert together.tables["teams"].rows[0][:2] == ("Children's front door", 4)  # busiest first
+
+
+async def test_the_dashboard_built_in_parallel_matches_one_session_on_sqlite(
+    sessions: sessionmaker[Session],
+) -> None:
+    await _same_dashboard_in_parallel(sessions)
+
+
+@pytest.mark.postgres
+async def test_the_dashboard_built_in_parallel_matches_one_session_on_postgres(pg_engine: Engine) -> None:
+    await _same_dashboard_in_parallel(make_sessions(pg_engine))

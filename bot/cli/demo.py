@@ -20,7 +20,7 @@ from schedules.insight_history import (
     seed_demo_history,
 )
 from storage import audit, migrate
-from storage.db import make_sessions
+from storage.db import analyze, make_sessions
 from storage.models import AuditEvent, Person
 
 
@@ -85,6 +85,7 @@ def seed_history(
             session=session, at=clock.now(), actor="system:demo", action=SEEDED_ACTION, subject="demo:history",
             data={"items": summary.items, "escalations": summary.escalations, "months": months},
         )  # fmt: skip
+    analyze(engine)  # a bulk load: give the planner its statistics now, so the dashboard is fast at once
     click.echo(
         f"Added {summary.items} referrals and {summary.escalations} escalations over {months} months "
         f"for {len(teams)} teams. Try stats in joinup chat, or insight for the dashboard link."

@@ -82,8 +82,10 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
             return _not_allowed(error)
         period_name, chosen = _period(period)
         now = runtime.clock.now()
+        board, worked_out_at = await boards.get(
+            sessions=runtime.sessions, period=chosen, now=now, team_ids=ids
+        )
         with runtime.sessions.begin() as session:
-            board, worked_out_at = boards.get(session=session, period=chosen, now=now, team_ids=ids)
             audit.record(
                 session=session, at=now, actor=v.person.handle, action="insight.viewed",
                 subject=f"insight:{team or 'all'}", data={"period": chosen.key},
@@ -132,8 +134,10 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
             return _not_allowed(error)
         _name, chosen = _period(period)
         now = runtime.clock.now()
+        board, _worked_out_at = await boards.get(
+            sessions=runtime.sessions, period=chosen, now=now, team_ids=ids
+        )
         with runtime.sessions.begin() as session:
-            board, _worked_out_at = boards.get(session=session, period=chosen, now=now, team_ids=ids)
             audit.record(
                 session=session, at=now, actor=v.person.handle, action="insight.downloaded",
                 subject=f"insight:{team or 'all'}", data={"period": chosen.key, "table": name},

@@ -6,17 +6,21 @@ carries the same numbers the page shows; the page formats them.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from bot.web_pages.charts import ChartRow, bar_chart
 from handlers.stats import escalation_field, figure_fields
 from schedules import insight
-from schedules.insight import Share
+from schedules.insight import EscalationFigures, Share, TeamFigures, WeekFigures
 from schedules.insight_periods import Period
 from schedules.insight_sql import Distribution
 from storage.models import Team
@@ -74,20 +78,82 @@ def _distribution_cells(d: Distribution) -> tuple[float | None, float | None]:
     return hours(d.median), hours(d.p90)
 
 
-def build(*, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None) -> Dashboard:
-    """Return the dashboard for the teams in `team_ids` (None: every team) over `period`."""
-    per_team = insight.team_figures(session=session, period=period, now=now, team_ids=team_ids)
-    overall = insight.overall_figures(
-        session=session, period=period, now=now, team_ids=team_ids, per_team=per_team
-    )
-    weeks = insight.weekly_trend(session=session, period=period, now=now, team_ids=team_ids)
-    histogram = insight.ack_histogram(session=session, period=period, team_ids=team_ids)
-    escalations = insight.escalation_figures(session=session, period=period, team_ids=team_ids)
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    period: Period
+    now: datetime
+    team_ids: frozenset[int] | None
+
+
+# The dashboard's independent queries, each taking a session and the scope, so they can run at once.
+_PARTS: dict[str, Callable[[Session, _Scope], Any]] = {
+    "counts": lambda s, c: insight.team_counts(session=s, period=c.period, now=c.now, team_ids=c.team_ids),
+    "re_referred": lambda s, c: insight.re_referred(s, period=c.period, team_ids=c.team_ids),
+    "feedbacks": lambda s, c: insight.response_times(
+        session=s, period=c.period, team_ids=c.team_ids, clock="feedback"
+    ),
+    "all": lambda s, c: insight.overall_response_times(session=s, period=c.period, team_ids=c.team_ids),
+    "weeks": lambda s, c: insight.weekly_trend(session=s, period=c.period, now=c.now, team_ids=c.team_ids),
+    "rest": lambda s, c: _rest_part(s, c),
+}
+
+
+def _rest_part(
+    session: Session, scope: _Scope
+) -> tuple[list[tuple[str, int]], list[EscalationFigures], dict[int | None, str]]:
+    histogram = insight.ack_histogram(session=session, period=scope.period, team_ids=scope.team_ids)
+    escalations = insight.escalation_figures(session=session, period=scope.period, team_ids=scope.team_ids)
     names = dict(
         session.exec(
             select(Team.id, Team.name).where(col(Team.id).in_([e.team_id for e in escalations]))
         ).all()
     )
+    return histogram, escalations, dict(names)
+
+
+def _from_parts(results: dict[str, Any]) -> Dashboard:
+    counts, acks = results["counts"]
+    per_team = insight.combine_team_figures(counts, results["re_referred"], acks, results["feedbacks"])
+    overall = insight.combine_overall(per_team, *results["all"])
+    return _assemble(per_team, overall, results["weeks"], *results["rest"])
+
+
+def build(*, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None) -> Dashboard:
+    """Return the dashboard for the teams in `team_ids` (None: every team) over `period`, in one session."""
+    scope = _Scope(period, now, team_ids)
+    return _from_parts({name: part(session, scope) for name, part in _PARTS.items()})
+
+
+async def build_in_parallel(
+    *, sessions: sessionmaker[Session], period: Period, now: datetime, team_ids: frozenset[int] | None
+) -> Dashboard:
+    """The same dashboard, its independent queries run at once on PostgreSQL.
+
+    Each query has its own session and connection, in a thread, so the event loop stays free meanwhile. On
+    SQLite every transaction takes the write lock (BEGIN IMMEDIATE), so there they run one after another.
+    """
+    engine = sessions.kw["bind"]
+    if not (isinstance(engine, Engine) and engine.dialect.name == "postgresql"):
+        with sessions() as session:
+            return build(session=session, period=period, now=now, team_ids=team_ids)
+    scope = _Scope(period, now, team_ids)
+
+    def run(part: Callable[[Session, _Scope], Any]) -> Any:
+        with sessions() as session:
+            return part(session, scope)
+
+    found = await asyncio.gather(*(asyncio.to_thread(run, part) for part in _PARTS.values()))
+    return _from_parts(dict(zip(_PARTS, found, strict=True)))
+
+
+def _assemble(
+    per_team: list[TeamFigures],
+    overall: TeamFigures,
+    weeks: list[WeekFigures],
+    histogram: list[tuple[str, int]],
+    escalations: list[EscalationFigures],
+    names: dict[int | None, str],
+) -> Dashboard:
     levels = sorted({level for e in escalations for level in e.by_level})
 
     teams = Table(
@@ -205,20 +271,30 @@ class DashboardCache:
         self.fresh_for = fresh_for
         self.size = size
         self._boards: dict[tuple[str, frozenset[int] | None], tuple[Dashboard, datetime]] = {}
+        # One build per scope at a time: people opening the same cold page together share one count.
+        self._building: dict[tuple[str, frozenset[int] | None], asyncio.Lock] = {}
 
-    def get(
-        self, *, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None
+    async def get(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        period: Period,
+        now: datetime,
+        team_ids: frozenset[int] | None,
     ) -> tuple[Dashboard, datetime]:
         """Return the dashboard and when it was worked out, building it if there is no fresh one."""
         key = (period.key, team_ids)
-        found = self._boards.get(key)
-        if found is not None and timedelta(0) <= now - found[1] < self.fresh_for:
-            return found
-        built = (build(session=session, period=period, now=now, team_ids=team_ids), now)
-        self._boards[key] = built
+        async with self._building.setdefault(key, asyncio.Lock()):
+            found = self._boards.get(key)
+            if found is not None and timedelta(0) <= now - found[1] < self.fresh_for:
+                return found
+            board = await build_in_parallel(sessions=sessions, period=period, now=now, team_ids=team_ids)
+            built = (board, now)
+            self._boards[key] = built
         if len(self._boards) > self.size:
             oldest = min(self._boards, key=lambda k: self._boards[k][1])
             del self._boards[oldest]
+            self._building.pop(oldest, None)
         return built
 
 
