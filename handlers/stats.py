@@ -22,6 +22,8 @@ from storage.errors import NotFound
 from storage.models import Team
 
 DEFAULT_PERIOD = "this month"
+# The periods a stats card offers as buttons (the one shown is left out).
+_OTHER_PERIODS = ("this month", "last quarter", "last 6 months")
 _COMMAND = re.compile(r"^\W*(?:@?joinup\W+)?(?:stats|statistics|figures)\b(.*)$", re.IGNORECASE)
 TOP_TEAMS = 5
 
@@ -162,7 +164,11 @@ async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         sections=sections,
         buttons=(
             Button("Open the dashboard", "insight", "", style="primary"),
-            Button("Last quarter", "stats", f"{team_words} last quarter".strip()),
+            *[
+                Button(other.capitalize(), "stats", f"{team_words} {other}".strip())
+                for other in _OTHER_PERIODS
+                if other != (period_words or DEFAULT_PERIOD).lower()
+            ][:2],
         ),
     )
 

@@ -88,7 +88,13 @@ async def test_stats_card_shows_the_hand_computed_figures(
         "Referred again within 90 days of no further action": "1 of 1 (100%)",
         "Escalations opened": "3 (level 1: 1, level 2: 1, level 3: 1); 2 resolved, median 4 working days",
     }
-    assert [b.action for b in reply.buttons] == ["insight", "stats"]
+    assert [(b.action, b.value) for b in reply.buttons] == [
+        ("insight", ""),
+        ("stats", "front door this month"),
+        ("stats", "front door last quarter"),
+    ]
+    quarter = await _say(sessions, "nscp.lead", "stats front door last quarter")
+    assert [b.value for b in quarter.buttons[1:]] == ["front door this month", "front door last 6 months"]
 
 
 async def test_partnership_sees_every_team_busiest_first(
