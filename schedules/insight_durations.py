@@ -8,7 +8,7 @@ Python with the WorkingCalendar; the result is stored on the row. The tracking a
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlmodel import Session, col, or_, select
 
@@ -48,14 +48,33 @@ def _closure_days(team: Team | None) -> frozenset[date]:
 
 
 def record_durations(*, item: TrackedItem, calendar: WorkingCalendar) -> None:
-    """Store the working minutes from sending to acknowledgement and to feedback, for the clocks that stopped.
+    """Store the working minutes from sending to acknowledgement and to feedback, for the clocks that stopped,
+    leaving out the time the item was paused (banked at each resume, plus a pause still running then).
 
     Call it whenever acknowledged_at or feedback_at is set; values already stored are kept.
     """
+
+    def running(stopped_at: datetime, paused: int) -> int:
+        ongoing = 0
+        if item.paused_at is not None and item.paused_at < stopped_at:
+            ongoing = calendar.working_minutes_between(item.paused_at, stopped_at)
+        return max(calendar.working_minutes_between(item.sent_at, stopped_at) - paused - ongoing, 0)
+
     if item.acknowledged_at is not None and item.ack_working_minutes is None:
-        item.ack_working_minutes = calendar.working_minutes_between(item.sent_at, item.acknowledged_at)
+        item.ack_working_minutes = running(item.acknowledged_at, item.ack_paused_minutes)
     if item.feedback_at is not None and item.feedback_working_minutes is None:
-        item.feedback_working_minutes = calendar.working_minutes_between(item.sent_at, item.feedback_at)
+        item.feedback_working_minutes = running(item.feedback_at, item.feedback_paused_minutes)
+
+
+def bank_pause(*, item: TrackedItem, calendar: WorkingCalendar, now: datetime) -> None:
+    """At resume: add the working minutes just spent paused to each clock that was still running."""
+    if item.paused_at is None:
+        return
+    minutes = calendar.working_minutes_between(item.paused_at, now)
+    if item.acknowledged_at is None:
+        item.ack_paused_minutes += minutes
+    if item.feedback_at is None:
+        item.feedback_paused_minutes += minutes
 
 
 def record_item_durations(*, session: Session, item: TrackedItem, calendars: CalendarCache) -> None:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from schedules import chasing
 from schedules.calendar import WorkingCalendar
 from schedules.clock import Clock
+from schedules.insight_durations import record_durations
 from schedules.settings import ReminderSettings
 from storage import audit
 from storage.errors import InvalidInput, NotAllowed, NotFound, PersonalDataRefused, WrongState
@@ -269,9 +270,7 @@ def acknowledge(
         raise WrongState("item", item.ref, "already acknowledged", "acknowledge it again")
     now = clock.now()
     item.acknowledged_at = now
-    item.ack_working_minutes = chasing.team_calendar(settings=settings, team=team).working_minutes_between(
-        item.sent_at, now
-    )
+    record_durations(item=item, calendar=chasing.team_calendar(settings=settings, team=team))
     assert item.id is not None
     cancelled = chasing.cancel(session=session, item_id=item.id, kinds=chasing.ACK_KINDS)
     audit.record(
@@ -320,9 +319,8 @@ def record_feedback(
     calendar = chasing.team_calendar(settings=settings, team=team)
     if item.acknowledged_at is None:
         item.acknowledged_at = now
-        item.ack_working_minutes = calendar.working_minutes_between(item.sent_at, now)
     item.feedback_at, item.outcome, item.outcome_reason = now, outcome, reason
-    item.feedback_working_minutes = calendar.working_minutes_between(item.sent_at, now)
+    record_durations(item=item, calendar=calendar)  # before the pause (if any) ends with the item
     item.status, item.closed_at = "closed", now
     assert item.id is not None
     cancelled = chasing.cancel(session=session, item_id=item.id)

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from schedules import chasing
 from schedules.clock import Clock
+from schedules.insight_durations import bank_pause
 from schedules.settings import ReminderSettings
 from schedules.tracking import check_free_text, load_for_change, require_open
 from storage import audit
@@ -75,6 +76,7 @@ def resume(
         item.ack_due_at = calendar.add_working_minutes(now, item.ack_remaining_minutes)
     if item.feedback_at is None and item.feedback_remaining_minutes is not None:
         item.feedback_due_at = calendar.add_working_minutes(now, item.feedback_remaining_minutes)
+    bank_pause(item=item, calendar=calendar, now=now)
     item.status, item.paused_at, item.pause_reason = "open", None, ""
     item.ack_remaining_minutes = item.feedback_remaining_minutes = None
     session.flush()

@@ -129,3 +129,38 @@ def test_close_cancels_everything_and_the_lists_follow(world: World, clock: Fake
     assert pending(world, item.id) == []
     with world.sessions() as session:
         assert sent_by(session=session, person=world.person(session, world.amy)) == []
+
+
+def test_time_spent_paused_is_left_out_of_the_response_times(world: World, clock: FakeClock) -> None:
+    from schedules.tracking import acknowledge, record_feedback
+
+    do_refer(world, clock)  # Wednesday 25 November, 10:00
+    steps = (
+        (datetime(2026, 11, 25, 11, 0, tzinfo=UTC), "pause"),  # 1 working hour running
+        (datetime(2026, 11, 26, 11, 0, tzinfo=UTC), "resume"),  # 8 working hours paused
+        (datetime(2026, 11, 26, 12, 0, tzinfo=UTC), "ack"),  # 1 more hour: 2 hours to acknowledge
+        (datetime(2026, 11, 26, 13, 0, tzinfo=UTC), "pause"),  # 1 more hour on the feedback clock
+        (
+            datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
+            "feedback",
+        ),  # given while paused: those 2 hours don't count
+    )
+    for at, step in steps:
+        clock.set(at)
+        with world.sessions.begin() as session:
+            amy = world.person(session, world.amy)
+            if step == "pause":
+                pause(
+                    session=session, clock=clock, settings=SETTINGS, ref="TI-1", person=amy, reason="family"
+                )
+            elif step == "resume":
+                resume(session=session, clock=clock, settings=SETTINGS, ref="TI-1", person=amy)
+            elif step == "ack":
+                acknowledge(session=session, clock=clock, settings=SETTINGS, ref="TI-1", person=amy)
+            else:
+                item = record_feedback(
+                    session=session, clock=clock, settings=SETTINGS, ref="TI-1", person=amy,
+                    outcome="early_help", reason="",
+                )  # fmt: skip
+    assert (item.ack_paused_minutes, item.feedback_paused_minutes) == (480, 480)
+    assert (item.ack_working_minutes, item.feedback_working_minutes) == (120, 180)

@@ -41,6 +41,10 @@ class TrackedItem(SQLModel, table=True):
     # (schedules.insight.record_durations), so insight aggregates them in SQL.
     ack_working_minutes: int | None = None
     feedback_working_minutes: int | None = None
+    # Working minutes each clock spent paused ("waiting for the family"), banked at resume and taken off
+    # the durations above, as the due dates leave it out too.
+    ack_paused_minutes: int = 0
+    feedback_paused_minutes: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

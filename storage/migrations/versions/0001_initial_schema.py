@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:50:45.303286
+Create Date: 2026-11-25 22:34:15.424900
 """
 
 from collections.abc import Sequence
@@ -302,6 +302,8 @@ def upgrade() -> None:
     sa.Column('chase_count', sa.Integer(), nullable=False),
     sa.Column('ack_working_minutes', sa.Integer(), nullable=True),
     sa.Column('feedback_working_minutes', sa.Integer(), nullable=True),
+    sa.Column('ack_paused_minutes', sa.Integer(), nullable=False),
+    sa.Column('feedback_paused_minutes', sa.Integer(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['from_person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['from_team_id'], ['team.id'], ),
