@@ -30,6 +30,13 @@ def keys(session: Session, text: str, at: datetime, **kwargs: object) -> list[st
         ("domestic abuse", "idva"),
         ("homeless 16 year old", "housing"),
         ("camhs", "camhs"),
+        # A worry about a child, put any way, goes to the front door first (the demo's synonyms say so).
+        ("who do I call about a child", "front-door"),
+        ("concern about a child", "front-door"),
+        ("concerned about a child", "front-door"),
+        ("child protection", "front-door"),
+        ("child abuse police", "police-ppu"),
+        ("child mental health", "camhs"),
     ],
 )
 def test_best_match(demo: Session, clock: FakeClock, query: str, expected: str) -> None:
