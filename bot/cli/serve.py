@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,25 +17,34 @@ from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
 from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
+from directory.index import current_index
 from schedules.clock import Clock, FileClock, SystemClock
 from storage import migrate
 from storage.db import make_sessions
 
 
+def warm_directory_index(runtime: Runtime) -> None:
+    """Build the directory search index before the first request, so nobody waits for it (seconds for a
+    large directory; see `joinup bench search`)."""
+    with runtime.sessions() as session:
+        current_index(session, at=runtime.clock.now())
+
+
 def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
-    """Build the FastAPI app; the scheduler starts and stops with it."""
+    """Build the FastAPI app; the search index is built at start-up and the scheduler runs with the app."""
     app = build_web_app(runtime)
-    if not with_scheduler:
-        return app
-    scheduler = build_scheduler(runtime)
+    scheduler = build_scheduler(runtime) if with_scheduler else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler.start()
+        await asyncio.to_thread(warm_directory_index, runtime)
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
 
     app.router.lifespan_context = lifespan
     return app
