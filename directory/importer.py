@@ -17,7 +17,7 @@ from directory.yaml_format import parse_yaml
 from schedules.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput
-from storage.models import Agency, Team
+from storage.models import Agency, ContactRoute, Team
 
 FORMATS = ("yaml", "csv", "oruk")
 
@@ -66,6 +66,14 @@ def import_text(
         wheres,
         known_agency_keys=set(session.exec(select(Agency.key)).all()),
         known_team_keys=set(session.exec(select(Team.key)).all()),
+        known_uuids={
+            **{uuid: f"agency {key}" for uuid, key in session.exec(select(Agency.uuid, Agency.key))},
+            **{uuid: f"team {key}" for uuid, key in session.exec(select(Team.uuid, Team.key))},
+            **{
+                uuid: f"route {key}"
+                for uuid, key in session.exec(select(ContactRoute.uuid, ContactRoute.key))
+            },
+        },
     )
     if collector.problems:
         raise DirectoryInvalid(collector.problems)

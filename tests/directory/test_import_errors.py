@@ -149,3 +149,21 @@ def test_oruk_not_json(demo: Session, clock: FakeClock) -> None:
 def test_csv_that_is_not_csv_is_refused_with_a_problem(demo: Session, clock: FakeClock, text: str) -> None:
     found = problems(demo, clock, text, fmt="csv")
     assert found and all(p.location.startswith("row ") for p in found)
+
+
+def test_a_uuid_another_record_holds_is_refused(demo: Session, clock: FakeClock) -> None:
+    # An export whose agency id was renamed but kept its uuid: importing it would give two agencies one uuid.
+    exported = json.loads(export_text(session=demo, fmt="oruk"))
+    first, second = exported["organizations"][:2]
+    first["id"] = first["joinup"]["uuid"] = second["id"]
+    first["joinup"]["key"] = "renamed-agency"
+    second["joinup"]["uuid"] = second["id"] = "11111111-2222-5333-8444-555555555555"
+    found = problems(demo, clock, json.dumps(exported), fmt="oruk")
+    (problem,) = [p for p in found if p.field == "uuid"]
+    assert "already belongs to agency" in problem.message and "its own uuid" in problem.message
+    # Same shape in YAML: a new team with the uuid of a stored one.
+    lado = demo.exec(select(Team).where(col(Team.key) == "lado")).one()
+    text = GOOD_TEAM.replace("        name: Test team", f"        uuid: {lado.uuid}\n        name: Test team")
+    [problem] = problems(demo, clock, text)
+    assert problem.message.startswith(f"{lado.uuid} already belongs to team lado")
+    assert team_count(demo) == demo.exec(select(func.count()).select_from(Team)).one()

@@ -132,3 +132,14 @@ def wait_for(condition: Any, *, timeout: float = 10.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the browser")
         time.sleep(0.05)
+
+
+def is_stale(element: Any) -> bool:
+    """Tell whether `element` belongs to a page the browser has left (after a click that loads another)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element.tag_name  # noqa: B018  (any call on a stale element raises)
+    except StaleElementReferenceException:
+        return True
+    return False
