@@ -9,23 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     and_,
-    bindparam,
     case,
     func,
-    literal,
     or_,
     select,
 )
 from sqlmodel import Session, col
 
-from schedules.insight_periods import Period, weeks_in
+from schedules.insight_periods import Period
 from schedules.insight_sql import (
     Distribution,
     days_between,
@@ -35,20 +32,10 @@ from schedules.insight_sql import (
 )
 from storage.db import is_postgres
 from storage.models import ContactAttempt, Escalation, Team, TrackedItem
-from storage.types import UTCDateTime
 
 # Outcomes that mean the receiving team decided no further action (the tracking flow records them).
 NFA_OUTCOMES = ("nfa", "no_further_action")
 RE_REFERRAL_DAYS = 90
-# Working-hour buckets for the acknowledgement distribution: (label, upper bound in minutes, exclusive).
-ACK_BUCKETS: tuple[tuple[str, int | None], ...] = (
-    ("under 1 hour", 60),
-    ("1 to 4 hours", 240),
-    ("4 to 8 hours", 480),
-    ("1 to 2 working days", 960),
-    ("2 to 5 working days", 2400),
-    ("over 5 working days", None),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,24 +89,14 @@ class EscalationFigures:
     resolution_days: Distribution = field(default_factory=Distribution)
 
 
-@dataclass(frozen=True, slots=True)
-class WeekFigures:
-    """One week of the trend: referrals sent and how fast they were acknowledged."""
-
-    week_on: date
-    referrals: int
-    ack: Distribution
-    ack_on_time: Share
-
-
-def _in_period(period: Period, team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+def in_period(period: Period, team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
     conditions = [col(TrackedItem.sent_at) >= period.start_at, col(TrackedItem.sent_at) < period.end_at]
     if team_ids is not None:
         conditions.append(col(TrackedItem.to_team_id).in_(list(team_ids)))
     return conditions
 
 
-def _on_time(stopped_at: Any, due_at: Any, *, now: datetime) -> tuple[Any, Any]:
+def on_time(stopped_at: Any, due_at: Any, *, now: datetime) -> tuple[Any, Any]:
     """SUM expressions: clocks stopped by their deadline, and clocks that are due (stopped, or overdue)."""
     met = func.sum(
         case((and_(stopped_at.is_not(None), due_at.is_not(None), stopped_at <= due_at), 1), else_=0)
@@ -152,7 +129,7 @@ def re_referred(session: Session, *, period: Period, team_ids: Collection[int] |
                 days_between(decided_at, later.c.sent_at) <= RE_REFERRAL_DAYS,
             ),
         )
-        .where(col(TrackedItem.outcome).in_(NFA_OUTCOMES), *_in_period(period, team_ids))
+        .where(col(TrackedItem.outcome).in_(NFA_OUTCOMES), *in_period(period, team_ids))
         .group_by(col(TrackedItem.to_team_id))
     ).all()
     return {int(row[0]): int(row[1]) for row in rows}
@@ -170,8 +147,8 @@ def team_counts(
         .group_by(col(ContactAttempt.item_id))
         .subquery()
     )
-    ack_met, ack_due = _on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
-    fb_met, fb_due = _on_time(col(TrackedItem.feedback_at), col(TrackedItem.feedback_due_at), now=now)
+    ack_met, ack_due = on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
+    fb_met, fb_due = on_time(col(TrackedItem.feedback_at), col(TrackedItem.feedback_due_at), now=now)
     repeat = func.sum(
         case((or_(col(TrackedItem.chase_count) >= 2, func.coalesce(attempts.c.n, 0) >= 2), 1), else_=0)
     )
@@ -180,7 +157,7 @@ def team_counts(
         session,
         value=col(TrackedItem.ack_working_minutes),
         group=col(TrackedItem.to_team_id),
-        where=_in_period(period, team_ids),
+        where=in_period(period, team_ids),
         extra=(func.count(), ack_met, ack_due, fb_met, fb_due, repeat, func.sum(case((is_nfa, 1), else_=0))),
         joins=((attempts, attempts.c.item_id == col(TrackedItem.id)),),
     )
@@ -206,7 +183,7 @@ def response_times(
     tune_for_aggregates(session)
     value = col(TrackedItem.ack_working_minutes if clock == "ack" else TrackedItem.feedback_working_minutes)
     group = col(TrackedItem.to_team_id) if per_team else None
-    return distributions(session, value=value, group=group, where=_in_period(period, team_ids))
+    return distributions(session, value=value, group=group, where=in_period(period, team_ids))
 
 
 def combine_team_figures(
@@ -271,7 +248,7 @@ def overall_response_times(
     tune_for_aggregates(session)
     ack, feedback = col(TrackedItem.ack_working_minutes), col(TrackedItem.feedback_working_minutes)
     if not is_postgres(session):
-        where = _in_period(period, team_ids)
+        where = in_period(period, team_ids)
         ack_all = distributions(session, value=ack, group=None, where=where).get(0, Distribution())
         return ack_all, distributions(session, value=feedback, group=None, where=where).get(0, Distribution())
     row = session.execute(
@@ -285,7 +262,7 @@ def overall_response_times(
                     func.percentile_disc(0.9).within_group(v),
                 )
             )
-        ).where(*_in_period(period, team_ids))
+        ).where(*in_period(period, team_ids))
     ).one()
 
     def at(i: int) -> Distribution:
@@ -317,71 +294,6 @@ def combine_overall(
         nfa=total("nfa"),
         re_referred_after_nfa=total("re_referred_after_nfa"),
     )
-
-
-def ack_histogram(
-    *, session: Session, period: Period, team_ids: Collection[int] | None = None
-) -> list[tuple[str, int]]:
-    """Return how many acknowledgements fell in each working-hour bucket (ACK_BUCKETS)."""
-    tune_for_aggregates(session)
-    minutes = col(TrackedItem.ack_working_minutes)
-    whens = [
-        (minutes < bound, index) for index, (_label, bound) in enumerate(ACK_BUCKETS) if bound is not None
-    ]
-    bucket = case(*whens, else_=len(ACK_BUCKETS) - 1)
-    rows = session.execute(
-        select(bucket, func.count())
-        .where(minutes.is_not(None), *_in_period(period, team_ids))
-        .group_by(bucket)
-    ).all()
-    counts = {int(row[0]): int(row[1]) for row in rows}
-    return [(label, counts.get(index, 0)) for index, (label, _bound) in enumerate(ACK_BUCKETS)]
-
-
-def weekly_trend(
-    *, session: Session, period: Period, now: datetime, team_ids: Collection[int] | None = None
-) -> list[WeekFigures]:
-    """Return referrals, acknowledgement times and the on-time share for each London week of the period."""
-    tune_for_aggregates(session)
-    weeks = weeks_in(period)
-    sent = col(TrackedItem.sent_at)
-
-    def week_of(first: int, last: int) -> Any:
-        # A binary search in SQL: about five comparisons per row instead of one per week.
-        if first == last:
-            return literal(first)
-        middle = (first + last) // 2
-        return case(
-            (sent < literal(weeks[middle][2], UTCDateTime), week_of(first, middle)),
-            else_=week_of(middle + 1, last),
-        )
-
-    if is_postgres(session):
-        # width_bucket: the same binary search, done by PostgreSQL in C (0 before the first week).
-        starts = bindparam("week_starts", [w[1] for w in weeks], type_=ARRAY(UTCDateTime()))
-        bucket: Any = func.width_bucket(sent, starts) - 1
-    else:
-        bucket = case(
-            (sent < literal(weeks[0][1], UTCDateTime), literal(-1)), else_=week_of(0, len(weeks) - 1)
-        )
-    ack_met, ack_due = _on_time(col(TrackedItem.acknowledged_at), col(TrackedItem.ack_due_at), now=now)
-    acks, extras = distributions_with(
-        session,
-        value=col(TrackedItem.ack_working_minutes),
-        group=bucket,
-        where=_in_period(period, team_ids),
-        extra=(func.count(), ack_met, ack_due),
-    )
-    counts = {int(k): (int(v[0]), Share(int(v[1] or 0), int(v[2] or 0))) for k, v in extras.items()}
-    return [
-        WeekFigures(
-            week_on=monday,
-            referrals=counts.get(index, (0, Share()))[0],
-            ack=acks.get(index, Distribution()),
-            ack_on_time=counts.get(index, (0, Share()))[1],
-        )
-        for index, (monday, _start, _end) in enumerate(weeks)
-    ]
 
 
 def escalation_figures(

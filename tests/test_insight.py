@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from handlers.stats_jobs import fill_durations_job
-from schedules import insight
+from schedules import insight, insight_trends
 from schedules.clock import FakeClock
 from schedules.insight_durations import CalendarCache, backfill_durations
 from schedules.insight_periods import period_named, split_period_words
@@ -36,8 +36,12 @@ def _check_history(sessions: sessionmaker[Session]) -> None:
         figures = {f.team_key: f for f in insight.team_figures(session=session, period=DECEMBER, now=NOW)}
         overall = insight.overall_figures(session=session, period=DECEMBER, now=NOW)
         escalations = insight.escalation_figures(session=session, period=DECEMBER)
-        histogram = insight.ack_histogram(session=session, period=DECEMBER, team_ids=[ids["front_door"]])
-        weeks = insight.weekly_trend(session=session, period=DECEMBER, now=NOW, team_ids=[ids["front_door"]])
+        histogram = insight_trends.ack_histogram(
+            session=session, period=DECEMBER, team_ids=[ids["front_door"]]
+        )
+        weeks = insight_trends.weekly_trend(
+            session=session, period=DECEMBER, now=NOW, team_ids=[ids["front_door"]]
+        )
         days = dict(session.exec(select(Escalation.ref, Escalation.resolution_working_days)).all())
 
     # Thu 24 Dec 16:00 to Tue 29 Dec 10:00 is 2 working hours: 25 and 28 December are bank holidays.

@@ -19,10 +19,11 @@ from sqlmodel import Session, col, select
 
 from bot.web_pages.charts import ChartRow, bar_chart
 from handlers.stats import escalation_field, figure_fields
-from schedules import insight
-from schedules.insight import EscalationFigures, Share, TeamFigures, WeekFigures
+from schedules import insight, insight_trends
+from schedules.insight import EscalationFigures, Share, TeamFigures
 from schedules.insight_periods import Period
 from schedules.insight_sql import Distribution
+from schedules.insight_trends import WeekFigures
 from storage.models import Team
 
 TABLES = ("teams", "acknowledgement", "weekly", "escalations")
@@ -93,7 +94,9 @@ _PARTS: dict[str, Callable[[Session, _Scope], Any]] = {
         session=s, period=c.period, team_ids=c.team_ids, clock="feedback"
     ),
     "all": lambda s, c: insight.overall_response_times(session=s, period=c.period, team_ids=c.team_ids),
-    "weeks": lambda s, c: insight.weekly_trend(session=s, period=c.period, now=c.now, team_ids=c.team_ids),
+    "weeks": lambda s, c: insight_trends.weekly_trend(
+        session=s, period=c.period, now=c.now, team_ids=c.team_ids
+    ),
     "rest": lambda s, c: _rest_part(s, c),
 }
 
@@ -101,7 +104,7 @@ _PARTS: dict[str, Callable[[Session, _Scope], Any]] = {
 def _rest_part(
     session: Session, scope: _Scope
 ) -> tuple[list[tuple[str, int]], list[EscalationFigures], dict[int | None, str]]:
-    histogram = insight.ack_histogram(session=session, period=scope.period, team_ids=scope.team_ids)
+    histogram = insight_trends.ack_histogram(session=session, period=scope.period, team_ids=scope.team_ids)
     escalations = insight.escalation_figures(session=session, period=scope.period, team_ids=scope.team_ids)
     names = dict(
         session.exec(
