@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import HandlerContext
-from handlers.messages import Button, Field, InboundMessage, Reply
+from handlers.messages import Button, Field, InboundMessage, Reply, Section
 from handlers.role import lookup
 from handlers.router import Handler, Router
 
@@ -22,6 +22,32 @@ TIPS = (
 )
 
 
+# The command list in help, by what people come to do. A command not named here goes under "More".
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Find the right contact", ("find", "role", "due", "share")),
+    (
+        "Track a referral or call",
+        ("refer", "tried", "ack", "feedback", "mine", "snooze", "pause", "resume", "close"),
+    ),
+    ("When you disagree with a decision", ("escalate", "disagree", "escalations", "chronology")),
+    ("Managers and the partnership", ("digest", "stats", "insight")),
+    ("Keeping the directory right", ("verify", "stale", "edit directory")),
+    ("You", ("setup", "help")),
+)
+
+
+def command_groups(router: Router) -> tuple[Section, ...]:
+    """Every command with a summary, as one section a group (GROUPS), in the order people need them."""
+    commands = {c.name: c for c in router.commands if c.summary}
+    grouped = {name for _title, names in GROUPS for name in names}
+    groups = [*GROUPS, ("More", tuple(name for name in commands if name not in grouped))]
+    return tuple(
+        Section(title=title, fields=tuple(Field(commands[n].usage, commands[n].summary) for n in present))
+        for title, names in groups
+        if (present := [n for n in names if n in commands])
+    )
+
+
 def make_help(router: Router) -> Handler:
     """Build the help handler for `router`, so help always matches what is registered."""
 
@@ -34,14 +60,13 @@ def make_help(router: Router) -> Handler:
             topic = ""
         if topic:
             return _topic(router, topic)
-        fields = tuple(Field(c.usage, c.summary) for c in router.commands if c.summary)
         intro = INTRO if ctx.person.is_onboarded else f"{INTRO}\n{NEW_HERE}"
         buttons = tuple(
             Button(f"Try: {example}", "try", example)
             for example in ("find health visitor", "role lead professional", "share?")
             if router.parse(example).name != "search"
         )
-        return Reply(text=f"{intro}\n{TIPS}", fields=fields, buttons=buttons)
+        return Reply(text=f"{intro}\n{TIPS}", sections=command_groups(router), buttons=buttons)
 
     return show_help
 
