@@ -25,9 +25,47 @@ def _find(session: Session, msg: InboundMessage) -> Person | None:
     return person
 
 
+def _learn_email(session: Session, clock: Clock, person: Person, msg: InboundMessage) -> Person:
+    """The platform told us the e-mail of someone we first met without one (its lookup failed then).
+
+    Unless someone else holds the address, it is stored. If someone else does (the same human met on the
+    other platform, or a person set up by an admin) and the person first met hasn't started using joinup
+    (not onboarded), their platform id moves to that person, who is who they really are. Otherwise the
+    two stay apart and the clash is audited for an admin to look at.
+    """
+    assert msg.sender_email is not None and person.id is not None
+    other = session.exec(
+        select(Person).where(
+            func.lower(col(Person.email)) == msg.sender_email.lower(), col(Person.id) != person.id
+        )
+    ).first()
+    column = "slack_user_id" if msg.platform == "slack" else "teams_user_id"
+    if other is None:
+        person.email = msg.sender_email
+        action, found = "person.email_learned", person
+    elif not person.is_onboarded and getattr(other, column) is None:
+        setattr(person, column, None)
+        session.flush()  # the platform id is unique: free it before the other person takes it
+        setattr(other, column, msg.sender_key)
+        action, found = "person.linked", other
+    else:
+        action, found = "person.email_clash", person
+    audit.record(
+        session=session,
+        at=clock.now(),
+        actor=person.handle,
+        action=action,
+        subject=f"person:{found.id}",
+        data={"platform": msg.platform, "first_met_as": person.id},
+    )
+    return found
+
+
 def resolve_person(*, session: Session, clock: Clock, msg: InboundMessage, default_nation: str) -> Person:
     """Return the sender's Person, creating a not-yet-onboarded one on first contact."""
     person = _find(session, msg)
+    if person is not None and person.email is None and msg.sender_email and msg.platform != "console":
+        person = _learn_email(session, clock, person, msg)
     if person is None:
         handle = msg.sender_key if msg.platform == "console" else f"{msg.platform}-{msg.sender_key.lower()}"
         person = Person(

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime
 from bot.slack import home, modals, parse
 from bot.slack.deliver import open_form, send_dm, update_pressed_message
-from bot.slack.identity import with_profile
+from bot.slack.identity import SlackProfiles
 from bot.slack.render import message_payload
 from handlers.messages import InboundMessage, Reply
 
@@ -43,6 +43,7 @@ class SlackListeners:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.profiles = SlackProfiles(sessions=runtime.sessions, clock=runtime.clock)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _after_ack(self, kind: str, work: Callable[[], Awaitable[object]]) -> None:
@@ -68,7 +69,7 @@ class SlackListeners:
         app.view(modals.FEEDBACK_VIEW)(self.on_modal_submitted)
 
     async def _answer(self, msg: InboundMessage, client: AsyncWebClient) -> Reply:
-        msg = await with_profile(msg, client=client, sessions=self.runtime.sessions)
+        msg = await self.profiles.add_to(msg, client=client)
         return await self.runtime.dispatcher.handle(msg)
 
     # --- /joinup ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlmodel import col, select
 
-from storage.models import ConversationRef, Person
+from storage.models import AuditEvent, ConversationRef, Person
 from tests.slack import payloads
 from tests.slack.conftest import AMY, STRANGER, Joinup
 
@@ -178,3 +178,30 @@ async def test_a_button_on_a_private_answer_replaces_it_through_the_response_url
     assert replaced.args["replace_original"] in (True, "true")
     assert replaced.args["text"]
     assert joinup.fake.calls_to("chat.update") == []
+
+
+async def test_a_failed_users_info_is_tried_again_later_and_links_the_person(joinup: Joinup) -> None:
+    from datetime import timedelta
+
+    from bot.slack.identity import RETRY_AFTER
+
+    amy_id = joinup.person("hv.amy").id
+    joinup.fake.fail("users.info", status=200, error="fatal_error")  # Slack having a bad moment
+    await joinup.dm("help", user=AMY)  # users.info down: met as someone new, without an e-mail
+    await joinup.fake.wait_for("chat.postMessage")
+    with joinup.runtime.sessions() as session:
+        first = session.exec(select(Person).where(col(Person.slack_user_id) == AMY)).one()
+    assert first.id != amy_id and first.email is None
+
+    await joinup.dm("help", user=AMY)  # a minute later: not asked again yet
+    await joinup.fake.wait_for("chat.postMessage", count=2)
+    assert len(joinup.fake.calls_to("users.info")) == 1
+
+    joinup.clock.advance(RETRY_AFTER + timedelta(minutes=1))
+    await joinup.dm("mine", user=AMY)  # Slack answers now: the Slack id moves to the demo hv.amy
+    await joinup.fake.wait_for("chat.postMessage", count=3)
+    assert len(joinup.fake.calls_to("users.info")) == 2
+    with joinup.runtime.sessions() as session:
+        linked = session.exec(select(Person).where(col(Person.slack_user_id) == AMY)).one()
+        actions = list(session.exec(select(AuditEvent.action)))
+    assert linked.id == amy_id and "person.linked" in actions

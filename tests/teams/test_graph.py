@@ -153,3 +153,19 @@ async def test_someone_who_uses_slack_too_is_one_person_on_both(joinup: TeamsJoi
     assert (amy.slack_user_id, amy.teams_user_id) == ("U0AMYHUGHES", AMY)
     with joinup.runtime.sessions() as session:
         assert len(session.exec(select(Person).where(col(Person.email) == "hv.amy@example.org")).all()) == 1
+
+
+async def test_someone_met_while_graph_was_down_is_linked_when_it_answers(joinup: TeamsJoinup) -> None:
+    amy = joinup.person("hv.amy")  # the demo health visitor, known by e-mail (e.g. from Slack)
+    joinup.graph.failing = True
+    await joinup.say("help", user=AMY)
+    first = joinup.teams_person(AMY)
+    assert first is not None and first.id != amy.id and first.email is None
+
+    joinup.graph.failing = False
+    await joinup.say("mine", user=AMY)  # Graph gives her e-mail: her Teams id moves to hv.amy
+
+    linked = joinup.teams_person(AMY)
+    assert linked is not None and linked.id == amy.id
+    with joinup.runtime.sessions() as session:
+        assert "person.linked" in session.exec(select(AuditEvent.action)).all()
