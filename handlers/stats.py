@@ -188,7 +188,7 @@ def _link_reply(ctx: HandlerContext, purpose: Purpose, what: str, command: str) 
         )
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     return Reply(
-        text=f"Here is your link to {what}. It works for {minutes} minutes and only for you: {link}\n"
+        text=f"Here is your link to {what}. It works once, within {minutes} minutes, and only for you: {link}\n"
         f"Don't forward it. If it stops working, type {command} again for a new one.",
         is_private=True,
     )

@@ -1,12 +1,14 @@
-"""Short-lived signed web links: the bot sends one in chat, the web pages accept it once per sign-in.
+"""Short-lived signed web links: the bot sends one in chat, the web pages accept it once.
 
-A link carries who it is for, what it opens and when it stops working, signed with the deployment's link
-secret (itsdangerous, HMAC-SHA1 by default). Nothing is stored: a tampered link fails the signature and an old
-one is past its expiry. What the person may see is worked out again from their roles on every page.
+A link carries who it is for, what it opens, when it stops working and a random nonce, signed with the
+deployment's link secret (itsdangerous, HMAC-SHA1 by default). A tampered link fails the signature, an old one
+is past its expiry, and a used one finds its nonce already claimed (bot/web_pages/session.py). What the person
+may see is worked out again from their roles on every page.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -23,9 +25,9 @@ PATHS: dict[Purpose, str] = {"insight": "/insight", "directory": "/directory/edi
 
 
 class LinkRefused(Exception):
-    """A link or session can't be used: `reason` is "expired" or "invalid"."""
+    """A link or session can't be used: `reason` is "expired", "invalid" or "used"."""
 
-    def __init__(self, reason: Literal["expired", "invalid"]) -> None:
+    def __init__(self, reason: Literal["expired", "invalid", "used"]) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -37,6 +39,7 @@ class LinkClaims:
     person_id: int
     purpose: Purpose
     expires_at: datetime
+    nonce: str = ""  # links only: makes each link different, so each can be used once
 
 
 def _serializer(secret: SecretStr, salt: str) -> URLSafeSerializer:
@@ -44,7 +47,13 @@ def _serializer(secret: SecretStr, salt: str) -> URLSafeSerializer:
 
 
 def _sign(secret: SecretStr, salt: str, claims: LinkClaims) -> str:
-    payload = {"p": claims.person_id, "u": claims.purpose, "x": int(claims.expires_at.timestamp())}
+    payload: dict[str, object] = {
+        "p": claims.person_id,
+        "u": claims.purpose,
+        "x": int(claims.expires_at.timestamp()),
+    }
+    if claims.nonce:
+        payload["n"] = claims.nonce
     return str(_serializer(secret, salt).dumps(payload))
 
 
@@ -55,6 +64,7 @@ def _read(secret: SecretStr, salt: str, token: str, *, now: datetime) -> LinkCla
             person_id=int(payload["p"]),
             purpose=payload["u"] if payload["u"] in PATHS else "insight",
             expires_at=datetime.fromtimestamp(int(payload["x"]), tz=UTC),
+            nonce=str(payload.get("n", ""))[:40],
         )
     except (BadSignature, KeyError, TypeError, ValueError):
         raise LinkRefused("invalid") from None
@@ -64,8 +74,10 @@ def _read(secret: SecretStr, salt: str, token: str, *, now: datetime) -> LinkCla
 
 
 def make_link_token(*, secret: SecretStr, person_id: int, purpose: Purpose, now: datetime) -> str:
-    """Return a signed token for a link that works for LINK_LIFETIME from `now`."""
-    return _sign(secret, _LINK_SALT, LinkClaims(person_id, purpose, now + LINK_LIFETIME))
+    """Return a signed token for a link that works once, within LINK_LIFETIME from `now`."""
+    return _sign(
+        secret, _LINK_SALT, LinkClaims(person_id, purpose, now + LINK_LIFETIME, secrets.token_urlsafe(12))
+    )
 
 
 def make_link(*, base_url: str, secret: SecretStr, person_id: int, purpose: Purpose, now: datetime) -> str:

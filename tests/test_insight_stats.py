@@ -180,7 +180,7 @@ async def test_insight_sends_a_signed_link_and_audits_it(
     sessions: sessionmaker[Session], ids: dict[str, int]
 ) -> None:
     reply = await _say(sessions, "nscp.lead", "insight")
-    assert "works for 15 minutes" in reply.text and reply.is_private
+    assert "works once, within 15 minutes" in reply.text and reply.is_private
     url = next(word for word in reply.text.split() if word.startswith("https://"))
     assert url.startswith("https://joinup.example.org/web/enter?t=")
     token = parse_qs(urlparse(url).query)["t"][0]

@@ -11,12 +11,12 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
 from bot.slack.parse import event_dedupe_key
 from schedules.clock import Clock
+from storage.claims import claim_once
 from storage.models import ProcessedEvent
 
 if TYPE_CHECKING:
@@ -31,12 +31,7 @@ KEEP_PROCESSED_FOR = timedelta(days=2)
 
 def claim_event(*, sessions: sessionmaker[Session], clock: Clock, key: str) -> bool:
     """Record `key` as processed; return False if it already was (here or on another replica)."""
-    try:
-        with sessions.begin() as session:
-            session.add(ProcessedEvent(key=key, received_at=clock.now()))
-    except IntegrityError:
-        return False
-    return True
+    return claim_once(sessions=sessions, key=key, at=clock.now())
 
 
 class DropRepeatedEvents(AsyncMiddleware):

@@ -1,7 +1,8 @@
 """Signing in to the web pages: a signed link from chat becomes a signed session cookie.
 
-`GET /web/enter?t=...` checks the link (15 minutes, signed), audits its use, sets an HttpOnly cookie that lasts
-an hour, and redirects to the page the link was for. Every page reads the cookie and the person's roles again,
+`GET /web/enter?t=...` checks the link (15 minutes, signed, not used yet) and shows a Continue button; the
+button's POST claims the link's nonce once (so a forwarded or previewed link can't be reused), audits its use,
+sets an HttpOnly cookie that lasts an hour, and redirects to the page the link was for. Every page reads the cookie and the person's roles again,
 so a role removed in the meantime takes effect at once. An expired or tampered link or cookie gets one clear
 page that says to ask the bot for a new link. Forms carry a CSRF token tied to the session.
 """
@@ -14,6 +15,7 @@ from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -31,9 +33,11 @@ from handlers.stats_links import (
 )
 from schedules.calendar import LONDON
 from storage import audit
-from storage.models import Person
+from storage.claims import claim_once
+from storage.models import Person, ProcessedEvent
 
 COOKIE = "joinup_web"
+LINK_KEY_PREFIX = "web-link:"
 HERE = Path(__file__).parent
 STATIC = HERE / "static" / "govuk"
 STATIC_FILES = frozenset({"govuk-frontend.min.css", "govuk-frontend.min.js"})
@@ -75,6 +79,9 @@ def refused_page(reason: str, purpose: Purpose) -> HTMLResponse:
     command = "edit directory" if purpose == "directory" else "insight"
     if reason == "missing":
         heading, lines = "Sign in from chat", ["These pages open from a link the joinup bot sends you."]
+    elif reason == "used":
+        heading = "Link already used — ask the bot for a new one"
+        lines = ["Each link works once. If you didn't open it yourself, tell your manager."]
     else:
         heading = "Link expired — ask the bot for a new one"
         lines = ["This link has expired or is not valid, so it can't be used to sign in."]
@@ -144,18 +151,50 @@ def session_routes(runtime: Runtime) -> APIRouter:
     """GET /web/enter (use a link from chat) and the vendored GOV.UK Frontend files."""
     router = APIRouter()
 
-    @router.get("/web/enter", include_in_schema=False)
-    async def enter(t: str = "") -> Response:
+    def _check(token: str) -> LinkClaims:
+        """The link's claims, or LinkRefused (audited) if it is tampered with, too old or used already."""
         now = runtime.clock.now()
         try:
-            claims = read_link_token(secret=runtime.settings.link_secret, token=t, now=now)
+            claims = read_link_token(secret=runtime.settings.link_secret, token=token, now=now)
+            with runtime.sessions() as session:
+                if (
+                    not claims.nonce
+                    or session.get(ProcessedEvent, LINK_KEY_PREFIX + claims.nonce) is not None
+                ):
+                    raise LinkRefused("used" if claims.nonce else "invalid")
         except LinkRefused as refused:
             with runtime.sessions.begin() as session:
                 audit.record(
                     session=session, at=now, actor="web:anonymous", action="web.link_refused",
                     subject="web:link", data={"reason": refused.reason},
                 )  # fmt: skip
+            raise
+        return claims
+
+    @router.get("/web/enter", include_in_schema=False)
+    async def enter(t: str = "") -> Response:
+        # Only a page with a button: chat apps and mail scanners open links to preview them, and a GET
+        # that signed in would use the link up before its person clicked it.
+        try:
+            claims = _check(t)
+        except LinkRefused as refused:
             return refused_page(refused.reason, "insight")
+        what = "the insight dashboard" if claims.purpose == "insight" else "the directory editor"
+        return render(
+            "enter.html", title=f"Open {what}", heading=f"Open {what}", token=t, nav=[],
+            lines=["This link works once and only for you. Nobody else should use it."],
+        )  # fmt: skip
+
+    @router.post("/web/enter", include_in_schema=False)
+    async def use(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            claims = _check(dict(parse_qsl(body)).get("t", ""))
+        except LinkRefused as refused:
+            return refused_page(refused.reason, "insight")
+        now = runtime.clock.now()
+        if not claim_once(sessions=runtime.sessions, key=LINK_KEY_PREFIX + claims.nonce, at=now):
+            return refused_page("used", claims.purpose)  # two clicks at once: the other one won
         with runtime.sessions.begin() as session:
             person = session.get(Person, claims.person_id)
             if person is None:

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from bot.web import build_web_app
 from storage.models import AuditEvent, ContactRoute, Team, TrackedItem
 from tests.web.conftest import WebWorld
 
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
 
 @pytest.fixture
 async def client(world: WebWorld) -> AsyncIterator[httpx.AsyncClient]:
@@ -24,8 +27,16 @@ async def client(world: WebWorld) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def _use_link(client: httpx.AsyncClient, link: str) -> httpx.Response:
+    """Open a link from chat and press Continue, as a person does."""
+    page = await client.get(link.removeprefix("http://testserver"))
+    assert page.status_code == 200 and 'id="continue"' in page.text
+    token = link.partition("?t=")[2]
+    return await client.post("/web/enter", content=urlencode({"t": token}), headers=FORM)
+
+
 async def _sign_in(client: httpx.AsyncClient, world: WebWorld, handle: str, purpose: str = "insight") -> None:
-    response = await client.get(world.link(handle, purpose).removeprefix("http://testserver"))  # type: ignore[arg-type]
+    response = await _use_link(client, world.link(handle, purpose))  # type: ignore[arg-type]
     assert response.status_code == 303
     assert response.headers["location"] == ("/insight" if purpose == "insight" else "/directory/edit")
 
@@ -72,6 +83,24 @@ async def test_an_expired_or_tampered_link_gets_a_clear_page(
     assert "Link expired — ask the bot for a new one" in response.text
     assert "joinup_web" not in response.cookies
     assert "web.link_refused" in _actions(world)
+
+
+async def test_a_link_works_once_and_a_preview_does_not_use_it(
+    client: httpx.AsyncClient, world: WebWorld
+) -> None:
+    link = world.link("nscp.lead", "insight")
+    for _ in range(3):  # Slack, Teams or a mail scanner fetching the link to preview it
+        assert (await client.get(link.removeprefix("http://testserver"))).status_code == 200
+    assert "web.link_used" not in _actions(world)
+    assert (await _use_link(client, link)).status_code == 303
+    again = await client.get(link.removeprefix("http://testserver"))
+    assert again.status_code == 403 and "Link already used — ask the bot for a new one" in again.text
+    token = link.partition("?t=")[2]
+    forwarded = await client.post("/web/enter", content=urlencode({"t": token}), headers=FORM)
+    assert forwarded.status_code == 403 and "Each link works once" in forwarded.text
+    assert _actions(world).count("web.link_used") == 1 and "web.link_refused" in _actions(world)
+    fresh = world.link("nscp.lead", "insight")  # the next link the bot sends is a different one
+    assert fresh != link and (await _use_link(client, fresh)).status_code == 303
 
 
 async def test_a_session_ends_after_an_hour(client: httpx.AsyncClient, world: WebWorld) -> None:
