@@ -82,6 +82,9 @@ def chrome(download_dir: Path) -> Any:
         "prefs", {"download.default_directory": str(download_dir), "download.prompt_for_download": False}
     )
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER or ""), options=options)
+    # After a click that loads a page, look for the next page's elements for a while rather than at once:
+    # on a busy machine (the suite runs on every core) the new page can take a moment to arrive.
+    driver.implicitly_wait(10)
     driver.execute_cdp_cmd(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)}
     )
