@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.web import build_web_app
-from storage.models import AuditEvent, ContactRoute, Team, TrackedItem
+from storage.models import AuditEvent, ContactRoute, ProcessedEvent, Team, TrackedItem
 from tests.web.conftest import WebWorld
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -101,6 +101,13 @@ async def test_a_link_works_once_and_a_preview_does_not_use_it(
     assert _actions(world).count("web.link_used") == 1 and "web.link_refused" in _actions(world)
     fresh = world.link("nscp.lead", "insight")  # the next link the bot sends is a different one
     assert fresh != link and (await _use_link(client, fresh)).status_code == 303
+    world.clock.advance(timedelta(minutes=31))  # both links long expired: their records go at the next use
+    assert (await _use_link(client, world.link("nscp.lead", "insight"))).status_code == 303
+    with world.runtime.sessions() as session:
+        used = session.exec(
+            select(ProcessedEvent.key).where(col(ProcessedEvent.key).startswith("web-link:"))
+        ).all()
+    assert len(used) == 1
 
 
 async def test_a_session_ends_after_an_hour(client: httpx.AsyncClient, world: WebWorld) -> None:
