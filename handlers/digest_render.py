@@ -68,11 +68,11 @@ def _stale(entry: StaleEntry) -> str:
     return f"{entry.team_name}: review was due {day_words(entry.review_due_at)}"
 
 
-def _lines(texts: list[str]) -> str:
+def _lines(texts: list[str], *, command: str = "mine") -> str:
     shown = texts[:MAX_LINES]
     more = len(texts) - len(shown)
     return "\n".join(
-        [f"• {t}" for t in shown] + ([f"…and {more} more. Type mine to see them all."] if more else [])
+        [f"• {t}" for t in shown] + ([f"…and {more} more. Type {command} to see them all."] if more else [])
     )
 
 
@@ -124,14 +124,14 @@ def render_digest(
         sections.append(
             Section(
                 f"Open escalations ({len(digest.escalations)})",
-                _lines([_escalation(line) for line in digest.escalations]),
+                _lines([_escalation(line) for line in digest.escalations], command="escalations"),
             )
         )
     if digest.stale:
         sections.append(
             Section(
                 f"Directory entries you own that need review ({len(digest.stale)})",
-                _lines([_stale(entry) for entry in digest.stale])
+                _lines([_stale(entry) for entry in digest.stale], command="stale")
                 + "\nCheck each entry and type edit directory to confirm or change it.",
             )
         )

@@ -20,6 +20,7 @@ from schedules.tracking_lifecycle import (
     pause,
     resume,
     sent_by,
+    sent_by_my_reports,
     snooze,
     waiting_on_my_team,
 )
@@ -52,8 +53,9 @@ def _sort_key(item: TrackedItem, now: datetime) -> tuple[int, datetime]:
 
 
 def _section(
-    session: Session, item: TrackedItem, *, now: datetime, calendar: WorkingCalendar, mine: bool
+    session: Session, item: TrackedItem, *, now: datetime, calendar: WorkingCalendar, side: str
 ) -> Section:
+    """One item in `mine`; `side` is "sent" (mine), "reports" (my team's, as their manager) or "owed"."""
     team = session.get(Team, item.to_team_id)
     clock_name, due_at = _next_clock(item)
     if due_at is None:
@@ -61,7 +63,12 @@ def _section(
     else:
         status = f"{clock_name.capitalize()} {due_words(due_at, now=now, calendar=calendar)}"
     buttons: tuple[Button, ...]
-    if mine:
+    if side == "reports":
+        referrer = session.get(Person, item.from_person_id)
+        who = referrer.display_name if referrer else "someone"
+        title = f"{item.ref} · {item.case_ref} sent by {who} → {team.name if team else 'another team'}"
+        buttons = (Button("I tried again", "tried", item.ref), Button("Add feedback", "feedback", item.ref))
+    elif side == "sent":
         title = f"{item.ref} · {item.case_ref} → {team.name if team else 'another team'}"
         buttons = (
             Button("I tried again", "tried", item.ref),
@@ -82,28 +89,39 @@ def _section(
 
 
 async def mine(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """List my open items (and those waiting on a team I answer for), overdue first."""
+    """List my open items, those my team (as its manager) is waiting on, and those waiting on a team I
+    answer for; overdue first in each."""
     now, calendar = ctx.clock.now(), _person_calendar(ctx)
+
+    def by_urgency(items: list[TrackedItem]) -> list[TrackedItem]:
+        return sorted(items, key=lambda i: _sort_key(i, now))
+
     with ctx.sessions() as session:
-        sent = sorted(sent_by(session=session, person=ctx.person), key=lambda i: _sort_key(i, now))
-        waiting = sorted(
-            waiting_on_my_team(session=session, person=ctx.person), key=lambda i: _sort_key(i, now)
+        sent = by_urgency(sent_by(session=session, person=ctx.person))
+        reports = by_urgency(sent_by_my_reports(session=session, person=ctx.person))
+        shown = {item.id for item in reports}
+        waiting = by_urgency(
+            [i for i in waiting_on_my_team(session=session, person=ctx.person) if i.id not in shown]
         )
-        if not sent and not waiting:
+        if not sent and not reports and not waiting:
             return Reply(
                 text="You have no open items. When you refer or call another team, tell me, so I can track the "
                 "reply: refer front door case NB-204518 by phone."
             )
-        rows = [(item, True) for item in sent] + [(item, False) for item in waiting]
+        rows = (
+            [(i, "sent") for i in sent] + [(i, "reports") for i in reports] + [(i, "owed") for i in waiting]
+        )
         sections = tuple(
-            _section(session, item, now=now, calendar=calendar, mine=is_mine)
-            for item, is_mine in rows[:MINE_LIMIT]
+            _section(session, item, now=now, calendar=calendar, side=side) for item, side in rows[:MINE_LIMIT]
         )
     overdue = sum(1 for item, _ in rows if _sort_key(item, now)[0] == 0)
     parts = [f"You're waiting on {len(sent)} item{'s' if len(sent) != 1 else ''}"]
+    if reports:
+        parts.append(f"the people you manage on {len(reports)}")
     if waiting:
         parts.append(f"your team has {len(waiting)} to answer")
-    text = " and ".join(parts) + (f"; {overdue} overdue." if overdue else ".")
+    text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    text += f"; {overdue} overdue." if overdue else "."
     if len(rows) > MINE_LIMIT:
         text += f" Showing the first {MINE_LIMIT}."
     return Reply(text=text, sections=sections)

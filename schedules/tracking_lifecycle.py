@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from schedules import chasing
 from schedules.clock import Clock
@@ -171,19 +171,45 @@ def sent_by(*, session: Session, person: Person) -> list[TrackedItem]:
     )
 
 
+def _managed_team_ids(session: Session, person: Person) -> set[int]:
+    found = session.exec(
+        select(RoleGrant.team_id).where(
+            col(RoleGrant.person_id) == person.id, col(RoleGrant.role) == "manager"
+        )
+    )
+    return {team_id for team_id in found if team_id is not None}
+
+
+def sent_by_my_reports(*, session: Session, person: Person) -> list[TrackedItem]:
+    """Return the open items that people `person` manages sent (their reports, or members of a team they
+    manage), not their own: what the manager's digest calls "waiting on other agencies"."""
+    reports = [r for r in session.exec(select(Person.id).where(col(Person.manager_id) == person.id)) if r]
+    teams = _managed_team_ids(session, person)
+    if not reports and not teams:
+        return []
+    return list(
+        session.exec(
+            select(TrackedItem)
+            .where(
+                or_(
+                    col(TrackedItem.from_person_id).in_(reports),
+                    col(TrackedItem.from_team_id).in_(sorted(teams)),
+                ),
+                col(TrackedItem.status) != "closed",
+                col(TrackedItem.from_person_id) != person.id,
+            )
+            .order_by(col(TrackedItem.id))
+        )
+    )
+
+
 def waiting_on_my_team(*, session: Session, person: Person) -> list[TrackedItem]:
     """Return open items sent to `person`'s own team, or a team they manage or are the contact person for.
 
     Their own referrals are left out (they are in `sent_by`). Everyone in the receiving team may acknowledge
     and give feedback, so each of them sees what the team owes.
     """
-    teams = {person.team_id} | set(
-        session.exec(
-            select(RoleGrant.team_id).where(
-                col(RoleGrant.person_id) == person.id, col(RoleGrant.role) == "manager"
-            )
-        )
-    )
+    teams: set[int | None] = {person.team_id, *_managed_team_ids(session, person)}
     teams |= set(session.exec(select(Team.id).where(col(Team.contact_person_handle) == person.handle)))
     team_ids = [t for t in teams if t is not None]
     if not team_ids:

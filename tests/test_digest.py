@@ -384,3 +384,22 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_its_lease(
     assert sent_to(notifier, world, "mgr.kate") == []  # its sender may still be at work
     assert len(sent_to(notifier, world, "mgr.tom")) == 1  # its sender died: the lease ran out
     assert len(sent_to(notifier, world, "mgr.ben")) == 1
+
+
+def test_a_long_section_says_which_command_lists_it_all() -> None:
+    from handlers.digest_render import MAX_LINES, render_digest
+    from schedules.digest_content import Digest, EscalationLine, ItemLine
+
+    now = at("2026-11-25 09:00")
+    items = tuple(
+        ItemLine(f"TI-{n:04d}", f"NB-{n}", "Children's front door", "acknowledgement", now, None)
+        for n in range(MAX_LINES + 2)
+    )
+    escalations = tuple(
+        EscalationLine(f"ES-{n:04d}", f"NB-{n}", 1, 3, "Children's front door", "open", False)
+        for n in range(MAX_LINES + 1)
+    )
+    reply = render_digest(Digest("mgr.kate", ("Health visiting",), now, items, (), escalations, (), 0, 0))
+    waiting, open_escalations = reply.sections
+    assert waiting.text.endswith("…and 2 more. Type mine to see them all.")
+    assert open_escalations.text.endswith("…and 1 more. Type escalations to see them all.")

@@ -94,3 +94,18 @@ async def test_the_no_further_action_reason_is_one_line_and_cancel_keeps_the_ite
     await world.click(nfa, who="sw.jo")
     done = await world.say("below threshold, offered early help", who="sw.jo")
     assert done.text.startswith(f"Recorded the outcome of {ref}") and "below threshold" in done.text
+
+
+async def test_a_manager_sees_what_the_people_they_manage_are_waiting_on(world: World) -> None:
+    logged = await world.say("refer front door case NB-34 by phone")  # hv.amy, whose manager is mgr.kate
+    ref = logged.text.split()[1].rstrip(":")
+    kate = await world.say("mine", who="mgr.kate")
+    assert "the people you manage on 1" in kate.text
+    [section] = [s for s in kate.sections if ref in s.title]
+    assert "sent by Amy Hughes" in section.title and [b.action for b in section.buttons] == [
+        "tried",
+        "feedback",
+    ]
+    tom = await world.say("mine", who="mgr.tom")  # the front door's manager: his team owes it, listed once
+    assert "your team has 1 to answer" in tom.text and "people you manage" not in tom.text
+    assert sum(ref in s.title for s in tom.sections) == 1
