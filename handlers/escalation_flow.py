@@ -64,7 +64,7 @@ def checked_subject(
     auth.check(ctx, session, auth.CREATE_ITEM)  # read-only roles (auditors) don't escalate
     if subject.item is not None:
         auth.check(ctx, session, auth.VIEW_ITEM, item=subject.item)
-    else:
+    elif not subject.is_new_case:  # a case joinup knows: only those party to it may escalate about it
         auth.check(ctx, session, auth.READ_CHRONOLOGY, case_ref=subject.case_ref)
     return subject
 

@@ -44,6 +44,7 @@ class Subject:
     item: TrackedItem | None
     other_team_id: int | None
     is_disagreement: bool = False
+    is_new_case: bool = False  # joinup held nothing about the case: the escalation is the first record
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +93,14 @@ def check_subject(
     ref = normalise_case_ref(item.case_ref if item else (case_ref or ""))
     if item is not None and case_ref and normalise_case_ref(case_ref) != ref:
         raise WrongState("item", item.ref, f"about case {ref}, not {case_ref.upper()}", "escalate it here")
-    if not is_known_case(session=session, case_ref=ref):
+    is_new_case = not is_known_case(session=session, case_ref=ref)
+    if is_new_case and other_team_id is None:
+        # Perhaps a typo; perhaps a disagreement about work never logged here. Naming the team says which.
         raise NotFound(
-            "case", ref, hint="Check the reference, or type mine to see the cases you're tracking."
+            "case",
+            ref,
+            hint=f"Check the reference. If it's right and the referral wasn't logged here, name the team you "
+            f"disagree with: escalate {ref} about front door.",
         )
     check_can_escalate(item=item, is_disagreement=is_disagreement)
     existing = find_open(session=session, case_ref=ref, person_id=person_id)
@@ -108,7 +114,13 @@ def check_subject(
         latest = latest_item_for(session=session, case_ref=ref, person_id=person_id)
         if latest is not None and latest.from_person_id == person_id:
             team_id = latest.to_team_id
-    return Subject(case_ref=ref, item=item, other_team_id=team_id, is_disagreement=is_disagreement)
+    return Subject(
+        case_ref=ref,
+        item=item,
+        other_team_id=team_id,
+        is_disagreement=is_disagreement,
+        is_new_case=is_new_case,
+    )
 
 
 def _new_escalation(

@@ -90,11 +90,15 @@ def get(*, session: Session, ref: str) -> Escalation:
 
 
 def is_known_case(*, session: Session, case_ref: str) -> bool:
-    """Tell whether joinup holds anything (a referral, callback or request) about this case reference."""
-    found = session.exec(
-        select(TrackedItem.id).where(func.upper(col(TrackedItem.case_ref)) == case_ref.upper()).limit(1)
-    ).first()
-    return found is not None
+    """Tell whether joinup holds anything (a referral, callback, request or escalation) about this case."""
+    wanted = case_ref.upper()
+    for model in (TrackedItem, Escalation):
+        found = session.exec(
+            select(model.id).where(func.upper(col(model.case_ref)) == wanted).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
 
 
 def latest_item_for(*, session: Session, case_ref: str, person_id: int) -> TrackedItem | None:

@@ -414,3 +414,21 @@ async def test_the_three_stage_ladder_times_its_partnership_stage_too(world: Wor
     delivered = await world.advance_to(at(2026, 11, 30, 9))
     assert "Time's up for level 3, Partnership designated leads" in delivered[0][1].text
     assert "If it's resolved, press Resolved and record the outcome." in delivered[0][1].text
+
+
+async def test_a_case_never_logged_here_can_be_escalated_by_naming_the_team(world: World) -> None:
+    unknown = await world.say("hv.amy", "escalate NB-777777")
+    assert "I can't find case NB-777777" in unknown.text
+    assert "escalate NB-777777 about front door" in unknown.text
+    started = await world.say("hv.amy", "escalate NB-777777 about front door")
+    assert "immediate risk of harm" in started.text  # the walkthrough begins with the risk question
+    level_one = await world.say("hv.amy", "no")
+    assert "ES-" in level_one.text
+    with world.sessions() as session:
+        stored = session.exec(select(Escalation).where(col(Escalation.case_ref) == "NB-777777")).one()
+    assert stored.level == 1 and stored.other_team_id is not None and stored.item_id is None
+    # Now joinup knows the case: she can read its chronology, someone not party to it still can't.
+    assert "ES-" in (await world.say("hv.amy", "chronology NB-777777")).text
+    assert "You can't see the chronology" in (await world.say("dsl.priya", "chronology NB-777777")).text
+    other = await world.say("dsl.priya", "escalate NB-777777 about front door")  # known now: parties only
+    assert "You can't see the chronology for NB-777777" in other.text
