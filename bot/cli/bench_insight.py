@@ -198,7 +198,10 @@ def insight_bench(
     pages = [t for t in timings if t.what.startswith("page")]
     worst = max((t.summary()["p95"] for t in pages), default=0.0)
     summary["target"] = f"page p95 < {TARGET_MS:.0f} ms"
-    summary["met"] = bool(pages) and worst < TARGET_MS and not smoke
+    # Per backend: PostgreSQL is the production database the target is for; SQLite is the embedded default.
+    for backend in sorted({t.backend for t in pages}):
+        slowest = max(t.summary()["p95"] for t in pages if t.backend == backend)
+        summary[f"met on {backend}"] = slowest < TARGET_MS and not smoke
     path = write_result(
         "insight",
         summary=summary,
