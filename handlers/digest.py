@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import re
+from datetime import datetime, time
 
 from sqlmodel import Session, col, select
 
 from handlers import auth
 from handlers.auth import access_of
 from handlers.context import HandlerContext
-from handlers.digest_render import day_words, render_digest
+from handlers.digest_render import day_words, render_digest, time_words
 from handlers.digest_send import (
     SendReport,
     digest_job,
@@ -23,6 +24,7 @@ from handlers.digest_upkeep import register_renderers
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import Router
 from schedules import digest_content, digests
+from schedules.calendar import LONDON
 from schedules.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput
@@ -42,6 +44,7 @@ __all__ = [
     "send_due_digests",
 ]
 
+_AT = re.compile(r"(?:^|\s)at\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")
 _SCHEDULE_WORDS = {
     "daily": "daily",
     "day": "daily",
@@ -86,13 +89,47 @@ def _last_sent_at(session: Session, person_id: int) -> datetime | None:
 
 
 # --- chat ----------------------------------------------------------------------------------------
-def _describe(schedule: str, clock: Clock, nation: str) -> str:
-    if schedule == "off":
+def _describe(person: Person, clock: Clock) -> str:
+    if person.digest_schedule == "off":
         return "Your digest is off. Type digest daily or digest weekly to turn it on."
-    next_at = digests.next_due_at(schedule=schedule, now=clock.now(), nation=nation)
-    when = f" The next one comes on {day_words(next_at)} at 8:30am." if next_at else ""
-    rhythm = "every working day at 8:30am" if schedule == "daily" else "on Mondays at 8:30am"
-    return f"You get a digest {rhythm}.{when} Type digest daily, digest weekly or digest off to change it."
+    at = digests.digest_time_of(person.digest_time)
+    next_at = digests.next_due_at(
+        schedule=person.digest_schedule, now=clock.now(), nation=person.nation, at=at
+    )
+    clock_words = time_words(datetime.combine(clock.now().date(), at, tzinfo=LONDON))
+    when = f" The next one comes on {day_words(next_at)} at {time_words(next_at)}." if next_at else ""
+    rhythm = "every working day" if person.digest_schedule == "daily" else "on Mondays"
+    return (
+        f"You get a digest {rhythm} at {clock_words}.{when} Type digest daily, digest weekly or digest off to "
+        "change it, or choose the time: digest at 9am."
+    )
+
+
+def split_time(words: str) -> tuple[str, time | None]:
+    """Take "at 9", "at 7:45am" or "at 2pm" off the end of the digest words; return the rest and the time.
+
+    A bare hour before 7 means the afternoon ("at 4" is 4pm). Digests go out in working hours.
+
+    Raises:
+        InvalidInput: not a time, or outside 7am to 4pm.
+    """
+    match = _AT.search(words)
+    if match is None:
+        return words, None
+    hour, minute, half = int(match[1]), int(match[2] or 0), match[3]
+    if half == "pm" and hour < 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    elif half is None and 1 <= hour < 7:
+        hour += 12
+    if hour > 23 or minute > 59 or not (digests.EARLIEST <= time(hour, minute) <= digests.LATEST):
+        raise InvalidInput(
+            "time",
+            "Choose a time between 7am and 4pm, when digests can be read at work.",
+            example="digest at 9am",
+        )
+    return words[: match.start()].strip(), time(hour, minute)
 
 
 async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -103,25 +140,33 @@ async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         assert person is not None
         # Refusals are worded and audited in one place.
         auth.check(ctx, session, auth.RECEIVE_DIGEST)
-        if words in ("", "settings", "status"):
-            return Reply(text=_describe(person.digest_schedule, ctx.clock, person.nation), buttons=_buttons())
+        words, at = split_time(words)
+        if words in ("", "settings", "status") and at is None:
+            return Reply(text=_describe(person, ctx.clock), buttons=_buttons())
         if words in ("preview", "now", "show"):
             digest = build_for(session=session, person=person, now=ctx.clock.now())
             return render_digest(digest, is_preview=True)
-        schedule = _SCHEDULE_WORDS.get(words)
+        schedule = _SCHEDULE_WORDS.get(words) if words else person.digest_schedule
         if schedule is None:
             raise InvalidInput(
-                "digest", "I didn't understand that. Choose daily, weekly or off.", example="digest weekly"
+                "digest",
+                "I didn't understand that. Choose daily, weekly or off, and a time if you like.",
+                example="digest weekly at 9am",
             )
-        before, person.digest_schedule = person.digest_schedule, schedule
+        before = (person.digest_schedule, person.digest_time)
+        person.digest_schedule = schedule
+        if at is not None:
+            person.digest_time = f"{at:%H:%M}"
         session.add(person)
-        if schedule != before:
+        if (person.digest_schedule, person.digest_time) != before:
+            # A digest already due under the new settings isn't sent as a late catch-up: the next one is.
             digests.skip_current(
                 session=session,
                 clock=ctx.clock,
                 person_id=ctx.person_id,
                 schedule=schedule,
                 nation=person.nation,
+                at=digests.digest_time_of(person.digest_time),
             )
         audit.record(
             session=session,
@@ -129,9 +174,14 @@ async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             actor=ctx.actor,
             action="digest.schedule_changed",
             subject=f"person:{person.handle}",
-            data={"from": before, "to": schedule},
+            data={"from": before[0], "to": schedule}
+            | (
+                {"time_from": before[1], "time_to": person.digest_time}
+                if person.digest_time != before[1]
+                else {}
+            ),
         )
-        return Reply(text="Done. " + _describe(schedule, ctx.clock, person.nation))
+        return Reply(text="Done. " + _describe(person, ctx.clock))
 
 
 def _arguments(msg: InboundMessage) -> str:
@@ -164,8 +214,9 @@ def register(router: Router) -> None:
         "digest",
         digest_command,
         aliases=("digests",),
-        summary="Managers: choose when you get your digest (daily, weekly or off), or preview it.",
-        usage="digest daily|weekly|off|preview",
+        summary="Managers: choose when you get your digest (daily, weekly or off, and the time), or preview it.",
+        usage="digest daily|weekly|off [at 9am] | preview",
+        examples=("digest weekly", "digest daily at 8am", "digest preview"),
     )
     router.action("digest", digest_command)
     router.action("digest_settings", digest_settings)

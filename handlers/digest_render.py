@@ -86,7 +86,12 @@ def _compare(key: str, counts: dict[str, int], previous: dict[str, object] | Non
 
 
 def render_digest(
-    digest: Digest, *, is_late: bool = False, schedule: str = "", is_preview: bool = False
+    digest: Digest,
+    *,
+    is_late: bool = False,
+    schedule: str = "",
+    is_preview: bool = False,
+    due_at: datetime | None = None,
 ) -> Reply:
     """Render the digest: the counts first, then each section, most urgent first."""
     teams = ", ".join(digest.team_names) or "your teams"
@@ -94,7 +99,9 @@ def render_digest(
     opening = "Preview of your digest" if is_preview else f"Your {kind}"
     heading = f"{opening} for {teams}, {day_words(digest.produced_at)}."
     if is_late:
-        heading += " It is late because joinup was not running at 8:30am."
+        heading += (
+            f" It is late because joinup was not running at {time_words(due_at) if due_at else '8:30am'}."
+        )
     if digest.is_empty:
         return Reply(
             text=heading + " Nothing is waiting or overdue, and no escalations are open. Type mine to check.",

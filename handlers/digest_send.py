@@ -68,9 +68,10 @@ def _due(
     for person in people:
         if person.id is None or not teams.get(person.id):
             continue
-        if not digests.is_sending_time(now=now, nation=person.nation):
+        at = digests.digest_time_of(person.digest_time)
+        if not digests.is_sending_time(now=now, nation=person.nation, at=at):
             continue
-        period = digests.latest_period(schedule=person.digest_schedule, now=now, nation=person.nation)
+        period = digests.latest_period(schedule=person.digest_schedule, now=now, nation=person.nation, at=at)
         if period is not None:
             wanted.append((person.id, period))
             by_id[person.id] = person
@@ -125,7 +126,9 @@ async def _send_chunk(
             status = await _deliver(
                 notifier,
                 person,
-                render_digest(digest, is_late=claim.is_late, schedule=person.digest_schedule),
+                render_digest(
+                    digest, is_late=claim.is_late, schedule=person.digest_schedule, due_at=period.due_at
+                ),
             )
         outcomes.append((claim.run_id, status, digest.counts if digest else {}))
         runs.append({"to": person.handle, "period": period.key, "status": status, "late": claim.is_late})
@@ -176,8 +179,10 @@ def next_wakeup(*, sessions: sessionmaker[Session], clock: Clock) -> datetime | 
     now = clock.now()
     with sessions() as session:
         people = managers(session=session)
-    schedules = {(p.digest_schedule, p.nation) for p in people}
-    times = [at for s, n in schedules if (at := digests.next_due_at(schedule=s, now=now, nation=n))]
+    schedules = {(p.digest_schedule, p.nation, digests.digest_time_of(p.digest_time)) for p in people}
+    times = [
+        due for s, n, t in schedules if (due := digests.next_due_at(schedule=s, now=now, nation=n, at=t))
+    ]
     return min(times, default=None)
 
 

@@ -16,6 +16,7 @@ from handlers.messages import DeliveryFailed, InboundMessage, RecordingNotifier,
 from schedules import digests
 from schedules.clock import FakeClock
 from schedules.settings import DomainSettings
+from storage.errors import InvalidInput
 from storage.models import AuditEvent, DigestRun, Person, Team
 from tests.conftest import START
 from tests.roles_world import World, add_escalation, add_item, build_world
@@ -300,7 +301,6 @@ def test_digest_command_changes_the_schedule(sessions: sessionmaker[Session], wo
 def test_digest_command_refuses_non_managers_and_odd_words(
     sessions: sessionmaker[Session], world: World
 ) -> None:
-    from storage.errors import InvalidInput
 
     clock = FakeClock(at("2026-11-25 10:00"))
     from storage.errors import NotAllowed
@@ -403,3 +403,39 @@ def test_a_long_section_says_which_command_lists_it_all() -> None:
     waiting, open_escalations = reply.sections
     assert waiting.text.endswith("…and 2 more. Type mine to see them all.")
     assert open_escalations.text.endswith("…and 1 more. Type escalations to see them all.")
+
+
+def test_a_manager_chooses_the_time_of_their_digest(sessions: sessionmaker[Session], world: World) -> None:
+    clock = FakeClock(at("2026-11-25 10:00"))
+    reply = say(sessions, world, "mgr.kate", "digest daily at 7:45am", clock)
+    assert reply.text.startswith("Done. You get a digest every working day at 7:45am.")
+    assert "The next one comes on Thursday 26 November at 7:45am." in reply.text
+    assert (
+        "at 2pm" in say(sessions, world, "mgr.kate", "digest at 2", clock).text
+    )  # a bare 2 is the afternoon
+    for odd in ("digest at 6am", "digest at 5pm", "digest daily at 25"):
+        with pytest.raises(InvalidInput) as refused:
+            say(sessions, world, "mgr.kate", odd, clock)
+        assert "between 7am and 4pm" in refused.value.problem
+    say(sessions, world, "mgr.kate", "digest at 9:15am", clock)
+
+    notifier = RecordingNotifier()
+    clock.set(at("2026-11-26 08:30"))
+    run(sessions, clock, notifier)
+    assert sent_to(notifier, world, "mgr.kate") == [] and sent_to(
+        notifier, world, "mgr.tom"
+    )  # Tom keeps 8:30
+    assert digest.next_wakeup(sessions=sessions, clock=clock) == at("2026-11-26 09:15")
+    clock.set(at("2026-11-26 09:15"))
+    run(sessions, clock, notifier)
+    [kate] = sent_to(notifier, world, "mgr.kate")
+    assert kate.text.startswith("Your daily digest for Health visiting, Thursday 26 November.")
+    with sessions() as session:
+        change = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action) == "digest.schedule_changed")
+            .order_by(col(AuditEvent.id))
+        ).first()
+    assert change is not None and change.data == {
+        "from": "daily", "to": "daily", "time_from": "08:30", "time_to": "07:45"
+    }  # fmt: skip

@@ -27,6 +27,7 @@ class Person(SQLModel, table=True):
     teams_user_id: str | None = Field(default=None, unique=True, max_length=100)
     is_onboarded: bool = False
     digest_schedule: str = Field(default="daily", max_length=10)  # daily, weekly, off
+    digest_time: str = Field(default="08:30", max_length=5)  # London time, HH:MM
     quiet_hours_ok: bool = False  # True: reminders may arrive outside working hours
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:34:15.424900
+Create Date: 2026-11-25 23:35:18.992299
 """
 
 from collections.abc import Sequence
@@ -165,6 +165,7 @@ def upgrade() -> None:
     sa.Column('teams_user_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('is_onboarded', sa.Boolean(), nullable=False),
     sa.Column('digest_schedule', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('digest_time', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('quiet_hours_ok', sa.Boolean(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['manager_id'], ['person.id'], ),
