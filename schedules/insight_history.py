@@ -61,6 +61,9 @@ class HistorySummary:
     escalations: int
 
 
+FRONT_DOOR_SHARE = 4.0
+
+
 def _pick(rng: random.Random, weighted: Sequence[tuple[str, float]]) -> str:
     return rng.choices([name for name, _ in weighted], weights=[weight for _, weight in weighted])[0]
 
@@ -200,6 +203,8 @@ def generate_history(
     for team in teams:
         pace = rng.choice((0.3, 0.6, 1.0, 1.0, 1.6, 2.5))  # each team has its own speed
         volume = plan.referrals_per_team_week * rng.choice((0.3, 0.7, 1.0, 1.0, 1.5, 3.0))
+        if team.key.endswith("front-door"):
+            volume *= FRONT_DOOR_SHARE  # children's and adults' front doors take the most referrals anywhere
         count = int(volume * weeks)
         eligible = [p for p in senders if p.team_id != team.id] or list(senders)
         for _ in range(count):
