@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.slack.parse import event_dedupe_key
 from schedules.clock import Clock
-from storage.claims import claim_once
-from storage.models import ProcessedEvent
+from storage.claims import claim_once, forget
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -63,14 +61,8 @@ class DropRepeatedEvents(AsyncMiddleware):
 
 def prune_processed_events(*, sessions: sessionmaker[Session], clock: Clock) -> int:
     """Forget Slack event ids too old to be retried; return how many went."""
-    cutoff = clock.now() - KEEP_PROCESSED_FOR
     with sessions.begin() as session:
-        result = session.execute(
-            delete(ProcessedEvent)
-            .where(col(ProcessedEvent.key).startswith(KEY_PREFIX))
-            .where(col(ProcessedEvent.received_at) < cutoff)
-        )
-    return int(getattr(result, "rowcount", 0) or 0)
+        return forget(session, prefix=KEY_PREFIX, before=clock.now() - KEEP_PROCESSED_FOR)
 
 
 async def prune_job(runtime: Runtime) -> None:

@@ -10,10 +10,8 @@ from microsoft_teams.api.activities import ConversationUpdateActivity, MessageAc
 from microsoft_teams.api.activities.invoke import AdaptiveCardInvokeActivity
 from microsoft_teams.api.models import AdaptiveCardActionCardResponse
 from microsoft_teams.apps import ActivityContext, App
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.teams import forms, parse
@@ -22,7 +20,7 @@ from bot.teams.people import find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
 from handlers.messages import InboundMessage, Reply
 from schedules.clock import Clock
-from storage.models import ProcessedEvent
+from storage.claims import claim_once
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +37,14 @@ def claim_activity(*, sessions: sessionmaker[Session], clock: Clock, activity_id
     """
     if not activity_id:
         return True
-    try:
-        with sessions.begin() as session:
-            session.execute(
-                delete(ProcessedEvent)
-                .where(col(ProcessedEvent.key).startswith(KEY_PREFIX))
-                .where(col(ProcessedEvent.received_at) < clock.now() - KEEP_PROCESSED_FOR)
-            )
-            session.add(ProcessedEvent(key=f"{KEY_PREFIX}{activity_id}"[:200], received_at=clock.now()))
-    except IntegrityError:
-        return False
-    return True
+    now = clock.now()
+    return claim_once(
+        sessions=sessions,
+        key=f"{KEY_PREFIX}{activity_id}",
+        at=now,
+        prefix=KEY_PREFIX,
+        forget_before=now - KEEP_PROCESSED_FOR,
+    )
 
 
 class TeamsListeners:

@@ -20,8 +20,6 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import delete
-from sqlmodel import col
 
 from bot.runtime import Runtime
 from handlers.stats_links import (
@@ -196,15 +194,17 @@ def session_routes(runtime: Runtime) -> APIRouter:
         except LinkRefused as refused:
             return refused_page(refused.reason, "insight")
         now = runtime.clock.now()
-        if not claim_once(sessions=runtime.sessions, key=LINK_KEY_PREFIX + claims.nonce, at=now):
+        # A used link's record matters only while the link could still be used (15 minutes).
+        claimed = claim_once(
+            sessions=runtime.sessions,
+            key=LINK_KEY_PREFIX + claims.nonce,
+            at=now,
+            prefix=LINK_KEY_PREFIX,
+            forget_before=now - 2 * LINK_LIFETIME,
+        )
+        if not claimed:
             return refused_page("used", claims.purpose)  # two clicks at once: the other one won
         with runtime.sessions.begin() as session:
-            # A used link's record matters only while the link could still be used (15 minutes).
-            session.execute(
-                delete(ProcessedEvent)
-                .where(col(ProcessedEvent.key).startswith(LINK_KEY_PREFIX))
-                .where(col(ProcessedEvent.received_at) < now - 2 * LINK_LIFETIME)
-            )
             person = session.get(Person, claims.person_id)
             if person is None:
                 return refused_page("invalid", claims.purpose)
