@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
-    # System tests only: read the time from this file (schedules.clock.FileClock) instead of the wall clock.
+    # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.
     clock_file: Path | None = None
 
     def domain(self) -> DomainSettings:

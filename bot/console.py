@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any, TextIO
 
 from handlers.messages import Button, Field, Form, InboundMessage, Reply
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 
 _ADVANCE = re.compile(r"^(\d+)\s*(wd|h|d|m)$", re.IGNORECASE)
 

@@ -14,8 +14,8 @@ from bot.console import ConsoleNotifier, ConsoleOutput, console_message, parse_a
 from bot.console_forms import FormFiller
 from bot.runtime import Runtime
 from handlers.messages import InboundMessage, Reply
-from schedules.calendar import WorkingCalendar
-from schedules.clock import FakeClock
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.clock import FakeClock
 from storage.models import Person, Team
 
 CONSOLE_HELP = (

@@ -14,24 +14,25 @@ from bot.config import Settings
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import conversation as conversation_layer
-from handlers import delivery_failures as delivery_failure_notices
-from handlers import digest as manager_digests
-from handlers import directory_admin as directory_upkeep_chat
-from handlers import escalation as escalation_chat
-from handlers import escalation_chronology as chronology_chat
-from handlers import escalation_reminders as escalation_reminders_chat
 from handlers import help as help_
-from handlers import stats as insight_stats
-from handlers import tracking, tracking_reminders
+from handlers.chronology import commands as chronology_chat
+from handlers.digest import commands as manager_digests
 from handlers.dispatch import Dispatcher
+from handlers.escalation import commands as escalation_chat
+from handlers.escalation import timers as escalation_reminders_chat
+from handlers.insight import commands as insight_stats
+from handlers.insight.jobs import fill_durations_job
 from handlers.messages import Notifier
+from handlers.outbox import delivery_failures as delivery_failure_notices
 from handlers.retention import retention_job
 from handlers.router import Router
-from handlers.stats_jobs import fill_durations_job
-from schedules import outbox
-from schedules import policy as escalation_policy
-from schedules.clock import Clock, FakeClock
-from schedules.insight_history import seed_demo_history
+from handlers.tracking import chasing as tracking_reminders
+from handlers.tracking import commands as tracking
+from handlers.upkeep import commands as directory_upkeep_chat
+from schedules.escalation import policy as escalation_policy
+from schedules.insight.history import seed_demo_history
+from schedules.outbox import rows as outbox
+from schedules.time.clock import Clock, FakeClock
 from storage.db import make_engine, make_sessions
 
 Job = Callable[["Runtime"], Awaitable[None]]

@@ -15,7 +15,7 @@ from directory.document import DirectoryDoc, DirectoryInvalid
 from directory.records import Collector
 from directory.store import apply_document
 from directory.yaml_format import parse_yaml
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.models import Agency, Person, RoleGrant, Team
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from directory import fields
 from directory.document import EXPECTATION_UNITS, ROUTE_KINDS
 from directory.index import bump_generation
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import DomainError, NotFound
 from storage.models import Agency, ContactRoute, Team

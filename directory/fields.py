@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from directory.document import EXPECTATION_UNITS, HOURS_KEYS, ROUTE_KINDS, Hours
-from schedules.calendar import LONDON, NATIONS
+from schedules.time.calendar import LONDON, NATIONS
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")

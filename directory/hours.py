@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from schedules.calendar import LONDON, WorkingCalendar
+from schedules.time.calendar import LONDON, WorkingCalendar
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BANK_HOLIDAY_KEY = "bank_holiday"

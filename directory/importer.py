@@ -14,7 +14,7 @@ from directory.oruk_format import parse_oruk
 from directory.records import Collector
 from directory.store import ImportSummary, apply_document, summarise
 from directory.yaml_format import parse_yaml
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import Agency, ContactRoute, Team

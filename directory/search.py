@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from directory import hours as team_hours
 from directory.index import DirectoryIndex, RouteInfo, TeamInfo, current_index, normalise, words
-from schedules.calendar import WorkingCalendar
+from schedules.time.calendar import WorkingCalendar
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team
 

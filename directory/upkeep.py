@@ -9,7 +9,7 @@ from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from directory.index import bump_generation, normalise
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import Agency, ContactRoute, Team

@@ -9,8 +9,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from handlers.messages import InboundMessage, Notifier, Reply
-from schedules.clock import Clock
 from schedules.settings import DomainSettings
+from schedules.time.clock import Clock
 from storage.models import Person
 
 

@@ -5,7 +5,10 @@ help is registered first on its own (it lists every command); then these, in the
 
 from __future__ import annotations
 
-from handlers import due, find, flow, onboarding, role, share
+from handlers import flow, onboarding
+from handlers.find import commands as find
+from handlers.guidance import role, share
+from handlers.guidance import timescales as due
 from handlers.router import Router
 
 MODULES = (find, role, due, share, onboarding, flow)

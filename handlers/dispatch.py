@@ -15,8 +15,8 @@ from handlers.identity import resolve_person
 from handlers.messages import InboundMessage, Notifier, Reply
 from handlers.router import MAX_TEXT_LENGTH, Handler, Router, clean_text
 from handlers.state import clear_state, get_state
-from schedules.clock import Clock
 from schedules.settings import DomainSettings
+from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import DomainError
 from storage.privacy import find_nhs_number

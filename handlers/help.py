@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.context import HandlerContext
+from handlers.guidance.role import lookup
 from handlers.messages import Button, Field, InboundMessage, Reply, Section
-from handlers.role import lookup
 from handlers.router import Handler, Router
 
 INTRO = (

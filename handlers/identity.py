@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from handlers.messages import InboundMessage
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.models import ConversationRef, Person
 

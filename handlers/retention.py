@@ -9,8 +9,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from schedules import retention
-from schedules.calendar import LONDON
-from schedules.clock import Clock
+from schedules.time.calendar import LONDON
+from schedules.time.clock import Clock
 from storage.models import AuditEvent
 
 

@@ -13,7 +13,7 @@ from rapidfuzz.distance import OSA
 
 from handlers.context import HandlerContext
 from handlers.messages import InboundMessage, Reply
-from handlers.reminders import ReminderRenderers
+from handlers.outbox.renderers import ReminderRenderers
 
 log = logging.getLogger(__name__)
 

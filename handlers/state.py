@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage.models import ConversationState
 
 

@@ -18,7 +18,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import ContactAttempt, Escalation, EscalationStep, Reminder, SharingDecision, TrackedItem

@@ -14,9 +14,9 @@ from typing import Final
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from schedules import outbox
-from schedules.calendar import WorkingCalendar
-from schedules.clock import Clock
+from schedules.outbox import rows as outbox
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.clock import Clock
 from storage import audit
 from storage.models import Person, RoleGrant, Team
 

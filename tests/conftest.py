@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_engine, make_sessions, scratch_postgres_database
 
 # Wednesday 25 November 2026, 10:00 London (GMT).

@@ -12,18 +12,20 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from directory.demo import load_demo
-from handlers import escalation, escalation_chronology, escalation_reminders
 from handlers import help as help_
+from handlers.chronology import commands as escalation_chronology
 from handlers.dispatch import Dispatcher
+from handlers.escalation import commands as escalation
+from handlers.escalation import timers as escalation_reminders
 from handlers.messages import InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from schedules import policy
-from schedules.calendar import WorkingCalendar
-from schedules.clock import FakeClock
-from schedules.escalation_timers import next_timeout_at, record_timeouts
-from schedules.outbox import next_due_at
+from schedules.escalation import policy
+from schedules.escalation.timers import next_timeout_at, record_timeouts
+from schedules.outbox.rows import next_due_at
+from schedules.outbox.sweep import sweep
 from schedules.settings import DomainSettings
-from schedules.sweep import sweep
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.clock import FakeClock
 from storage.models import Person, Reminder, Team, TrackedItem
 
 

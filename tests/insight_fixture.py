@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from schedules.insight_periods import Period, london_midnight
+from schedules.insight.periods import Period, london_midnight
 from storage.models import Agency, ContactAttempt, Escalation, Person, PolicyVersion, Team, TrackedItem
 
 DECEMBER = Period(

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from handlers import auth
-from schedules.clock import FakeClock
+from handlers.access import auth
+from schedules.time.clock import FakeClock
 from storage import audit
 from storage.errors import NotAllowed
 from storage.models import AuditEvent, Escalation, TrackedItem

@@ -1,7 +1,7 @@
 """The role matrix through the chat: each demo person × each guarded command → answered or refused.
 
 Drives the real Dispatcher and handler modules over the Northbrook demo, and tells a refusal by the
-`access.refused` audit event that handlers/auth.py writes, so the test doesn't depend on reply wording.
+`access.refused` audit event that handlers/access/auth.py writes, so the test doesn't depend on reply wording.
 """
 
 from __future__ import annotations
@@ -14,16 +14,21 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
 from directory.demo import load_demo
-from handlers import conversation, digest, escalation, escalation_chronology, escalation_reminders, tracking
+from handlers import conversation
 from handlers import help as help_
-from handlers import stats as insight_stats
+from handlers.chronology import commands as escalation_chronology
+from handlers.digest import commands as digest
 from handlers.dispatch import Dispatcher
 from handlers.errors import UNEXPECTED
+from handlers.escalation import commands as escalation
+from handlers.escalation import timers as escalation_reminders
+from handlers.insight import commands as insight_stats
 from handlers.messages import InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from schedules import policy
-from schedules.clock import FakeClock
+from handlers.tracking import commands as tracking
+from schedules.escalation import policy
 from schedules.settings import DomainSettings
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, TrackedItem
 
 PEOPLE = (

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot import loadgen
-from bot.cli.bench import percentile, write_result
-from bot.cli.bench_report import build_report
+from bench import loadgen
+from bench.cli import percentile, write_result
+from bench.report import build_report
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from schedules.calendar import LONDON, WorkingCalendar
+from schedules.time.calendar import LONDON, WorkingCalendar
 
 
 def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -14,9 +14,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.cli import cli
-from schedules import chronology, escalation, tracking, tracking_attempts, tracking_lifecycle
-from schedules.clock import FakeClock
+from schedules.chronology import timeline as chronology
+from schedules.escalation import ladder as escalation
 from schedules.settings import ReminderSettings
+from schedules.time.clock import FakeClock
+from schedules.tracking import attempts as tracking_attempts
+from schedules.tracking import items as tracking
+from schedules.tracking import lifecycle as tracking_lifecycle
 from storage.db import make_engine, make_sessions
 from storage.models import AuditEvent, Person, SharingDecision, Team
 from tests.escalation_world import World, build_world

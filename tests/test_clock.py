@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from schedules.clock import FileClock
+from schedules.time.clock import FileClock
 
 
 def test_every_reader_sees_the_time_written(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from bot.console_forms import FormFiller
 from bot.console_loop import ConsoleChat, run_console
 from bot.runtime import build_runtime
 from handlers.messages import Button, Choice, Field, Form, FormInput, Reply, Section
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from tests.handlers.conftest import load_demo_fast
 
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from handlers import digest
 from handlers.context import HandlerContext
+from handlers.digest import commands as digest
 from handlers.messages import DeliveryFailed, InboundMessage, RecordingNotifier, Reply
-from schedules import digests
-from schedules.clock import FakeClock
+from schedules.digest import schedule as digests
 from schedules.settings import DomainSettings
+from schedules.time.clock import FakeClock
 from storage.errors import InvalidInput
 from storage.models import AuditEvent, DigestRun, Person, Team
 from tests.conftest import START
@@ -336,8 +336,8 @@ def test_switching_schedule_mid_period_sends_no_catch_up(
 
 
 def test_an_item_due_today_shows_the_time() -> None:
-    from handlers.digest_render import render_digest
-    from schedules.digest_content import Digest, ItemLine
+    from handlers.digest.render import render_digest
+    from schedules.digest.content import Digest, ItemLine
 
     now = at("2026-11-25 09:00")
     line = ItemLine(
@@ -387,8 +387,8 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_its_lease(
 
 
 def test_a_long_section_says_which_command_lists_it_all() -> None:
-    from handlers.digest_render import MAX_LINES, render_digest
-    from schedules.digest_content import Digest, EscalationLine, ItemLine
+    from handlers.digest.render import MAX_LINES, render_digest
+    from schedules.digest.content import Digest, EscalationLine, ItemLine
 
     now = at("2026-11-25 09:00")
     items = tuple(

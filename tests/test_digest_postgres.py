@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from handlers import digest
+from handlers.digest import commands as digest
 from handlers.messages import RecordingNotifier
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage import audit
 from storage.db import make_sessions
 from storage.models import AuditEvent, DigestRun, Person, RoleGrant

@@ -14,8 +14,8 @@ from bot.console import ConsoleNotifier, ConsoleOutput
 from bot.console_loop import ConsoleChat, run_console
 from bot.runtime import build_runtime
 from directory.demo import load_demo
-from schedules import policy
-from schedules.clock import FakeClock
+from schedules.escalation import policy
+from schedules.time.clock import FakeClock
 
 
 def squeeze(text: str) -> str:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from schedules import chronology
-from schedules.clock import FakeClock
+from schedules.chronology import timeline as chronology
+from schedules.time.clock import FakeClock
 from storage import audit
 from storage.db import make_sessions
 from storage.models import Escalation, PolicyVersion

@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from handlers.messages import InboundMessage, Reply
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Escalation, EscalationStep, Person, TrackedItem
 from tests.escalation_world import World, build_world
 
@@ -250,7 +250,7 @@ async def test_resolved_at_level_2_records_the_outcome_and_stops_the_reminders(w
 
 
 async def test_a_reload_of_the_policy_leaves_an_open_escalation_on_its_version(world: World) -> None:
-    from schedules.policy import SHIPPED_DIR, load_policy, parse_policy
+    from schedules.escalation.policy import SHIPPED_DIR, load_policy, parse_policy
 
     await open_escalation(world)
     text = (SHIPPED_DIR / "northbrook-four-level.yaml").read_text(encoding="utf-8")
@@ -391,7 +391,7 @@ async def test_a_submitted_form_records_the_step_and_a_bad_one_comes_back(world:
 
 
 async def test_the_three_stage_ladder_times_its_partnership_stage_too(world: World) -> None:
-    from schedules.policy import SHIPPED_DIR, load_policy, parse_policy
+    from schedules.escalation.policy import SHIPPED_DIR, load_policy, parse_policy
 
     text = (
         (SHIPPED_DIR / "three-stage.yaml")

@@ -11,11 +11,12 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from handlers.stats_jobs import fill_durations_job
-from schedules import insight, insight_trends
-from schedules.clock import FakeClock
-from schedules.insight_durations import CalendarCache, backfill_durations
-from schedules.insight_periods import period_named, split_period_words
+from handlers.insight.jobs import fill_durations_job
+from schedules.insight import figures as insight
+from schedules.insight import trends as insight_trends
+from schedules.insight.durations import CalendarCache, backfill_durations
+from schedules.insight.periods import period_named, split_period_words
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from storage.errors import InvalidInput
 from storage.models import Escalation, TrackedItem

@@ -8,17 +8,17 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, func, select
 
 from directory.demo import load_demo
-from handlers import stats
 from handlers.dispatch import Dispatcher
+from handlers.insight import commands as stats
 from handlers.messages import InboundMessage, RecordingNotifier
 from handlers.router import Router
-from schedules import insight
-from schedules import policy as escalation_policy
-from schedules.calendar import WorkingCalendar
-from schedules.clock import FakeClock
-from schedules.insight_history import seed_demo_history
-from schedules.insight_periods import period_named
+from schedules.escalation import policy as escalation_policy
+from schedules.insight import figures as insight
+from schedules.insight.history import seed_demo_history
+from schedules.insight.periods import period_named
 from schedules.settings import DomainSettings
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.clock import FakeClock
 from storage.models import Escalation, TrackedItem
 
 

@@ -10,22 +10,22 @@ from pydantic import SecretStr
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
-from handlers import stats
 from handlers.dispatch import Dispatcher
-from handlers.messages import InboundMessage, RecordingNotifier, Reply
-from handlers.router import Router
-from handlers.stats_links import (
+from handlers.insight import commands as stats
+from handlers.insight.links import (
     LinkRefused,
     make_link_token,
     make_session_token,
     read_link_token,
     read_session_token,
 )
-from handlers.stats_scope import directory_scope, insight_scope
-from schedules.clock import FakeClock
-from schedules.insight import Distribution, EscalationFigures
-from schedules.insight_durations import CalendarCache, backfill_durations
+from handlers.insight.scope import directory_scope, insight_scope
+from handlers.messages import InboundMessage, RecordingNotifier, Reply
+from handlers.router import Router
+from schedules.insight.durations import CalendarCache, backfill_durations
+from schedules.insight.figures import Distribution, EscalationFigures
 from schedules.settings import DomainSettings
+from schedules.time.clock import FakeClock
 from storage.errors import NotAllowed
 from storage.models import AuditEvent, Person, RoleGrant, Team
 from tests.insight_fixture import NOW, seed

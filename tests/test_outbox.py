@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from schedules import outbox
-from schedules.clock import FakeClock
+from schedules.outbox import rows as outbox
+from schedules.time.clock import FakeClock
 from storage.models import Person
 
 

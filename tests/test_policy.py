@@ -10,8 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel, select
 
 from bot.cli import cli
-from schedules.clock import FakeClock
-from schedules.policy import (
+from schedules.escalation.policy import (
     SHIPPED_DIR,
     PolicyError,
     default_version,
@@ -21,6 +20,7 @@ from schedules.policy import (
     parse_policy,
     policy_of,
 )
+from schedules.time.clock import FakeClock
 from storage.db import make_engine
 from storage.models import AuditEvent, PolicyVersion
 from storage.models.escalation import PolicyVersionImmutable

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
 from schedules import retention
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage import audit
 from storage.db import make_sessions
 from storage.errors import InvalidInput

@@ -13,7 +13,7 @@ from bot.runtime import build_runtime
 from directory import index
 from directory.demo import load_demo
 from handlers.messages import RecordingNotifier
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import Team
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel, select
 
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage import audit, migrate
 from storage.db import DatabaseUrlError, make_engine, make_sessions
 from storage.models import AuditEvent, Person

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from schedules import outbox
-from schedules.clock import FakeClock
+from schedules.outbox import rows as outbox
+from schedules.outbox.sweep import SendFailed, backoff, claim_due, sweep
 from schedules.settings import ReminderSettings
-from schedules.sweep import SendFailed, backoff, claim_due, sweep
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Person, Reminder
 
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, insert
 from sqlmodel import SQLModel, select
 
-from schedules.clock import FakeClock
+from schedules.outbox.sweep import SweepReport, claim_due, sweep
 from schedules.settings import ReminderSettings
-from schedules.sweep import SweepReport, claim_due, sweep
+from schedules.time.clock import FakeClock
 from storage.db import make_engine, make_sessions
 from storage.models import Person, Reminder
 

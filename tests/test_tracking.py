@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from schedules import chasing, outbox
-from schedules.clock import FakeClock
+from schedules.outbox import rows as outbox
 from schedules.settings import ReminderSettings
-from schedules.tracking import acknowledge, due_dates, parse_item_ref, record_feedback, refer
-from schedules.tracking_attempts import record_attempt
+from schedules.time.clock import FakeClock
+from schedules.tracking import chasing
+from schedules.tracking.attempts import record_attempt
+from schedules.tracking.items import acknowledge, due_dates, parse_item_ref, record_feedback, refer
 from storage.errors import InvalidInput, NotAllowed, PersonalDataRefused, WrongState
 from storage.models import (
     Agency,
@@ -116,7 +117,7 @@ def pending(world: World, item_id: int) -> list[Reminder]:
 
 
 def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    from schedules.calendar import LONDON
+    from schedules.time.calendar import LONDON
 
     return datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 

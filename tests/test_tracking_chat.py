@@ -10,13 +10,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from directory.demo import load_demo
-from handlers import tracking, tracking_reminders
 from handlers.dispatch import Dispatcher
 from handlers.messages import Button, DeliveryFailed, InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from schedules import outbox
-from schedules.clock import FakeClock
+from handlers.tracking import chasing as tracking_reminders
+from handlers.tracking import commands as tracking
+from schedules.outbox import rows as outbox
 from schedules.settings import DomainSettings
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Person, Reminder, TrackedItem
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from schedules import chasing
-from schedules.clock import FakeClock
-from schedules.tracking_lifecycle import close, pause, resume, sent_by, snooze, waiting_on_my_team
+from schedules.time.clock import FakeClock
+from schedules.tracking import chasing
+from schedules.tracking.lifecycle import close, pause, resume, sent_by, snooze, waiting_on_my_team
 from storage.errors import InvalidInput, WrongState
 from tests.test_tracking import SETTINGS, World, build_world, do_refer, pending
 
@@ -132,7 +132,7 @@ def test_close_cancels_everything_and_the_lists_follow(world: World, clock: Fake
 
 
 def test_time_spent_paused_is_left_out_of_the_response_times(world: World, clock: FakeClock) -> None:
-    from schedules.tracking import acknowledge, record_feedback
+    from schedules.tracking.items import acknowledge, record_feedback
 
     do_refer(world, clock)  # Wednesday 25 November, 10:00
     steps = (

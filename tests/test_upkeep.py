@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from handlers import digest_upkeep
-from handlers.reminders import ReminderRenderers
+from handlers.outbox.renderers import ReminderRenderers
+from handlers.upkeep import nudges as digest_upkeep
 from schedules import upkeep
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Reminder, Team
 from tests.conftest import START
 from tests.roles_world import World, build_world
@@ -120,7 +120,7 @@ def test_the_job_takes_the_grace_period_from_settings(
     import asyncio
     from dataclasses import dataclass
 
-    from handlers.digest_send import digest_job
+    from handlers.digest.send import digest_job
     from handlers.messages import RecordingNotifier
     from schedules.settings import DomainSettings, ReminderSettings
 

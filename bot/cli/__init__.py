@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "serve": "bot.cli.serve:serve",
     "db": "bot.cli.db:db",
     "audit": "bot.cli.audit:audit",
-    "bench": "bot.cli.bench:bench",
+    "bench": "bench.cli:bench",
     "policy": "bot.cli.policy:policy",  # issue 7
     "chronology": "bot.cli.chronology:chronology",  # issue 7
     "demo": "bot.cli.demo:demo",  # demo seed-history (issue 12)
@@ -34,13 +34,13 @@ COMMANDS: dict[str, str] = {
 # Modules that only add commands to a group above; loaded with their group.
 SUBCOMMAND_MODULES: dict[str, list[str]] = {
     "bench": [
-        "bot.cli.bench_load",
-        "bot.cli.bench_report",
-        "bot.cli.bench_insight",  # issue 12
-        "bot.cli.bench_slack",
-        "bot.cli.bench_sweep",  # issue 6
-        "bot.cli.bench_digest",  # issue 10
-        "bot.cli.bench_search",  # issue 4
+        "bench.load",
+        "bench.report",
+        "bench.insight",  # issue 12
+        "bench.slack",
+        "bench.sweep",  # issue 6
+        "bench.digest",  # issue 10
+        "bench.search",  # issue 4
     ],
 }
 

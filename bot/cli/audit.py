@@ -9,7 +9,7 @@ import click
 from sqlmodel import col, select
 
 from bot.cli.common import load_settings, open_engine
-from schedules.clock import SystemClock
+from schedules.time.clock import SystemClock
 from storage import audit as audit_log
 from storage.db import make_sessions
 from storage.models import AuditEvent

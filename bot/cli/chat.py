@@ -12,8 +12,8 @@ from bot.cli.common import load_settings, open_engine
 from bot.console import ConsoleNotifier, ConsoleOutput, is_interactive
 from bot.console_loop import ConsoleChat, run_console
 from bot.runtime import build_runtime, seed_demo
-from schedules.calendar import LONDON
-from schedules.clock import Clock, FakeClock, SystemClock
+from schedules.time.calendar import LONDON
+from schedules.time.clock import Clock, FakeClock, SystemClock
 from storage import migrate
 
 

@@ -8,8 +8,8 @@ from typing import cast
 import click
 
 from bot.cli.common import load_settings, open_engine
-from schedules import chronology as case_chronology
-from schedules.clock import SystemClock
+from schedules.chronology import timeline as case_chronology
+from schedules.time.clock import SystemClock
 from storage.db import make_sessions
 from storage.errors import NotFound
 

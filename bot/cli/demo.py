@@ -9,16 +9,16 @@ from sqlmodel import col, select
 
 from bot.cli.common import load_settings, open_engine
 from bot.runtime import SEEDERS
-from schedules.calendar import LONDON
-from schedules.clock import Clock, FakeClock, SystemClock
-from schedules.insight_durations import CalendarCache
-from schedules.insight_history import (
+from schedules.insight.durations import CalendarCache
+from schedules.insight.history import (
     SEEDED_ACTION,
     HistoryPlan,
     generate_history,
     history_teams,
     seed_demo_history,
 )
+from schedules.time.calendar import LONDON
+from schedules.time.clock import Clock, FakeClock, SystemClock
 from storage import audit, migrate
 from storage.db import analyze, make_sessions
 from storage.models import AuditEvent, Person

@@ -8,11 +8,11 @@ import click
 from sqlmodel import col, select
 
 from bot.cli.common import load_settings, open_engine
-from handlers.auth import RECEIVE_DIGEST, can
-from handlers.digest import build_for
-from handlers.digest_render import as_plain_text, render_digest
-from schedules.calendar import LONDON
-from schedules.clock import FakeClock, SystemClock
+from handlers.access.auth import RECEIVE_DIGEST, can
+from handlers.digest.commands import build_for
+from handlers.digest.render import as_plain_text, render_digest
+from schedules.time.calendar import LONDON
+from schedules.time.clock import FakeClock, SystemClock
 from storage.db import make_sessions
 from storage.models import Person
 

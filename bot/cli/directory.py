@@ -16,8 +16,8 @@ from directory.importer import format_for, import_file
 from directory.search import resolve_team
 from directory.store import ImportSummary
 from directory.upkeep import coverage_gaps, stale_entries, verify_team
-from schedules.calendar import LONDON
-from schedules.clock import SystemClock
+from schedules.time.calendar import LONDON
+from schedules.time.clock import SystemClock
 from storage import migrate
 from storage.db import make_sessions
 from storage.errors import DomainError, InvalidInput, NotFound

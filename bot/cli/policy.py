@@ -9,9 +9,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.cli.common import load_settings, open_engine
-from schedules.clock import SystemClock
-from schedules.escalation_records import OPEN_STATUSES
-from schedules.policy import PolicyError, list_versions, load_policy, parse_policy, policy_of
+from schedules.escalation.policy import PolicyError, list_versions, load_policy, parse_policy, policy_of
+from schedules.escalation.records import OPEN_STATUSES
+from schedules.time.clock import SystemClock
 from storage.db import make_sessions
 from storage.models import Escalation, Person, RoleGrant
 

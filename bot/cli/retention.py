@@ -6,7 +6,7 @@ import click
 
 from bot.cli.common import load_settings, open_engine
 from schedules import retention
-from schedules.clock import SystemClock
+from schedules.time.clock import SystemClock
 from storage.db import make_sessions
 from storage.errors import InvalidInput
 

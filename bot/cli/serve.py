@@ -18,7 +18,7 @@ from bot.scheduler import build_scheduler
 from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
 from directory.index import current_index
-from schedules.clock import Clock, FileClock, SystemClock
+from schedules.time.clock import Clock, FileClock, SystemClock
 from storage import migrate
 from storage.db import make_sessions
 

@@ -12,7 +12,7 @@ from bot.runtime import build_router
 from bot.teams.graph import GraphPeople, build_graph_client
 from bot.teams.package import MANIFEST_DIR, PackageError, build_package
 from bot.teams.people import sync_people
-from schedules.clock import SystemClock
+from schedules.time.clock import SystemClock
 from storage.db import make_sessions
 
 

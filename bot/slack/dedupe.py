@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.slack.parse import event_dedupe_key
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage.claims import claim_once, forget
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from handlers.messages import InboundMessage
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage.models import Person
 
 log = logging.getLogger(__name__)

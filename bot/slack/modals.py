@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from directory.search import search
 from handlers.messages import InboundMessage
-from handlers.tracking_words import MAX_NOTE, OUTCOME_WORDS, feedback_command_text, refer_command_text
-from schedules.clock import Clock
+from handlers.tracking.words import MAX_NOTE, OUTCOME_WORDS, feedback_command_text, refer_command_text
+from schedules.time.clock import Clock
 from storage.errors import DomainError
 from storage.models import Team
 

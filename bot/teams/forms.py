@@ -11,7 +11,7 @@ import dataclasses
 import re
 
 from handlers.messages import Choice, Form, FormInput, InboundMessage, Reply
-from handlers.tracking_words import OUTCOME_WORDS, feedback_command_text, refer_command_text
+from handlers.tracking.words import OUTCOME_WORDS, feedback_command_text, refer_command_text
 
 REFER_FORM = "teams-form:refer"
 FEEDBACK_FORM = "teams-form:feedback"

@@ -19,7 +19,7 @@ from bot.teams.graph import GraphPeople
 from bot.teams.people import find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
 from handlers.messages import InboundMessage, Reply
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage.claims import claim_once
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.teams.graph import GraphPeople, GraphProfile
 from handlers.messages import InboundMessage
-from schedules.clock import Clock
+from schedules.time.clock import Clock
 from storage import audit
 from storage.models import Person
 

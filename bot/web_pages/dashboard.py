@@ -21,9 +21,9 @@ from bot.web_pages.session import (
     time_words,
     visitor,
 )
-from handlers.auth_roles import access_of
-from handlers.stats_scope import Scope, insight_scope, require_team_insight
-from schedules.insight_periods import PERIOD_NAMES, Period, period_named
+from handlers.access.roles import access_of
+from handlers.insight.scope import Scope, insight_scope, require_team_insight
+from schedules.insight.periods import PERIOD_NAMES, Period, period_named
 from storage import audit
 from storage.errors import NotAllowed
 from storage.models import Team

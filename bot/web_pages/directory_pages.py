@@ -23,9 +23,9 @@ from bot.web_pages.session import (
 )
 from directory import editing
 from directory.document import EXPECTATION_UNITS, ROUTE_KINDS
-from handlers import auth
-from handlers.auth_roles import access_of
-from handlers.stats_scope import Scope, directory_scope
+from handlers.access import auth
+from handlers.access.roles import access_of
+from handlers.insight.scope import Scope, directory_scope
 from storage.errors import NotAllowed, NotFound
 from storage.models import Agency, Team
 

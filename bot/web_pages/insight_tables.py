@@ -1,4 +1,4 @@
-"""The insight dashboard's tables and charts, built from schedules.insight for one scope and period.
+"""The insight dashboard's tables and charts, built from schedules.insight.figures for one scope and period.
 
 Each table keeps raw values (hours as decimals, percentages as numbers, blanks as None) so the CSV download
 carries the same numbers the page shows; the page formats them.
@@ -18,12 +18,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from bot.web_pages.charts import ChartRow, bar_chart
-from handlers.stats import escalation_field, figure_fields
-from schedules import insight, insight_trends
-from schedules.insight import EscalationFigures, Share, TeamFigures
-from schedules.insight_periods import Period
-from schedules.insight_sql import Distribution
-from schedules.insight_trends import WeekFigures
+from handlers.insight.commands import escalation_field, figure_fields
+from schedules.insight import figures as insight
+from schedules.insight import trends as insight_trends
+from schedules.insight.figures import EscalationFigures, Share, TeamFigures
+from schedules.insight.periods import Period
+from schedules.insight.sql import Distribution
+from schedules.insight.trends import WeekFigures
 from storage.models import Team
 
 TABLES = ("teams", "acknowledgement", "weekly", "escalations")

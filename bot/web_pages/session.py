@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.runtime import Runtime
-from handlers.stats_links import (
+from handlers.insight.links import (
     LINK_LIFETIME,
     PATHS,
     LinkClaims,
@@ -32,7 +32,7 @@ from handlers.stats_links import (
     read_link_token,
     read_session_token,
 )
-from schedules.calendar import LONDON
+from schedules.time.calendar import LONDON
 from storage import audit
 from storage.claims import claim_once
 from storage.models import Person, ProcessedEvent

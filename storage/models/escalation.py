@@ -58,7 +58,7 @@ class Escalation(SQLModel, table=True):
     rationale: str = Field(default="", max_length=1000)
     opened_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Working days from opened_at to closed_at, frozen on closing (schedules.insight.record_resolution).
+    # Working days from opened_at to closed_at, frozen on closing (schedules.insight.figures.record_resolution).
     resolution_working_days: int | None = None
 
 

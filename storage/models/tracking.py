@@ -38,7 +38,7 @@ class TrackedItem(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     chase_count: int = 0
     # Working minutes from sent_at to acknowledged_at / feedback_at, frozen when each clock stops
-    # (schedules.insight.record_durations), so insight aggregates them in SQL.
+    # (schedules.insight.figures.record_durations), so insight aggregates them in SQL.
     ack_working_minutes: int | None = None
     feedback_working_minutes: int | None = None
     # Working minutes each clock spent paused ("waiting for the family"), banked at resume and taken off

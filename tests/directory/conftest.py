@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from directory.demo import load_demo
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, func, select
 
 from directory.demo import DEMO_PEOPLE, demo_document, load_demo
 from directory.fields import check_email, check_phone
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import Agency, AuditEvent, ContactRoute, EscalationContact, Person, RoleGrant, Team
 
 REQUIRED_TEAMS = {

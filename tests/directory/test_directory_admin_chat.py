@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from handlers import directory_admin
 from handlers.dispatch import Dispatcher
 from handlers.messages import InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from schedules.clock import FakeClock
+from handlers.upkeep import commands as directory_admin
 from schedules.settings import DomainSettings
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Team
 
 

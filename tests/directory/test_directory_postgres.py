@@ -11,7 +11,7 @@ from directory.exporter import export_text
 from directory.importer import import_text
 from directory.search import search
 from directory.store import load_document
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.directory_feed import directory_feed_routes
 from directory.oruk_format import SCHEMA_DIR
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import ContactRoute, Team
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from directory.document import DirectoryInvalid, Problem
 from directory.exporter import export_text
 from directory.importer import import_text
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, ContactRoute, Team
 
 GOOD_TEAM = """\

@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel, col, select
 import directory.index as index_module
 from directory.demo import load_demo
 from directory.search import search
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_engine
 from storage.models import Team
 

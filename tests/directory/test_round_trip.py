@@ -17,7 +17,7 @@ from directory.exporter import dump, export_text
 from directory.importer import import_text
 from directory.oruk_format import SCHEMA_DIR
 from directory.store import apply_document, load_document
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_engine
 
 SHARED_ORUK = Path(__file__).resolve().parents[3] / "shared" / "oruk" / "hsds-3.0" / "compiled"

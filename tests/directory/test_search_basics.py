@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from directory.search import DANGER_NOTE, resolve_team, search
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.errors import InvalidInput, NotFound
 
 

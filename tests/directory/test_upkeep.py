@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from directory.search import search
 from directory.upkeep import coverage_gaps, stale_entries, verify_team
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.errors import InvalidInput
 from storage.models import AuditEvent, ContactRoute, Team
 

@@ -17,8 +17,8 @@ from directory.demo import load_demo
 from handlers.dispatch import Dispatcher
 from handlers.messages import Button, InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from schedules.clock import FakeClock
 from schedules.settings import DomainSettings
+from schedules.time.clock import FakeClock
 from storage.db import make_engine, make_sessions
 from storage.models import AuditEvent, Person
 from tests.conftest import START

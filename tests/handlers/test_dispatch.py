@@ -10,7 +10,7 @@ from bot.runtime import build_router
 from handlers.context import HandlerContext
 from handlers.errors import NHS_REFUSAL, to_reply
 from handlers.messages import InboundMessage, Reply
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.errors import InvalidInput, NotAllowed, NotFound, PersonalDataRefused, WrongState
 from storage.models import AuditEvent, Person
 from tests.handlers.conftest import World, make_world

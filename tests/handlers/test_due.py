@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from handlers.dates import list_days, parse_day
-from handlers.due import find_event, split_request
-from schedules.timescales import Event, due_date
+from handlers.guidance.timescales import find_event, split_request
+from schedules.guidance.timescales import Event, due_date
 from storage.errors import InvalidInput
 from tests.handlers.conftest import World
 

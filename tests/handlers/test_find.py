@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.find import parse_find
-from handlers.role import glossary, lookup
+from handlers.find.commands import parse_find
+from handlers.guidance.role import glossary, lookup
 from tests.handlers.conftest import World, text_of
 
 AREAS = ["central", "north", "south"]

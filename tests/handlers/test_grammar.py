@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from bot.runtime import build_router
 from handlers.messages import Reply
 from handlers.router import Intent, Router, clean_text
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from tests.conftest import START
 from tests.handlers.conftest import World, make_world

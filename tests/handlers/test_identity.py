@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from handlers.identity import resolve_person
 from handlers.messages import InboundMessage
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Person
 
 CLOCK = FakeClock(datetime(2026, 11, 25, 10, tzinfo=UTC))

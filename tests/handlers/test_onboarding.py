@@ -10,7 +10,7 @@ from bot.runtime import build_router
 from handlers.context import HandlerContext
 from handlers.messages import InboundMessage, Reply
 from handlers.onboarding import nation_from_text
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.errors import InvalidInput
 from storage.models import Team
 from tests.handlers.conftest import World, make_world

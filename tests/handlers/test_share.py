@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from handlers.share_text import lawful_basis, pick
-from schedules.clock import FakeClock
+from handlers.guidance.share_text import lawful_basis, pick
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import ConversationState, SharingDecision
 from tests.handlers.conftest import World, make_world
@@ -141,7 +141,7 @@ async def test_a_bad_case_reference_is_explained(world: World) -> None:
 
 
 def test_pick_understands_labels_values_and_typos() -> None:
-    from handlers.share_text import BASES
+    from handlers.guidance.share_text import BASES
 
     assert pick(BASES, "public_task", what="x") == "public_task"
     assert pick(BASES, "Legal obligation, Article 6(1)(c)", what="x") == "legal_obligation"

@@ -17,11 +17,11 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.loadgen import FakePlatform, free_port, running
-from schedules import chasing
-from schedules.clock import FakeClock
-from schedules.delivery_failures import DELIVERY_FAILED
+from bench.loadgen import FakePlatform, free_port, running
+from schedules.outbox.delivery_failures import DELIVERY_FAILED
 from schedules.settings import ReminderSettings
+from schedules.time.clock import FakeClock
+from schedules.tracking import chasing
 from storage.audit import verify
 from storage.models import AuditEvent
 from tests.reliability.world import build_borough, items, notifier, refer_all, reminders, sweep_until_quiet

@@ -19,12 +19,12 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.loadgen import DroppingProxy, FakePlatform, Faults, free_port, running
+from bench.loadgen import DroppingProxy, FakePlatform, Faults, free_port, running
 from bot.runtime import build_router
-from handlers.tracking_reminders import run_sweep
-from schedules import outbox
-from schedules.clock import FakeClock
+from handlers.tracking.chasing import run_sweep
+from schedules.outbox import rows as outbox
 from schedules.settings import ReminderSettings
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from tests.reliability.world import build_borough, notifier, refer_all, reminders, sweep_until_quiet
 

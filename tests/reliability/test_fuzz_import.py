@@ -23,7 +23,7 @@ from directory.demo import load_demo
 from directory.document import DirectoryInvalid
 from directory.exporter import export_text
 from directory.importer import import_file, import_text
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_engine, make_sessions
 from storage.errors import DomainError
 from storage.models import Agency, AuditEvent, ContactRoute, EscalationContact, Team

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from tests.fakes.slack import FakeSlack
 from tests.reliability.fuzzing import json_paths, table_counts
 from tests.slack import payloads

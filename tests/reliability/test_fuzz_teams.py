@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from tests.fakes.graph import FakeGraph
 from tests.fakes.teams import FakeBotFramework, personal_activity
 from tests.reliability.fuzzing import json_paths, table_counts

@@ -22,12 +22,12 @@ from bot.runtime import build_router
 from bot.slack.notifier import build_slack_notifier
 from bot.teams.notify import build_teams_notifier
 from handlers.router import Router
-from handlers.tracking_reminders import run_sweep
-from schedules import outbox
-from schedules.clock import FakeClock
+from handlers.tracking.chasing import run_sweep
+from schedules.outbox import rows as outbox
+from schedules.outbox.sweep import SweepReport
 from schedules.settings import ReminderSettings
-from schedules.sweep import SweepReport
-from schedules.tracking import refer
+from schedules.time.clock import FakeClock
+from schedules.tracking.items import refer
 from storage.models import (
     Agency,
     ContactRoute,

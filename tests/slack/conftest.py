@@ -20,7 +20,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.slack.notifier import build_slack_notifier
 from bot.web import build_web_app
 from directory.demo import load_demo
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import Person
 from tests.fakes.slack import FakeSlack

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bench.slack import summarise
 from bot.cli import cli
-from bot.cli.bench_slack import summarise
 
 
 def test_bench_slack_smoke_writes_medians_p99s_and_the_ratio(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from bot.slack.dedupe import claim_event, prune_processed_events
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import ProcessedEvent
 

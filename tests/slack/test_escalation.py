@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from schedules import policy
+from schedules.escalation import policy
 from storage.models import Escalation, EscalationStep
 from tests.fakes.slack import Call
 from tests.slack import payloads

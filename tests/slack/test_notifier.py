@@ -14,7 +14,7 @@ from bot.config import Settings, SlackSettings
 from bot.notify import build_routing_notifier
 from bot.slack.notifier import SlackNotifier, build_slack_notifier
 from handlers.messages import Button, DeliveryFailed, Reply
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.models import ConversationRef, Person
 from tests.fakes.slack import FakeSlack
 

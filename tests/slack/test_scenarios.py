@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from handlers.context import HandlerContext
 from handlers.messages import Choice, Form, FormInput, InboundMessage, Reply
-from schedules import outbox
+from schedules.outbox import rows as outbox
 from storage.models import Reminder, TrackedItem
 from tests.fakes.slack import Call
 from tests.slack import payloads

@@ -11,7 +11,7 @@ from bot.config import ConfigError, Settings, SlackSettings
 from bot.runtime import build_runtime
 from bot.slack.routes import with_socket_mode
 from handlers.messages import RecordingNotifier
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 
 
 def _runtime(slack: SlackSettings, engine: Engine, clock: FakeClock):  # type: ignore[no-untyped-def]

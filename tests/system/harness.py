@@ -19,9 +19,9 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from bot import loadgen
-from bot.cli.bench_load import prepare_database
-from schedules.clock import FileClock
+from bench import loadgen
+from bench.load import prepare_database
+from schedules.time.clock import FileClock
 from storage.db import make_engine
 from storage.models import ConversationRef, DigestRun, Person, Reminder
 

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from bot import loadgen
-from bot.cli.bench import write_result
+from bench import loadgen
+from bench.cli import write_result
 from schedules.settings import ReminderSettings
 from storage import audit
 from storage.models import Person

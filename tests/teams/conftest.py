@@ -21,7 +21,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.teams.notify import TeamsNotifier, build_teams_notifier
 from bot.teams.routes import build_teams_endpoint
 from directory.demo import load_demo
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from storage.models import ConversationRef, Person
 from tests.fakes.graph import GRAPH_URL, FakeGraph

@@ -17,7 +17,7 @@ from bot.teams.listeners import claim_activity
 from bot.teams.routes import build_teams_endpoint
 from handlers.context import HandlerContext
 from handlers.messages import Choice, Form, FormInput, InboundMessage, RecordingNotifier, Reply
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import AuditEvent, ConversationRef, ProcessedEvent

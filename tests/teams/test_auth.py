@@ -14,7 +14,7 @@ from bot.config import Settings, TeamsSettings
 from bot.notify import build_routing_notifier
 from bot.runtime import build_runtime
 from bot.web import build_web_app
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_sessions
 from tests.fakes.graph import FakeGraph
 from tests.fakes.teams import APP_ID, TENANT_ID, FakeBotFramework, conversation_id, personal_activity

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel, col, select
 
 from bot.runtime import Runtime
-from schedules.clock import FakeClock
+from schedules.time.clock import FakeClock
 from storage.db import make_engine
 from storage.models import Person, Reminder
 from tests.conftest import START

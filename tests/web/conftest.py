@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
+from handlers.insight.links import Purpose, make_link
 from handlers.messages import RecordingNotifier
-from handlers.stats_links import Purpose, make_link
-from schedules.clock import FakeClock
-from schedules.insight_durations import CalendarCache, backfill_durations
+from schedules.insight.durations import CalendarCache, backfill_durations
+from schedules.time.clock import FakeClock
 from storage.models import ContactRoute, Person, Team
 from tests.insight_fixture import NOW, at, seed
 

@@ -1,0 +1,205 @@
+"""escalate / disagree: walk a practitioner through the local escalation ladder, step by step.
+
+The first question is always about immediate risk. Then each level says who to contact, what to say and by
+when, with buttons: Resolved (asks the outcome and rationale), Not resolved (asks what was tried and why it
+failed, then moves up a level), Remind me, Withdraw. Answers in between live in `conversationstate`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from directory.search import resolve_team
+from handlers.access import auth
+from handlers.context import HandlerContext
+from handlers.escalation import cards, flow, risk, steps
+from handlers.messages import Button, InboundMessage, Reply, Section
+from handlers.router import Router
+from handlers.state import set_state
+from schedules.escalation import records as escalation_records
+from schedules.escalation import timers as escalation_timers
+from schedules.time.words import moment_in_words
+from storage.errors import InvalidInput
+from storage.models import Escalation
+
+_ABOUT = re.compile(r"\s+(?:about|re|with)\s+", re.IGNORECASE)
+EXAMPLE = "escalate NB-204518 about TI-0042"
+
+
+def _subject_from(
+    ctx: HandlerContext, session: Session, args: str, *, is_disagreement: bool
+) -> dict[str, Any]:
+    parts = _ABOUT.split(args.strip(), maxsplit=1)
+    target = parts[0].strip()
+    about = parts[1].strip() if len(parts) > 1 else ""
+    if not target:
+        raise InvalidInput(
+            "case_ref", "Tell me the case reference, and the item if you have one.", example=EXAMPLE
+        )
+    item_ref = escalation_records.parse_item_ref(target)
+    case_ref = None if item_ref else target
+    if case_ref is not None and " " in case_ref:
+        raise InvalidInput(
+            "case_ref",
+            "Give the case reference your agency uses, like NB-204518, not a name.",
+            example=EXAMPLE,
+        )
+    team_id = None
+    if about:
+        about_item = escalation_records.parse_item_ref(about)
+        if about_item and item_ref and about_item != item_ref:
+            raise InvalidInput("item", "Name one item: the one you disagree about.", example=EXAMPLE)
+        if about_item:
+            item_ref = about_item
+        else:
+            team_id = resolve_team(session=session, text=about).id
+    if is_disagreement and item_ref is None:
+        raise InvalidInput(
+            "item", "Tell me which item you disagree about, like TI-0042.", example="disagree TI-0042"
+        )
+    subject = flow.checked_subject(
+        ctx,
+        session,
+        case_ref=case_ref,
+        item_ref=item_ref,
+        team_id=team_id,
+        is_disagreement=is_disagreement,
+    )
+    return {
+        "case_ref": subject.case_ref,
+        "item_ref": subject.item.ref if subject.item else None,
+        "team_id": subject.other_team_id,
+        "disagreement": is_disagreement,
+    }
+
+
+async def _begin(ctx: HandlerContext, args: str, *, is_disagreement: bool) -> Reply:
+    with ctx.sessions.begin() as session:
+        data = _subject_from(ctx, session, args, is_disagreement=is_disagreement)
+        set_state(
+            session=session, clock=ctx.clock, person_id=ctx.person_id, flow=flow.FLOW, step="risk", data=data
+        )
+    return risk.risk_question(data["case_ref"])
+
+
+def make_handlers(router: Router) -> dict[str, Any]:
+    """Build the command and button handlers (commands read their arguments through `router`)."""
+
+    def args_of(msg: InboundMessage) -> str:
+        return router.parse(msg.text).args
+
+    async def escalate(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        """Start the walkthrough for a case reference, optionally about an item or team."""
+        return await _begin(ctx, args_of(msg), is_disagreement=False)
+
+    async def disagree(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        """Start the walkthrough to challenge the decision on an item (e.g. no further action)."""
+        return await _begin(ctx, args_of(msg), is_disagreement=True)
+
+    async def escalate_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        """The Escalate button on a chase: its value is the tracked item's reference."""
+        if not msg.action_value:
+            return Reply(text="That button has expired. Type escalate and the case reference.")
+        return await _begin(ctx, msg.action_value, is_disagreement=False)
+
+    async def escalations(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        """List the open escalations the person raised or manages, or show one."""
+        wanted = args_of(msg).strip()
+        with ctx.sessions.begin() as session:
+            if wanted:
+                return _card(ctx, session, wanted)
+            rows = session.exec(
+                select(Escalation)
+                .where(auth.visible_escalations(session, ctx.person))
+                .where(col(Escalation.status).in_(escalation_records.OPEN_STATUSES))
+                .order_by(col(Escalation.opened_at), col(Escalation.id))
+            ).all()
+            sections = tuple(
+                Section(
+                    title=f"{e.ref}, case {e.case_ref}: level {e.level}",
+                    text=cards.due_words(e),
+                    buttons=(Button("Show", cards.SHOW, e.ref),),
+                )
+                for e in rows
+            )
+        if not sections:
+            return Reply(
+                text="You have no open escalations. To start one, type escalate and the case reference."
+            )
+        return Reply(text="Your open escalations:", sections=sections)
+
+    return {"escalate": escalate, "disagree": disagree, "button": escalate_button, "list": escalations}
+
+
+def _card(ctx: HandlerContext, session: Session, ref: str) -> Reply:
+    found = escalation_records.get(session=session, ref=ref)
+    auth.check(ctx, session, auth.VIEW_ESCALATION, escalation=found)
+    if found.status not in escalation_records.OPEN_STATUSES:
+        outcome = f": {found.outcome}" if found.outcome else ""
+        return Reply(text=f"{found.ref} (case {found.case_ref}) is {found.status}{outcome}.")
+    return cards.level_reply(session, found)
+
+
+async def _show(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    with ctx.sessions.begin() as session:
+        return _card(ctx, session, msg.action_value or "")
+
+
+async def _remind(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    with ctx.sessions.begin() as session:
+        steps.changeable(ctx, session, msg.action_value or "", "set a reminder on it")
+        reminder = escalation_timers.remind_me(
+            session=session, clock=ctx.clock, ref=msg.action_value or "", person_id=ctx.person_id
+        )
+    return Reply(text=f"I'll remind you on {moment_in_words(reminder.due_at)}.")
+
+
+def register(router: Router) -> None:
+    """Register escalate, disagree, escalations, the walkthrough's buttons and its flow."""
+    built = make_handlers(router)
+    router.command(
+        "escalate",
+        built["escalate"],
+        summary="Walk through your partnership's escalation policy when you disagree with another agency.",
+        usage="escalate <case ref> [about <item or team>]",
+        details=(
+            "First I ask whether a child is at immediate risk: if so, call 999 and the front door (or the "
+            "emergency duty team out of hours) now. Otherwise I take you through each level of the policy: "
+            "who to contact, what to say, by when, and what to record. I remind you, and from level 2 your "
+            "manager, when a level's time runs out."
+        ),
+        examples=(
+            "escalate NB-204518",
+            "escalate NB-204518 about TI-0042",
+            "escalate NB-204518 about front door",
+        ),
+    )
+    router.command(
+        "disagree",
+        built["disagree"],
+        aliases=("challenge",),
+        summary="Challenge a decision on an item (e.g. no further action) through the escalation policy.",
+        usage="disagree <item ref>",
+        details="Works on closed items too: a decision you disagree with is a reason to escalate, not the end.",
+        examples=("disagree TI-0042",),
+    )
+    router.command(
+        "escalations",
+        built["list"],
+        aliases=("escalation",),
+        summary="See your open escalations, or one of them.",
+        usage="escalations [ES-0007]",
+    )
+    router.action("escalate", built["button"])
+    router.action(risk.RISK_YES, lambda msg, ctx: flow.answer_risk(ctx, True))
+    router.action(risk.RISK_NO, lambda msg, ctx: flow.answer_risk(ctx, False))
+    router.action(cards.RESOLVED, lambda msg, ctx: flow.follow_up(ctx, msg.action_value, "resolve_outcome"))
+    router.action(cards.NEXT, lambda msg, ctx: flow.follow_up(ctx, msg.action_value, "next_tried"))
+    router.action(cards.WITHDRAW, lambda msg, ctx: flow.follow_up(ctx, msg.action_value, "withdraw_why"))
+    router.action(cards.REMIND, _remind)
+    router.action(cards.SHOW, _show)
+    router.flow(flow.FLOW, flow.continue_flow)
+    steps.register(router)

@@ -1,0 +1,215 @@
+"""find <what> [in <area>] [open now], and free text that matches no command: the directory search.
+
+Searching never needs onboarding and never writes anything: a new person's first question is answered
+straight away.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+
+from directory.index import current_index
+from directory.search import SearchResult, search
+from handlers.context import HandlerContext
+from handlers.find.render import IMMEDIATE_DANGER, fallback_line, result_section
+from handlers.messages import Button, InboundMessage, Reply
+from handlers.router import Router, clean_text
+from schedules.time.calendar import NATIONS, WorkingCalendar
+from schedules.time.words import moment_in_words
+from storage.privacy import directory_contacts, find_personal_data
+
+LIMIT = 3  # enough to choose from; each result is a full card
+CANDIDATES = 10  # with open now, the open services are picked from this many of the best matches
+RELEVANT = (
+    30.0  # ...and only those scoring at least this (the best match scores 100): 24/7 lines match weakly
+)
+EXAMPLES = ("find health visitor", "find front door open now", "worried about a baby", "find CMHT in north")
+_OPEN_NOW = re.compile(
+    r"(?:^|\s+)(?:(?:that\s+is|that's|thats|which\s+is|who\s+(?:is|are))\s+)?"
+    r"(?:open\s+(?:right\s+)?now|now\s+open|currently\s+open|open\s+today|available\s+now|open)$",
+    re.IGNORECASE,
+)
+_OPEN_NOW_FIRST = re.compile(r"^(?:open\s+now|now\s+open)[:,]?\s+", re.IGNORECASE)
+_AREA = re.compile(
+    r"^(?:(?P<what>.+?)\s+)?(?:in|for|covering|near)\s+(?:the\s+)?(?P<area>[\w'’\- ]+?)(?:\s+area)?$", re.I
+)
+_GREETINGS = frozenset(
+    {
+        "good morning",
+        "morning",
+        "good afternoon",
+        "afternoon",
+        "good evening",
+        "evening",
+        "hey there",
+        "yo",
+        "hiya",
+    }
+)
+_THANKS = frozenset(
+    {"thanks", "thank you", "thankyou", "ta", "cheers", "ok", "okay", "great", "lovely", "brill"}
+)
+
+
+def known_areas(ctx: HandlerContext) -> list[str]:
+    """Return every area a team in the directory covers."""
+    with ctx.sessions() as session:
+        index = current_index(session, at=ctx.clock.now())
+    return sorted({area for team in index.teams for area in team.areas})
+
+
+def parse_find(text: str, areas: list[str]) -> tuple[str, str | None, bool]:
+    """Split 'front door in north open now' into the words to search, an area and whether it must be open."""
+    text = clean_text(text).strip(" ?!.")
+    open_now = False
+    for pattern in (_OPEN_NOW, _OPEN_NOW_FIRST):
+        stripped = pattern.sub("", text).strip(" ,")
+        if stripped != text:
+            text, open_now = stripped, True
+    area: str | None = None
+    match = _AREA.match(text)
+    if match is not None and areas:
+        wanted = match.group("area").lower().replace("’", "'")
+        lookup = {a.lower(): a for a in areas}
+        best = lookup.get(wanted)
+        if best is None:
+            found = process.extractOne(wanted, list(lookup), scorer=fuzz.ratio, score_cutoff=80)
+            best = lookup[found[0]] if found is not None else None
+        if best is not None:
+            text, area = (match.group("what") or "").strip(), best
+    return text, area, open_now
+
+
+def _calendar(ctx: HandlerContext) -> WorkingCalendar:
+    nation = ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
+    return WorkingCalendar(nation)
+
+
+def _no_results(what: str, area: str | None, open_now: bool) -> Reply:
+    where = f" in {area}" if area else ""
+    if open_now:
+        return Reply(
+            text=f"Nothing for '{what[:80]}'{where} is open now. Type find {what[:80]} to see it with its "
+            f"opening hours. {IMMEDIATE_DANGER} Out of hours, contact the emergency duty team.",
+            buttons=(Button("Find out-of-hours services", "find", "emergency duty team"),),
+        )
+    return Reply(
+        text=f"I couldn't find a service for '{what[:80]}'{where}. Try other words, like front door, "
+        "health visitor or worried about a baby. Type help to see everything I can do.",
+        buttons=(Button("Help", "help", ""),),
+    )
+
+
+def _closed_lead(best: SearchResult, at: datetime) -> str:
+    """Say that the closest match is closed, when it opens, who to call instead, and the 999 line."""
+    lead = f" {best.team.name} is closed now"
+    lead += f"; it opens {moment_in_words(best.opens_at)}." if best.opens_at is not None else "."
+    if best.fallback is not None:
+        lead += f" {fallback_line(best.fallback, at)}"
+    return lead + f" {IMMEDIATE_DANGER}"
+
+
+def _nothing_relevant_open(what: str, where: str, best: SearchResult, at: datetime) -> Reply:
+    """'open now' when the services that answer the need are all closed: say so, never a weaker match."""
+    return Reply(
+        text=f"Nothing for '{what[:80]}'{where} is open now." + _closed_lead(best, at),
+        sections=(result_section(best, at=at),),
+        buttons=(Button("Find out-of-hours services", "find", "emergency duty team"),),
+    )
+
+
+def _personal_data_reply(kind: str) -> Reply:
+    return Reply(
+        text=f"That looks like {kind}. Search by the need or the service, like worried about a baby or "
+        "front door, never by a child's or family's details. Nothing was saved or searched."
+    )
+
+
+async def search_reply(ctx: HandlerContext, text: str) -> Reply:
+    """Search the directory for `text` (which may say 'in <area>' and 'open now') and render the results.
+
+    With 'open now', only services that would answer the search anyway are shown: an unrelated service
+    that happens to be open (a 24/7 adult crisis line for 'health visitor') is never offered instead.
+
+    Raises:
+        InvalidInput: the search is too long.
+    """
+    what, area, open_now = parse_find(text, known_areas(ctx))
+    if not what:
+        where = f" in {area}" if area else ""
+        return Reply(
+            text=f"What are you looking for{where}? For example: " + ", or ".join(EXAMPLES[:3]) + "."
+        )
+    at = ctx.clock.now()
+    with ctx.sessions() as session:
+        # Directory phone numbers and mailboxes are not personal data; only look them up when needed.
+        if find_personal_data(what) is not None:
+            personal = find_personal_data(what, known_contacts=directory_contacts(session=session))
+            if personal is not None:
+                return _personal_data_reply(personal)
+        ranked = search(session, what, at=at, calendar=_calendar(ctx), area=area, limit=CANDIDATES)
+    where = f" in {area}" if area else ""
+    if not ranked:
+        return _no_results(what, area, open_now)
+    results = (
+        [r for r in ranked if r.open_now and r.score >= RELEVANT][:LIMIT] if open_now else ranked[:LIMIT]
+    )
+    if not results:
+        return _nothing_relevant_open(what, where, ranked[0], at)
+    sections = [result_section(result, at=at) for result in results]
+    now = ", open now" if open_now else ""
+    lead = f"Here's who can help with '{what[:80]}'{where}{now}."
+    if open_now and not ranked[0].open_now:
+        lead += _closed_lead(ranked[0], at).replace(" is closed now", ", the closest match, is closed now", 1)
+    elif not results[0].open_now:
+        lead += _closed_lead(results[0], at)
+    return Reply(text=lead, sections=tuple(sections))
+
+
+async def find(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Answer 'find <what> [in <area>] [open now]', or a 'Find them' button."""
+    text = (msg.action_value or "") if msg.action else ctx.args
+    if not text.strip():
+        return Reply(text="What are you looking for? For example: " + ", or ".join(EXAMPLES) + ".")
+    return await search_reply(ctx, text)
+
+
+async def free_text(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Treat text that matches no command as a directory search."""
+    text = clean_text(msg.text)
+    said = text.lower().strip(" !.,")
+    if said in _THANKS:
+        return Reply(text="You're welcome. Type help if you need anything else.")
+    if said in _GREETINGS:
+        return Reply(
+            text="Hello. Say what you need, like worried about a baby, or type help to see what I can do."
+        )
+    return await search_reply(ctx, text)
+
+
+def register(router: Router) -> None:
+    """Register find, its button and the free-text fallback."""
+    router.command(
+        "find",
+        find,
+        aliases=("search", "who", "lookup", "contact", "contacts", "directory"),
+        summary="Find who to contact, how, and when you'll hear back.",
+        usage="find <what> [in <area>] [open now]",
+        details="Searches the directory by need, team, agency or abbreviation. Add 'in <area>' to narrow it, "
+        "and 'open now' to show only services open now. You can also just type what you need.",
+        examples=EXAMPLES,
+    )
+    router.action("find", find)
+    router.fallback(free_text)
+    router.phrase(
+        r"(?:i'?m\s+|i\s+am\s+)?(?:looking\s+for|need\s+to\s+(?:contact|find|reach|speak\s+to))\s+(?P<args>.+)",
+        "find",
+    )
+    router.phrase(
+        r"(?:who\s+do\s+i\s+(?:contact|call|ring|speak\s+to|tell|refer\s+to)|where\s+do\s+i\s+refer)(?:\s+(?:about|for|re)?\s*(?P<args>.*))?",
+        "find",
+    )
+    router.phrase(r"(?:how\s+do\s+i\s+(?:contact|reach|call|refer\s+to))\s+(?P<args>.+)", "find")

@@ -1,0 +1,229 @@
+"""What tracking reminders say, and how the outbox sweep delivers any reminder through the Notifier.
+
+Each reminder is rendered when it is sent, from the item as it is then: a reminder whose item was
+acknowledged, answered, paused or closed meanwhile renders as None and the sweep cancels it. The same
+neutral Reply goes to Slack, Teams and the console, with the same buttons (ack, tried, snooze, escalate).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from directory.hours import closes_at, describe_hours, is_open, next_open
+from handlers.messages import Button, DeliveryFailed, Field, Notifier, Reply
+from handlers.router import Router
+from handlers.tracking.words import OUTCOME_WORDS, moment_words, time_words
+from schedules.outbox.sweep import Deliver, SendFailed, SweepReport, sweep
+from schedules.settings import ReminderSettings
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.clock import Clock
+from schedules.tracking import chasing
+from schedules.tracking.items import choose_route
+from storage.models import ContactRoute, EscalationContact, Person, Reminder, Team, TrackedItem
+
+_REFERRER_KINDS = (chasing.ACK_CHASE, chasing.FEEDBACK_CHASE)
+_ACK_KINDS = (chasing.ACK_CHASE, chasing.RECEIVER_ACK_CHASE)
+
+
+def _unit(amount: int, unit: str) -> str:
+    word = "working hour" if unit == "working_hours" else "working day"
+    return f"{amount} {word}{'' if amount == 1 else 's'}"
+
+
+def expectation(route: ContactRoute) -> str:
+    """Say what response a route promises, e.g. "acknowledged within 4 working hours, a decision within 1 working day"."""
+    parts = []
+    if route.ack_expected is not None:
+        parts.append(f"acknowledged within {_unit(route.ack_expected, route.ack_unit)}")
+    if route.response_expected is not None:
+        parts.append(f"a response within {_unit(route.response_expected, route.response_unit)}")
+    return ", ".join(parts)
+
+
+def how_to_chase(session: Session, item: TrackedItem, team: Team, *, at: datetime) -> tuple[Field, ...]:
+    """The route to use, how to leave a message, what to expect, the team's hours and when it is next open."""
+    route = session.get(ContactRoute, item.route_id) if item.route_id else None
+    route = route or choose_route(session=session, team=team, method=item.method)
+    calendar = WorkingCalendar(team.nation)
+    fields: list[Field] = []
+    if route is not None:
+        fields.append(Field(route.label or route.kind.replace("_", " ").capitalize(), route.value))
+        if route.how_to_leave_message:
+            fields.append(Field("Leaving a message", route.how_to_leave_message))
+        if expectation(route):
+            fields.append(Field("They aim for", expectation(route)))
+    fields.append(Field("Hours", describe_hours(team)))
+    if is_open(team, at, calendar=calendar):
+        closes = closes_at(team, at, calendar=calendar)
+        fields.append(Field("Open now", f"yes, until {time_words(closes, calendar)}" if closes else "yes"))
+    else:
+        opens = next_open(team, at, calendar=calendar)
+        if opens is not None:
+            fields.append(Field("Next open", moment_words(opens, calendar)))
+    return tuple(fields)
+
+
+def _load(session: Session, reminder: Reminder) -> tuple[TrackedItem, Team] | None:
+    item = session.get(TrackedItem, reminder.subject_id) if reminder.subject_id is not None else None
+    if item is None:
+        return None
+    team = session.get(Team, item.to_team_id)
+    return None if team is None else (item, team)
+
+
+def _is_moot(item: TrackedItem, kind: str) -> bool:
+    if item.status != "open":
+        return True
+    if kind in _ACK_KINDS:
+        return item.acknowledged_at is not None
+    return item.feedback_at is not None
+
+
+def _who(session: Session, person_id: int) -> str:
+    person = session.get(Person, person_id)
+    if person is None:
+        return "someone"
+    team = session.get(Team, person.team_id) if person.team_id else None
+    role = f", {person.job_title}" if person.job_title else ""
+    return f"{person.display_name}{role}" + (f" ({team.name})" if team else "")
+
+
+def render_chase(session: Session, reminder: Reminder) -> Reply | None:
+    """A chase: to the referrer with exactly how to chase, or to the receiving team asking for an answer."""
+    loaded = _load(session, reminder)
+    if loaded is None or _is_moot(loaded[0], reminder.kind):
+        return None
+    item, team = loaded
+    calendar = WorkingCalendar(team.nation)
+    is_ack = reminder.kind in _ACK_KINDS
+    due_at = item.ack_due_at if is_ack else item.feedback_due_at
+    what = "acknowledgement" if is_ack else "feedback"
+    due = f" It was due by {moment_words(due_at, calendar)}." if due_at else ""
+    chase = int(reminder.payload.get("chase", 1))
+    if reminder.kind in _REFERRER_KINDS:
+        text = (
+            f"No {what} yet from {team.name} on {item.ref} (case {item.case_ref}).{due} "
+            "Chase them now; here's how. Then tell me how it went."
+        )
+        chase_buttons = (
+            Button("I tried again", "tried", item.ref, style="primary"),
+            Button(
+                "They acknowledged" if is_ack else "Add feedback", "ack" if is_ack else "feedback", item.ref
+            ),
+            Button("Snooze 1 working day", "snooze", item.ref),
+            Button("Escalate", "escalate", item.ref, style="danger"),
+        )
+        return Reply(
+            text=text,
+            fields=how_to_chase(session, item, team, at=reminder.due_at),
+            buttons=chase_buttons,
+            kind="reminder",
+        )
+    sent = moment_words(item.sent_at, calendar)
+    text = (
+        f"Please {'acknowledge' if is_ack else 'give feedback on'} {item.ref}: a {item.kind.replace('_', ' ')} to "
+        f"{team.name} about case {item.case_ref}, from {_who(session, item.from_person_id)}, sent at {sent}.{due}"
+    )
+    if chase > 1:
+        text += f" This is reminder {chase}."
+    buttons = ((Button("Acknowledge", "ack", item.ref, style="primary"),) if is_ack else ()) + (
+        Button("Add feedback", "feedback", item.ref),
+        Button("Snooze 1 working day", "snooze", item.ref),
+    )
+    return Reply(text=text, buttons=buttons, kind="reminder")
+
+
+def render_escalation_nudge(session: Session, reminder: Reminder) -> Reply | None:
+    """After the last feedback chase: suggest escalating, with the area's first-level contacts."""
+    loaded = _load(session, reminder)
+    if loaded is None or _is_moot(loaded[0], reminder.kind):
+        return None
+    item, team = loaded
+    contacts = session.exec(
+        select(EscalationContact)
+        .where(col(EscalationContact.team_id) == team.id, col(EscalationContact.level) == 1)
+        .order_by(col(EscalationContact.id))
+    ).all()
+    text = (
+        f"{team.name} still hasn't given feedback on {item.ref} (case {item.case_ref}) after "
+        f"{reminder.payload.get('of', 'several')} reminders. Consider escalating — here's your area's process."
+    )
+    fields = tuple(Field(f"Level 1: {c.role_title}", c.route_value) for c in contacts)
+    buttons = (
+        Button("Escalate", "escalate", item.ref, style="danger"),
+        Button("Add feedback", "feedback", item.ref),
+        Button("Snooze 1 working day", "snooze", item.ref),
+    )
+    return Reply(text=text, fields=fields, buttons=buttons, kind="reminder")
+
+
+def render_update(session: Session, reminder: Reminder) -> Reply | None:
+    """Tell the other side that an item was acknowledged, or what its outcome was."""
+    loaded = _load(session, reminder)
+    if loaded is None:
+        return None
+    item, team = loaded
+    by = _who(session, int(reminder.payload.get("by_person_id", 0)))
+    if reminder.payload.get("event") == "acknowledged":
+        return Reply(
+            text=f"{item.ref} (case {item.case_ref}) to {team.name} was acknowledged by {by}.",
+            buttons=(Button("Add feedback", "feedback", item.ref),) if item.status == "open" else (),
+            kind="reminder",
+        )
+    outcome = OUTCOME_WORDS.get(item.outcome or "", item.outcome or "recorded")
+    text = f"Outcome of {item.ref} (case {item.case_ref}) to {team.name}: {outcome}, recorded by {by}."
+    if item.outcome_reason:
+        text += f" Reason: {item.outcome_reason}."
+    buttons: tuple[Button, ...] = ()
+    if item.outcome == "no_further_action" and reminder.recipient_person_id == item.from_person_id:
+        text += " If you disagree, talk it through with them, or escalate."
+        buttons = (Button("Escalate", "escalate", item.ref, style="danger"),)
+    return Reply(text=text, buttons=buttons, kind="reminder")
+
+
+def make_deliver(*, router: Router, sessions: sessionmaker[Session], notifier: Notifier) -> Deliver:
+    """Build the sweep's deliver step: render the reminder by its kind, then send it through the Notifier."""
+
+    async def deliver(reminder: Reminder) -> dict[str, Any] | None:
+        with sessions() as session:
+            reply = router.reminders.render(session, reminder)
+        if reply is None:
+            return None
+        try:
+            return await notifier.notify(person_id=reminder.recipient_person_id, reply=reply)
+        except DeliveryFailed as error:
+            raise SendFailed(
+                error.reason, is_retryable=error.is_retryable, retry_after_seconds=error.retry_after_seconds
+            ) from error
+
+    return deliver
+
+
+async def run_sweep(
+    *,
+    router: Router,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    notifier: Notifier,
+    settings: ReminderSettings,
+) -> SweepReport:
+    """Run the outbox sweep once with the router's renderers (the scheduled job bot/runtime.py registers)."""
+    deliver = make_deliver(router=router, sessions=sessions, notifier=notifier)
+    return await sweep(sessions=sessions, clock=clock, deliver=deliver, settings=settings)
+
+
+def register(router: Router) -> None:
+    """Register how each tracking reminder kind is rendered."""
+    for kind in (
+        chasing.ACK_CHASE,
+        chasing.RECEIVER_ACK_CHASE,
+        chasing.FEEDBACK_CHASE,
+        chasing.RECEIVER_FEEDBACK_CHASE,
+    ):
+        router.reminders.add(kind, render_chase)
+    router.reminders.add(chasing.ESCALATION_NUDGE, render_escalation_nudge)
+    router.reminders.add(chasing.ITEM_UPDATE, render_update)

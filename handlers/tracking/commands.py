@@ -1,0 +1,398 @@
+"""refer and tried: log a referral or call to another team, and each attempt to reach them.
+
+`refer <team> case <ref> [by phone|email|portal] [about <note>]`, or the "Log a referral" button on a directory
+result (action "refer", value the team key), which asks for the case reference. A team name that isn't clear
+gets "did you mean" buttons. `tried <item | team case <ref>> [spoke|left message|no answer]` records an
+attempt; the third contact about a case with a team suggests escalating.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from directory.search import resolve_team, search
+from handlers.access import auth
+from handlers.context import HandlerContext
+from handlers.flow import BACK_WORDS
+from handlers.messages import Button, Field, InboundMessage, Reply
+from handlers.router import Router, clean_text
+from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.words import (
+    METHOD_WORDS,
+    RESULT_LABELS,
+    RESULT_WORDS,
+    command_args,
+    find_phrase,
+    moment_words,
+)
+from schedules.tracking import chasing
+from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
+from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
+from storage.errors import InvalidInput, NotFound
+from storage.models import EscalationContact, Team, TrackedItem
+
+FLOW = "refer"
+REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
+REFER_EXAMPLE = "refer front door case NB-204518 by phone"
+TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
+_BY = re.compile(
+    r"\bby\s+(secure\s+e-?mail|e-?mail|phone|portal|form|chat|post|in\s+person)\b", re.IGNORECASE
+)
+# "by <word>" left over once a known way of sending is taken out: a way joinup doesn't know.
+_UNKNOWN_BY = re.compile(r"\bby\s+([\w-]+)\s*$", re.IGNORECASE)
+_CASE = re.compile(r"\bcase(?:\s+ref(?:erence)?)?\s+(\S+)", re.IGNORECASE)
+_ABOUT = re.compile(r"\s+(?:about|re:?)\s+", re.IGNORECASE)
+
+
+def split_case_ref(text: str) -> tuple[str | None, str]:
+    """Take the case reference out of `text`: after the word "case", else the last word with a digit in it."""
+    match = _CASE.search(text)
+    if match:
+        rest = text[: match.start()] + " " + text[match.end() :]
+        return match.group(1), " ".join(rest.split())
+    words = text.split()
+    for index in range(len(words) - 1, -1, -1):
+        if any(ch.isdigit() for ch in words[index]):
+            return words[index], " ".join(words[:index] + words[index + 1 :])
+    return None, text
+
+
+def parse_refer(text: str) -> dict[str, str]:
+    """Split refer's arguments into team, case_ref, method and about (each may be missing)."""
+    parts = _ABOUT.split(" " + text, maxsplit=1)
+    head, about = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+    method = "phone"
+    by = _BY.search(head)
+    if by:
+        method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
+        head = " ".join((head[: by.start()] + " " + head[by.end() :]).split())
+    unknown = _UNKNOWN_BY.search(head)
+    if unknown:
+        raise InvalidInput(
+            "method",
+            f"I don't know how to send by {unknown.group(1)}. Say by phone, email, secure email, portal, form, "
+            "chat, post or in person.",
+            example=REFER_EXAMPLE,
+        )
+    case_ref, team = split_case_ref(head)
+    found = {"team": team.strip(" ,.-"), "case_ref": case_ref or "", "method": method, "about": about}
+    return {key: value for key, value in found.items() if value}
+
+
+def _team_by_key(session: Session, key: str) -> Team:
+    team = session.exec(select(Team).where(col(Team.key) == key)).first()
+    if team is None:
+        raise NotFound("team", key, hint="Type find and what you need to look the team up again.")
+    return team
+
+
+def escalation_hint(session: Session, team_id: int) -> str:
+    """Say who to go to first under the area's escalation process, from the directory."""
+    contacts = session.exec(
+        select(EscalationContact)
+        .where(col(EscalationContact.team_id) == team_id, col(EscalationContact.level) == 1)
+        .order_by(col(EscalationContact.id))
+    ).all()
+    if not contacts:
+        return "Type escalate to walk through your area's process."
+    first = contacts[0]
+    return (
+        f"Level 1 is the {first.role_title}: {first.route_value}. Press Escalate to walk through the process."
+    )
+
+
+def escalate_button(value: str) -> Button:
+    """The button that starts the escalation walkthrough for an item or case."""
+    return Button("Escalate", "escalate", value, style="danger")
+
+
+def _escalation_prompt(contacts: int) -> str:
+    return f"You've contacted them {contacts} times about this case. Consider escalating — here's your area's process."
+
+
+async def _ask(ctx: HandlerContext, step: str, data: dict[str, Any], reply: Reply) -> Reply:
+    with ctx.sessions.begin() as session:
+        set_state(session=session, clock=ctx.clock, person_id=ctx.person_id, flow=FLOW, step=step, data=data)
+    return Reply(text=f"{reply.text}\nType cancel to stop.", buttons=reply.buttons)
+
+
+def _did_you_mean(ctx: HandlerContext, session: Session, wanted: str) -> Reply:
+    results = search(session, wanted, at=ctx.clock.now(), limit=3) if wanted else []
+    buttons = tuple(Button(r.name, "refer", r.team.key) for r in results)
+    if not buttons:
+        return Reply(
+            text=f"I can't find a team called {wanted!r}. Which team did you refer to? Type its name."
+        )
+    return Reply(
+        text=f"Which team did you mean by {wanted!r}? Press one, or type the team's name.", buttons=buttons
+    )
+
+
+async def _continue(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
+    """Ask for whatever refer still needs (team, then case reference), or log it."""
+    if not data.get("team_key"):
+        wanted = data.get("team", "")
+        unclear: Reply | None = None
+        if wanted:
+            with ctx.sessions() as session:
+                try:
+                    data["team_key"] = resolve_team(session=session, text=wanted).key
+                except NotFound:
+                    unclear = _did_you_mean(ctx, session, wanted)
+        if unclear is not None:
+            return await _ask(ctx, "team", data, unclear)
+        if not data.get("team_key"):
+            return await _ask(ctx, "team", data, Reply(text="Which team did you refer to? Type its name."))
+    if not data.get("case_ref"):
+        with ctx.sessions() as session:
+            name = _team_by_key(session, data["team_key"]).name
+        return await _ask(
+            ctx,
+            "case_ref",
+            data,
+            Reply(
+                text=f"What is your case reference for the referral to {name}? For example NB-204518. Not a name."
+            ),
+        )
+    return await _log_referral(ctx, data)
+
+
+async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
+    settings = ctx.settings.reminders
+    with ctx.sessions.begin() as session:
+        clear_state(session=session, person_id=ctx.person_id)
+        auth.check(ctx, session, auth.CREATE_ITEM)
+        team = _team_by_key(session, data["team_key"])
+        item = refer(
+            session=session,
+            clock=ctx.clock,
+            settings=settings,
+            person=ctx.person,
+            team=team,
+            case_ref=data["case_ref"],
+            method=data.get("method", "phone"),
+            about=data.get("about", ""),
+        )
+        assert item.ack_due_at is not None and item.feedback_due_at is not None and team.id is not None
+        calendar = chasing.team_calendar(settings=settings, team=team)
+        contacts = contact_count(session=session, case_ref=item.case_ref, team_id=team.id)
+        text = (
+            f"Logged {item.ref}: your referral about {item.case_ref} to {team.name}, by {item.method.replace('_', ' ')}. "
+            "I'll remind you if they don't respond in time, and chase them too."
+        )
+        buttons = [
+            Button("I tried again", "tried", item.ref),
+            Button("They acknowledged", "ack", item.ref),
+            Button("Add feedback", "feedback", item.ref),
+        ]
+        if contacts >= settings.escalation_prompt_contacts:
+            text += "\n" + _escalation_prompt(contacts) + " " + escalation_hint(session, team.id)
+            buttons.append(escalate_button(item.ref))
+        fields = (
+            Field("Acknowledgement due", moment_words(item.ack_due_at, calendar)),
+            Field("Feedback due", moment_words(item.feedback_due_at, calendar)),
+        )
+    return Reply(text=text, fields=fields, buttons=tuple(buttons))
+
+
+async def refer_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Log a referral or call: refer <team> case <ref> [by phone|email|portal] [about <note>]."""
+    args = command_args(msg)
+    if not args:
+        return await _ask(
+            ctx,
+            "team",
+            {},
+            Reply(text=f"Which team did you refer to? Type its name.\nNext time: {REFER_USAGE}"),
+        )
+    return await _continue(ctx, dict(parse_refer(args)))
+
+
+async def refer_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The "Log a referral" button (value: a team key), or a "did you mean" choice in the refer flow."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None and state.flow == FLOW else {}
+    data["team_key"] = msg.action_value or ""
+    return await _continue(ctx, data)
+
+
+async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+    """Take the answer to the refer flow's question (the team, or the case reference)."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None else {}
+    answer = clean_text(msg.text)
+    if step == "team":
+        data["team"], data["team_key"] = answer, ""
+        return await _continue(ctx, data)
+    if not any(ch.isdigit() for ch in answer):
+        return Reply(
+            text="Case references have numbers in them, like NB-204518. What is yours? Type cancel to stop."
+        )
+    data["case_ref"] = check_case_ref(answer.split()[0])
+    return await _continue(ctx, data)
+
+
+async def _go_back(ctx: HandlerContext, step: str) -> Reply:
+    """ "back" in the refer questions: from the case reference back to the team; the team is the first question."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None else {}
+    if step == "case_ref":
+        data.pop("team_key", None)
+        data.pop("team", None)
+        return await _ask(ctx, "team", data, Reply(text="Which team did you refer to? Type its name."))
+    return await _ask(
+        ctx,
+        "team",
+        data,
+        Reply(text="This is the first question. Which team did you refer to? Type its name."),
+    )
+
+
+def _tried_choices(value: str) -> tuple[Button, ...]:
+    return tuple(
+        Button(label.capitalize(), "tried", f"{value} {key.replace('_', ' ')}")
+        for key, label in RESULT_LABELS.items()
+    )
+
+
+def _attempt_reply(session: Session, recorded: AttemptRecorded, team: Team) -> Reply:
+    attempt, item = recorded.attempt, recorded.item
+    on = f" ({item.ref})" if item else ""
+    text = (
+        f"Recorded: {RESULT_LABELS.get(attempt.result, attempt.result)}, {team.name} about {attempt.case_ref}{on}. "
+        f"That's {recorded.contacts} contact{'s' if recorded.contacts != 1 else ''} about this case with them."
+    )
+    buttons: list[Button] = []
+    if item is not None:
+        buttons += [
+            Button("They acknowledged", "ack", item.ref),
+            Button("Snooze 1 working day", "snooze", item.ref),
+        ]
+    if recorded.should_escalate:
+        assert team.id is not None
+        text += "\n" + _escalation_prompt(recorded.contacts) + " " + escalation_hint(session, team.id)
+        buttons.insert(0, escalate_button(item.ref if item else attempt.case_ref))
+    return Reply(text=text, buttons=tuple(buttons))
+
+
+async def _tried(ctx: HandlerContext, text: str) -> Reply:
+    result, text = find_phrase(text, RESULT_WORDS)
+    method = "phone"
+    by = _BY.search(text)
+    if by:
+        method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
+        text = " ".join((text[: by.start()] + " " + text[by.end() :]).split())
+    words = text.split()
+    item_ref = parse_item_ref(words[0]) if words else None
+    if not words:
+        raise InvalidInput(
+            "item",
+            f"Say which item or team you tried. Type: {TRIED_USAGE}",
+            example="tried TI-0042 no answer",
+        )
+    if result is None:
+        if item_ref is not None:  # a stale button on a closed item is refused before asking anything
+            with ctx.sessions() as session:
+                item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
+                if item is not None:
+                    auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
+                    require_open(item, "record another attempt")
+        return Reply(text="How did it go?", buttons=_tried_choices(" ".join(words)))
+    with ctx.sessions.begin() as session:
+        if item_ref is not None:
+            item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
+            if item is not None:
+                auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
+            recorded = record_attempt(
+                session=session,
+                clock=ctx.clock,
+                settings=ctx.settings.reminders,
+                person=ctx.person,
+                result=result,
+                method=method,
+                item_ref=item_ref,
+            )
+        else:
+            case_ref, team_text = split_case_ref(" ".join(words))
+            if not case_ref:
+                raise InvalidInput(
+                    "case_ref",
+                    "Give the item reference, or the team and the case reference.",
+                    example="tried front door case NB-204518 no answer",
+                )
+            team = resolve_team(session=session, text=team_text)
+            recorded = record_attempt(
+                session=session,
+                clock=ctx.clock,
+                settings=ctx.settings.reminders,
+                person=ctx.person,
+                result=result,
+                method=method,
+                team=team,
+                case_ref=case_ref,
+            )
+        answered = session.get(Team, recorded.attempt.team_id)
+        assert answered is not None
+        return _attempt_reply(session, recorded, answered)
+
+
+async def tried_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Record an attempt to reach the other team: tried <item> [spoke|left message|no answer]."""
+    return await _tried(ctx, command_args(msg))
+
+
+async def tried_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The "I tried again" button (value: an item reference, maybe followed by how it went)."""
+    return await _tried(ctx, msg.action_value or "")
+
+
+def register(router: Router) -> None:
+    """Register refer and tried, and (through the modules they need) the rest of tracking."""
+    from handlers.tracking import chasing as tracking_reminders
+    from handlers.tracking import items as tracking_items
+    from handlers.tracking import replies as tracking_replies
+
+    router.command(
+        "refer",
+        refer_command,
+        aliases=("referred",),
+        summary="Log a referral or call to another team, so I can track the reply and chase it.",
+        usage=REFER_USAGE,
+        needs_onboarding=True,  # a referral records the referrer's team and nation: ask them first
+    )
+    router.action("refer", refer_button, needs_onboarding=True)
+
+    async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+        text = clean_text(msg.text)
+        if text.lower().strip(" .!") in BACK_WORDS:
+            return await _go_back(ctx, step)
+        intent = router.parse(text)
+        if intent.name == "refer" and command_args(msg):
+            # The whole command typed again ("refer front door case NB-5"): start over from what it says.
+            return await _continue(ctx, dict(parse_refer(command_args(msg))))
+        # Someone who asks for something else (mine, find ...) mid-question has moved on: drop the question.
+        command = router.get_command(intent.name) if intent.name not in ("search", "refer") else None
+        if command is not None and not any(ch.isdigit() for ch in text):
+            with ctx.sessions.begin() as session:
+                clear_state(session=session, person_id=ctx.person_id)
+            return await command.handler(msg, ctx)
+        return await refer_flow(msg, ctx, step)
+
+    router.flow(FLOW, refer_flow_or_command)
+    router.command(
+        "tried",
+        tried_command,
+        aliases=("chased",),
+        summary="Record a call or message to the other team: spoke, left message or no answer.",
+        usage=TRIED_USAGE,
+    )
+    router.action("tried", tried_button)
+    tracking_replies.register(router)
+    tracking_items.register(router)
+    tracking_reminders.register(router)

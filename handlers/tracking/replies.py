@@ -1,0 +1,234 @@
+"""ack and feedback: either side records that a referral was acknowledged, and what came of it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from handlers.access import auth
+from handlers.context import HandlerContext
+from handlers.messages import Button, Field, InboundMessage, Reply
+from handlers.router import Router, clean_text
+from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.words import (
+    OUTCOME_WORDS,
+    OUTCOMES_HELP,
+    command_args,
+    due_words,
+    moment_words,
+    parse_outcome,
+)
+from schedules.tracking import chasing
+from schedules.tracking.items import acknowledge, parse_item_ref, record_feedback, require_open
+from storage.errors import InvalidInput, NotFound
+from storage.models import Team, TrackedItem
+
+log = logging.getLogger(__name__)
+
+ACK_USAGE = "ack <item>"
+FEEDBACK_USAGE = "feedback <item> <outcome> [reason]"
+NFA_FLOW = "nfa_reason"
+_NO_ITEM = "Item references look like TI-0042. Type mine to see your open items."
+
+
+def item_ref_from(text: str, usage: str) -> tuple[str, str]:
+    """Split "TI-42 early help" into ("TI-0042", "early help").
+
+    Raises:
+        InvalidInput: no item reference first.
+    """
+    first, _, rest = text.strip().partition(" ")
+    ref = parse_item_ref(first)
+    if ref is None:
+        example = usage.replace("<item>", "TI-0042")
+        if not first:
+            raise InvalidInput("item", f"Say which item. {_NO_ITEM}", example=example)
+        # Something was given but it isn't an item reference (a case reference, a typo): name it.
+        raise InvalidInput("item", f"{first[:40]} isn't an item reference. {_NO_ITEM}", example=example)
+    return ref, rest.strip()
+
+
+def load_item(ctx: HandlerContext, session: Session, ref: str) -> tuple[TrackedItem, Team]:
+    """Return an item the sender may change, and its receiving team.
+
+    Raises:
+        NotFound, NotAllowed: no such item, or not theirs (the refusal is audited).
+    """
+    item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == ref)).first()
+    if item is None:
+        raise NotFound("item", ref, hint=_NO_ITEM)
+    auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
+    team = session.get(Team, item.to_team_id)
+    assert team is not None
+    return item, team
+
+
+async def refresh_sent_reminders(
+    ctx: HandlerContext, item_id: int, *, text: str, kinds: Iterable[str] | None = None
+) -> None:
+    """Replace reminders already delivered about an item, so their buttons don't linger once it is resolved."""
+    with ctx.sessions() as session:
+        sent = chasing.sent_messages(session=session, item_id=item_id, kinds=kinds)
+    for person_id, message_ref in sent:
+        try:
+            await ctx.notifier.update(
+                person_id=person_id, message_ref=message_ref, reply=Reply(text=text, kind="reminder")
+            )
+        except Exception:  # a stale button is harmless: pressing it gets a friendly "already done"
+            log.warning("could not update a delivered reminder", extra={"item_id": item_id})
+
+
+async def _ack(ctx: HandlerContext, text: str) -> Reply:
+    ref, _ = item_ref_from(text, ACK_USAGE)
+    settings = ctx.settings.reminders
+    with ctx.sessions.begin() as session:
+        load_item(ctx, session, ref)
+        item = acknowledge(session=session, clock=ctx.clock, settings=settings, ref=ref, person=ctx.person)
+        team = session.get(Team, item.to_team_id)
+        assert team is not None
+        chasing.tell_other_side(
+            session=session, clock=ctx.clock, item=item, team=team, actor=ctx.person, event="acknowledged"
+        )
+        calendar = chasing.team_calendar(settings=settings, team=team)
+        fields: tuple[Field, ...] = ()
+        if item.feedback_due_at is not None:
+            late = item.feedback_due_at < ctx.clock.now()
+            when = moment_words(item.feedback_due_at, calendar)
+            if late:
+                when += f" ({due_words(item.feedback_due_at, now=ctx.clock.now(), calendar=calendar)})"
+            fields = (Field("Feedback due", when),)
+        reply = Reply(
+            text=f"{item.ref} ({item.case_ref}) is marked as acknowledged. "
+            "I've stopped the acknowledgement reminders; add the outcome when it's decided.",
+            fields=fields,
+            buttons=(Button("Add feedback", "feedback", item.ref, style="primary"),),
+        )
+        item_id = item.id
+    assert item_id is not None
+    await refresh_sent_reminders(
+        ctx, item_id, text=f"{ref} has been acknowledged. Nothing to do.", kinds=chasing.ACK_KINDS
+    )
+    return reply
+
+
+async def ack_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Mark an item as acknowledged: ack <item>."""
+    return await _ack(ctx, command_args(msg))
+
+
+async def ack_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The Acknowledge button on an item or a reminder."""
+    return await _ack(ctx, msg.action_value or "")
+
+
+def outcome_buttons(ref: str) -> tuple[Button, ...]:
+    """One button per outcome (no further action needs a typed reason, so it explains how)."""
+    return tuple(
+        Button(words.capitalize(), "feedback", f"{ref} {key}") for key, words in OUTCOME_WORDS.items()
+    )
+
+
+async def _feedback(ctx: HandlerContext, text: str) -> Reply:
+    ref, rest = item_ref_from(text, FEEDBACK_USAGE)
+    outcome, reason = parse_outcome(rest) if rest else ("", "")
+    if not rest or (outcome == "no_further_action" and not reason):
+        # Check the item before asking anything, so a stale button on a closed item is refused at once.
+        with ctx.sessions() as session:
+            item, _ = load_item(ctx, session, ref)
+            require_open(item, "record its outcome")
+    if not rest:
+        return Reply(
+            text=f"What was the outcome for {ref}? Press one, or type feedback {ref} and the outcome.",
+            buttons=outcome_buttons(ref),
+        )
+    if outcome == "no_further_action" and not reason:
+        with ctx.sessions.begin() as session:
+            set_state(
+                session=session,
+                clock=ctx.clock,
+                person_id=ctx.person_id,
+                flow=NFA_FLOW,
+                step="reason",
+                data={"ref": ref},
+            )
+        return Reply(
+            text=f"Why was there no further action on {ref}? Type the reason in a few words, so the referrer "
+            "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
+            "Type cancel to stop."
+        )
+    with ctx.sessions.begin() as session:
+        load_item(ctx, session, ref)
+        item = record_feedback(
+            session=session,
+            clock=ctx.clock,
+            settings=ctx.settings.reminders,
+            ref=ref,
+            person=ctx.person,
+            outcome=outcome,
+            reason=reason,
+        )
+        team = session.get(Team, item.to_team_id)
+        assert team is not None
+        chasing.tell_other_side(
+            session=session, clock=ctx.clock, item=item, team=team, actor=ctx.person, event="feedback"
+        )
+        why = f" Reason: {reason}." if reason else ""
+        text = (
+            f"Recorded the outcome of {item.ref} ({item.case_ref}): {OUTCOME_WORDS[outcome]}.{why} "
+            "The item is closed and its reminders are cancelled."
+        )
+        buttons: tuple[Button, ...] = ()
+        if outcome == "no_further_action" and ctx.person.id == item.from_person_id:
+            text += " If you disagree with the decision, you can escalate it."
+            buttons = (Button("Escalate", "escalate", item.ref, style="danger"),)
+        item_id = item.id
+    assert item_id is not None
+    await refresh_sent_reminders(
+        ctx, item_id, text=f"{ref} is closed: {OUTCOME_WORDS[outcome]}. Nothing to do."
+    )
+    return Reply(text=text, buttons=buttons)
+
+
+async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """Record the outcome and close the item: feedback <item> <outcome> [reason]."""
+    return await _feedback(ctx, command_args(msg))
+
+
+async def feedback_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The Add feedback button (value: an item reference, maybe followed by an outcome)."""
+    return await _feedback(ctx, msg.action_value or "")
+
+
+async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+    """Take the reason typed after the "No further action" button, and record the outcome with it."""
+    with ctx.sessions.begin() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        ref = str(state.data.get("ref", "")) if state is not None else ""
+        clear_state(session=session, person_id=ctx.person_id)
+    reason = clean_text(msg.text)
+    if not ref or not reason:
+        return Reply(text="Say which item and why, like: feedback TI-0042 nfa below threshold.")
+    return await _feedback(ctx, f"{ref} nfa {reason}")
+
+
+def register(router: Router) -> None:
+    """Register ack and feedback."""
+    router.command(
+        "ack",
+        ack_command,
+        aliases=("acknowledge", "acknowledged"),
+        summary="Mark a referral as acknowledged (either side can).",
+        usage=ACK_USAGE,
+    )
+    router.action("ack", ack_button)
+    router.command(
+        "feedback",
+        feedback_command,
+        aliases=("outcome",),
+        summary=f"Record what came of a referral and close it: {OUTCOMES_HELP}.",
+        usage=FEEDBACK_USAGE,
+    )
+    router.action("feedback", feedback_button)
+    router.flow(NFA_FLOW, nfa_reason_flow)

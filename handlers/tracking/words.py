@@ -1,0 +1,172 @@
+"""The words tracking replies use: outcomes, methods, results, and due dates said the way people say them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from handlers.messages import InboundMessage
+from handlers.router import clean_text
+from schedules.time.calendar import WorkingCalendar
+from storage.errors import InvalidInput
+
+OUTCOME_WORDS: dict[str, str] = {
+    "accepted_for_assessment": "accepted for assessment",
+    "early_help": "early help",
+    "signposted": "signposted",
+    "no_further_action": "no further action",
+    "information_only": "information only",
+    "withdrawn": "withdrawn",
+}
+# What people type for each outcome, longest first so "no further action" wins over "no".
+_OUTCOME_PHRASES: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {
+            "accepted for assessment": "accepted_for_assessment",
+            "accepted": "accepted_for_assessment",
+            "assessment": "accepted_for_assessment",
+            "early help": "early_help",
+            "early-help": "early_help",
+            "eh": "early_help",
+            "signposted": "signposted",
+            "signpost": "signposted",
+            "no further action": "no_further_action",
+            "nfa": "no_further_action",
+            "information only": "information_only",
+            "info only": "information_only",
+            "information": "information_only",
+            "withdrawn": "withdrawn",
+            "withdraw": "withdrawn",
+            **{key: key for key in OUTCOME_WORDS},
+        }.items(),
+        key=lambda pair: -len(pair[0]),
+    )
+)
+METHOD_WORDS: dict[str, str] = {
+    "phone": "phone",
+    "call": "phone",
+    "called": "phone",
+    "rang": "phone",
+    "email": "email",
+    "e-mail": "email",
+    "emailed": "email",
+    "secure email": "secure_email",
+    "portal": "portal",
+    "form": "portal",
+    "online": "portal",
+    "chat": "chat",
+    "in person": "in_person",
+    "visit": "in_person",
+}
+RESULT_WORDS: dict[str, str] = {
+    "spoke": "spoke",
+    "spoke to them": "spoke",
+    "talked": "spoke",
+    "answered": "spoke",
+    "left message": "left_message",
+    "left a message": "left_message",
+    "voicemail": "left_message",
+    "message": "left_message",
+    "no answer": "no_answer",
+    "no reply": "no_answer",
+    "engaged": "no_answer",
+    "busy": "no_answer",
+}
+RESULT_LABELS = {"spoke": "spoke to them", "left_message": "left a message", "no_answer": "no answer"}
+OUTCOMES_HELP = "accepted, early help, signposted, nfa (with a reason), information only or withdrawn"
+
+
+def command_args(msg: InboundMessage) -> str:
+    """Return what follows the command word ("front door case NB-1" for "refer front door case NB-1")."""
+    text = clean_text(msg.text).lstrip("/").strip()
+    return text.partition(" ")[2].strip()
+
+
+def parse_outcome(text: str) -> tuple[str, str]:
+    """Split "nfa below threshold" into ("no_further_action", "below threshold").
+
+    Raises:
+        InvalidInput: no known outcome at the start.
+    """
+    lowered = text.strip().lower()
+    for phrase, outcome in _OUTCOME_PHRASES:
+        if lowered == phrase or lowered.startswith(phrase + " "):
+            return outcome, text.strip()[len(phrase) :].strip(" -:,")
+    raise InvalidInput(
+        "outcome", f"Say what happened: {OUTCOMES_HELP}.", example="feedback TI-0042 early help"
+    )
+
+
+def find_phrase(text: str, words: dict[str, str]) -> tuple[str | None, str]:
+    """Find one of `words` as whole words in `text`; return its value and the text without it."""
+    for phrase in sorted(words, key=len, reverse=True):
+        match = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.IGNORECASE)
+        if match:
+            rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+            return words[phrase], " ".join(rest.split())
+    return None, text
+
+
+def day_words(at: datetime, calendar: WorkingCalendar) -> str:
+    """Say a day like "Tuesday 1 December" (London time)."""
+    local = calendar.local(at)
+    return f"{local:%A} {local.day} {local:%B}"
+
+
+def time_words(at: datetime, calendar: WorkingCalendar) -> str:
+    """Say a time like "9:30am" or "5pm" (London time)."""
+    local = calendar.local(at)
+    hour = local.hour % 12 or 12
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+
+
+def moment_words(at: datetime, calendar: WorkingCalendar) -> str:
+    """Say a moment like "5pm on Tuesday 1 December"."""
+    return f"{time_words(at, calendar)} on {day_words(at, calendar)}"
+
+
+def due_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> str:
+    """Say when something is due: "due today by 5pm", "due tomorrow", "2 working days overdue"."""
+    today, due_day = calendar.local(now).date(), calendar.local(due_at).date()
+    if due_at < now:
+        late = calendar.working_days_between(due_day, today)
+        if late <= 0:
+            return f"overdue since {time_words(due_at, calendar)} today"
+        return f"{late} working day{'s' if late > 1 else ''} overdue"
+    days = (due_day - today).days
+    if days == 0:
+        return f"due today by {time_words(due_at, calendar)}"
+    if days == 1:
+        return "due tomorrow"
+    return f"due {day_words(due_at, calendar)}"
+
+
+# Forms (a Slack modal, a Teams card) are answered by turning them back into the command they stand for,
+# so every rule of the typed command applies to them too.
+MAX_NOTE = 200
+
+
+def one_line(text: str) -> str:
+    """Collapse a form field to one line of at most MAX_NOTE characters."""
+    return " ".join(text.split())[:MAX_NOTE]
+
+
+def refer_command_text(form: Mapping[str, str], *, team_field: str = "team") -> str:
+    """The `refer` command a submitted referral form stands for."""
+    text = f"refer {one_line(form.get(team_field, ''))} case {one_line(form.get('case_ref', ''))}"
+    if form.get("method"):
+        text += f" by {form['method']}"
+    if form.get("about", "").strip():
+        text += f" about {one_line(form['about'])}"
+    return text
+
+
+def feedback_command_text(form: Mapping[str, str]) -> str:
+    """The `feedback` command a submitted feedback form stands for."""
+    outcome = OUTCOME_WORDS.get(form.get("outcome", ""), form.get("outcome", ""))
+    text = f"feedback {one_line(form.get('item', ''))} {outcome}"
+    if form.get("reason", "").strip():
+        text += f" {one_line(form['reason'])}"
+    return text

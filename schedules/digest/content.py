@@ -1,0 +1,395 @@
+"""What a manager's digest holds: plain data, built from tracked items, escalations and the directory.
+
+Sections, most urgent first: items the manager's teams are waiting on from other agencies (acknowledgement or
+feedback; overdue first, with working days overdue), items the teams owe a response on, open escalations with
+their level and working days at that level, directory entries the manager owns that are past their review
+date, and the counts, which the digest compares with the last one sent. Case references only, never names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal, cast
+
+from sqlalchemy import or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from schedules.time.calendar import LONDON, WorkingCalendar
+from storage.models import Escalation, Person, Team, TrackedItem
+
+WaitingFor = Literal["acknowledgement", "feedback"]
+OPEN_ESCALATION = ("open", "partnership")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    """One tracked item still waiting for an acknowledgement or feedback."""
+
+    ref: str
+    case_ref: str
+    other_team: str  # the team it was sent to (awaiting) or came from (owed)
+    waiting_for: WaitingFor
+    due_at: datetime | None
+    working_days_overdue: int | None  # None when not overdue; 0 when overdue today
+
+    @property
+    def is_overdue(self) -> bool:
+        """Tell whether the item is past its due time."""
+        return self.working_days_overdue is not None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLine:
+    """One open escalation: its level and how long it has been there."""
+
+    ref: str
+    case_ref: str
+    level: int
+    working_days_at_level: int
+    other_team: str
+    status: str
+    is_overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaleEntry:
+    """A directory entry the manager owns that is past its review date."""
+
+    team_key: str
+    team_name: str
+    review_due_at: datetime | None  # None: never verified
+    days_overdue: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A manager's digest for one moment."""
+
+    handle: str
+    team_names: tuple[str, ...]
+    produced_at: datetime
+    awaiting: tuple[ItemLine, ...]
+    owed: tuple[ItemLine, ...]
+    escalations: tuple[EscalationLine, ...]
+    stale: tuple[StaleEntry, ...]
+    came_back: int  # items that got feedback since the last digest
+    came_back_nfa: int  # of which the outcome was no further action
+    previous_counts: dict[str, Any] | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        """Tell whether there is nothing to report at all."""
+        return not (self.awaiting or self.owed or self.escalations or self.stale or self.came_back)
+
+
+def _waiting(item: TrackedItem) -> tuple[WaitingFor, datetime | None] | None:
+    if item.acknowledged_at is None:
+        return "acknowledgement", item.ack_due_at
+    if item.feedback_at is None:
+        return "feedback", item.feedback_due_at
+    return None
+
+
+def _overdue_days(
+    nation: str, due_at: datetime | None, due_on: date | None, now: datetime, today: date
+) -> int | None:
+    if due_at is None or due_on is None or due_at >= now:
+        return None
+    return _working_days(nation, due_on, today)
+
+
+@lru_cache(maxsize=8192)
+def _working_days(nation: str, start: date, end: date) -> int:
+    # Counting walks day by day; digests ask the same few (due day, today) pairs thousands of times.
+    return max(WorkingCalendar(nation).working_days_between(start, end), 0)
+
+
+def _order(lines: Iterable[ItemLine]) -> tuple[ItemLine, ...]:
+    def key(line: ItemLine) -> tuple[int, int, float, str]:
+        due = line.due_at.timestamp() if line.due_at else float("inf")
+        return (0 if line.is_overdue else 1, -(line.working_days_overdue or 0), due, line.ref)
+
+    return tuple(sorted(lines, key=key))
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Whose digest to build: the manager, the teams they manage, and since when items count as new."""
+
+    person_id: int
+    handle: str
+    team_ids: frozenset[int]
+    since: datetime
+    nation: str = "ENG"
+    previous_counts: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    ref: str
+    case_ref: str
+    from_team_id: int | None
+    to_team_id: int
+    waiting_for: WaitingFor
+    due_at: datetime | None
+    due_on: date | None  # the London date of due_at, worked out once per item
+
+
+_OpenRow = tuple[str, str, int | None, int, datetime | None, datetime | None, datetime | None]
+
+
+def _open_items(session: Session, teams: list[int]) -> list[_Open]:
+    # Seven columns: more than sqlmodel's select() types, so SQLAlchemy's.
+    rows = session.execute(
+        sa_select(
+            col(TrackedItem.ref),
+            col(TrackedItem.case_ref),
+            col(TrackedItem.from_team_id),
+            col(TrackedItem.to_team_id),
+            col(TrackedItem.acknowledged_at),
+            col(TrackedItem.ack_due_at),
+            col(TrackedItem.feedback_due_at),
+        )
+        .where(col(TrackedItem.status) == "open")
+        .where(or_(col(TrackedItem.acknowledged_at).is_(None), col(TrackedItem.feedback_at).is_(None)))
+        .where(or_(col(TrackedItem.from_team_id).in_(teams), col(TrackedItem.to_team_id).in_(teams)))
+    ).all()
+    found = []
+    for row in rows:
+        ref, case_ref, from_team, to_team, acknowledged_at, ack_due_at, feedback_due_at = cast(
+            _OpenRow, tuple(row)
+        )
+        is_ack = acknowledged_at is None
+        due_at = ack_due_at if is_ack else feedback_due_at
+        due_on = due_at.astimezone(LONDON).date() if due_at else None
+        found.append(
+            _Open(
+                ref, case_ref, from_team, to_team, "acknowledgement" if is_ack else "feedback", due_at, due_on
+            )
+        )
+    return found
+
+
+def _line(item: _Open, other_team: str, nation: str, now: datetime, today: date) -> ItemLine:
+    return ItemLine(
+        ref=item.ref,
+        case_ref=item.case_ref,
+        other_team=other_team,
+        waiting_for=item.waiting_for,
+        due_at=item.due_at,
+        working_days_overdue=_overdue_days(nation, item.due_at, item.due_on, now, today),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Esc:
+    ref: str
+    case_ref: str
+    level: int
+    level_started_at: datetime
+    level_due_at: datetime | None
+    status: str
+    other_team_id: int | None
+    raiser_team_id: int | None
+
+
+_EscRow = tuple[str, str, int, datetime, datetime | None, str, int | None, int | None]
+
+
+def _open_escalations(session: Session, teams: list[int]) -> list[_Esc]:
+    # Plain columns, not ORM objects: a digest run reads thousands of rows and never changes them.
+    rows = session.execute(
+        sa_select(
+            col(Escalation.ref),
+            col(Escalation.case_ref),
+            col(Escalation.level),
+            col(Escalation.level_started_at),
+            col(Escalation.level_due_at),
+            col(Escalation.status),
+            col(Escalation.other_team_id),
+            col(Person.team_id),
+        )
+        .join(Person, col(Person.id) == col(Escalation.raised_by_person_id))
+        .where(col(Escalation.status).in_(OPEN_ESCALATION))
+        .where(or_(col(Person.team_id).in_(teams), col(Escalation.other_team_id).in_(teams)))
+    ).all()
+    return [_Esc(*cast(_EscRow, tuple(row))) for row in rows]
+
+
+def _escalation_line(
+    escalation: _Esc, names: dict[int, str], calendar: WorkingCalendar, now: datetime
+) -> EscalationLine:
+    other = escalation.other_team_id
+    return EscalationLine(
+        ref=escalation.ref,
+        case_ref=escalation.case_ref,
+        level=escalation.level,
+        working_days_at_level=_working_days(
+            calendar.nation, calendar.local(escalation.level_started_at).date(), calendar.local(now).date()
+        ),
+        other_team=names.get(other, "") if other is not None else "",
+        status=escalation.status,
+        is_overdue=escalation.level_due_at is not None and escalation.level_due_at < now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Owned:
+    key: str
+    name: str
+    last_verified_at: datetime | None
+    review_interval_days: int
+    owner_handle: str | None
+
+
+_OwnedRow = tuple[str, str, datetime | None, int, str | None]
+
+
+def _owned(session: Session, handles: list[str]) -> list[_Owned]:
+    rows = session.execute(
+        sa_select(
+            col(Team.key),
+            col(Team.name),
+            col(Team.last_verified_at),
+            col(Team.review_interval_days),
+            col(Team.owner_handle),
+        ).where(col(Team.owner_handle).in_(handles))
+    ).all()
+    return [_Owned(*cast(_OwnedRow, tuple(row))) for row in rows]
+
+
+def _stale(teams: Iterable[_Owned], now: datetime) -> tuple[StaleEntry, ...]:
+    entries = []
+    for team in teams:
+        review_due_at = (
+            team.last_verified_at + timedelta(days=team.review_interval_days)
+            if team.last_verified_at
+            else None
+        )
+        if review_due_at is not None and review_due_at > now:
+            continue
+        days = (now - review_due_at).days if review_due_at is not None else None
+        entries.append(StaleEntry(team.key, team.name, review_due_at, days))
+    return tuple(
+        sorted(
+            entries, key=lambda e: (-(e.days_overdue if e.days_overdue is not None else 10**6), e.team_key)
+        )
+    )
+
+
+def stale_entries(*, session: Session, handle: str, now: datetime) -> tuple[StaleEntry, ...]:
+    """Return the directory entries `handle` owns that are past their review date, most overdue first."""
+    return _stale(_owned(session, [handle]), now)
+
+
+def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) -> dict[int, Digest]:
+    """Build many managers' digests at `now` with a handful of set-based queries; keyed by person id."""
+    if not requests:
+        return {}
+    teams = sorted(set().union(*(r.team_ids for r in requests)))
+    items = _open_items(session, teams)
+    by_from: dict[int, list[_Open]] = defaultdict(list)
+    by_to: dict[int, list[_Open]] = defaultdict(list)
+    for item in items:
+        if item.from_team_id is not None:
+            by_from[item.from_team_id].append(item)
+        by_to[item.to_team_id].append(item)
+    escalations = _open_escalations(session, teams)
+    by_team: dict[int, list[_Esc]] = defaultdict(list)
+    for escalation in escalations:
+        for team_id in {escalation.raiser_team_id, escalation.other_team_id}:
+            if team_id is not None:
+                by_team[team_id].append(escalation)
+    wanted_names = (
+        set(teams) | {i.to_team_id for i in items} | {i.from_team_id for i in items if i.from_team_id}
+    )
+    wanted_names |= {e.other_team_id for e in escalations if e.other_team_id is not None}
+    names = {
+        team_id: name
+        for team_id, name in session.exec(
+            select(Team.id, Team.name).where(col(Team.id).in_(sorted(wanted_names)))
+        )
+        if team_id is not None
+    }
+    owned: dict[str, list[_Owned]] = defaultdict(list)
+    for entry in _owned(session, sorted({r.handle for r in requests})):
+        owned[entry.owner_handle or ""].append(entry)
+    came_back: dict[int, list[tuple[str | None, datetime]]] = defaultdict(list)
+    for team_id, outcome, feedback_at in session.exec(
+        select(TrackedItem.from_team_id, TrackedItem.outcome, TrackedItem.feedback_at)
+        .where(col(TrackedItem.from_team_id).in_(teams))
+        .where(
+            col(TrackedItem.feedback_at) >= min(r.since for r in requests), col(TrackedItem.feedback_at) < now
+        )
+    ):
+        if team_id is not None and feedback_at is not None:
+            came_back[team_id].append((outcome, feedback_at))
+    digests = {}
+    for request in requests:
+        calendar = WorkingCalendar(request.nation)
+        nation, today = request.nation, calendar.local(now).date()
+        mine = sorted(request.team_ids)
+        awaiting = _order(
+            _line(i, names.get(i.to_team_id, ""), nation, now, today)
+            for t in mine
+            for i in by_from.get(t, [])
+        )
+        owed = _order(
+            _line(i, names.get(i.from_team_id or 0, ""), nation, now, today)
+            for t in mine
+            for i in by_to.get(t, [])
+        )
+        seen = {e.ref: e for t in mine for e in by_team.get(t, [])}
+        lines = [_escalation_line(e, names, calendar, now) for e in seen.values()]
+        ordered = tuple(
+            sorted(lines, key=lambda line: (not line.is_overdue, -line.working_days_at_level, line.ref))
+        )
+        outcomes = [o for t in mine for o, at in came_back.get(t, []) if at >= request.since]
+        stale = _stale(owned.get(request.handle, []), now)
+        counts = {
+            "awaiting": len(awaiting),
+            "awaiting_overdue": sum(line.is_overdue for line in awaiting),
+            "owed": len(owed),
+            "owed_overdue": sum(line.is_overdue for line in owed),
+            "escalations": len(ordered),
+            "stale": len(stale),
+            "came_back": len(outcomes),
+        }
+        digests[request.person_id] = Digest(
+            handle=request.handle,
+            team_names=tuple(sorted(names[t] for t in mine if t in names)),
+            produced_at=now,
+            awaiting=awaiting,
+            owed=owed,
+            escalations=ordered,
+            stale=stale,
+            came_back=len(outcomes),
+            came_back_nfa=sum(outcome == "no_further_action" for outcome in outcomes),
+            previous_counts=request.previous_counts,
+            counts=counts,
+        )
+    return digests
+
+
+def build(
+    *,
+    session: Session,
+    now: datetime,
+    handle: str,
+    team_ids: Sequence[int],
+    since: datetime,
+    nation: str = "ENG",
+    previous_counts: dict[str, Any] | None = None,
+) -> Digest:
+    """Build the digest of the teams `team_ids` for the manager `handle` at `now`.
+
+    `since` is when the previous period fell due: items that came back after it are counted as new.
+    """
+    request = Request(0, handle, frozenset(team_ids), since, nation, previous_counts)
+    return build_many(session=session, now=now, requests=[request])[0]

@@ -1,0 +1,246 @@
+"""Which chase reminders a tracked item gets, for whom and when: both sides, each working day, never at night."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from schedules.outbox import rows as outbox
+from schedules.settings import ReminderSettings
+from schedules.time.calendar import WorkingCalendar, parse_clock_time
+from schedules.time.clock import Clock
+from storage.models import Person, Reminder, RoleGrant, Team, TrackedItem
+
+# Reminder kinds this module schedules; handlers/tracking/chasing.py renders them.
+ACK_CHASE = "ack_chase"  # to the referrer: no acknowledgement yet, here's how to chase
+RECEIVER_ACK_CHASE = "receiver_ack_chase"  # to the receiving team: please acknowledge
+FEEDBACK_CHASE = "feedback_chase"  # to the referrer: no feedback yet
+RECEIVER_FEEDBACK_CHASE = "receiver_feedback_chase"  # to the receiving team: please give feedback
+ESCALATION_NUDGE = "escalation_nudge"  # to the referrer: chases ran out, consider escalating
+ITEM_UPDATE = "item_update"  # to the other side: acknowledged, or the outcome
+ACK_KINDS = (ACK_CHASE, RECEIVER_ACK_CHASE)
+KINDS = (ACK_CHASE, RECEIVER_ACK_CHASE, FEEDBACK_CHASE, RECEIVER_FEEDBACK_CHASE, ESCALATION_NUDGE)
+SUBJECT = "item"
+
+
+def calendar_for(
+    *, settings: ReminderSettings, nation: str, closure_days: Iterable[str | date] = ()
+) -> WorkingCalendar:
+    """Return the working calendar for a nation with the configured working hours and any closure days."""
+    days = [d if isinstance(d, date) else date.fromisoformat(d) for d in closure_days]
+    return WorkingCalendar(
+        nation,
+        day_starts=parse_clock_time(settings.working_day_starts),
+        day_ends=parse_clock_time(settings.working_day_ends),
+        closure_days=days,
+    )
+
+
+def team_calendar(*, settings: ReminderSettings, team: Team) -> WorkingCalendar:
+    """Return the calendar a team's response times count in: its nation's holidays and its own closures."""
+    return calendar_for(settings=settings, nation=team.nation, closure_days=team.closure_days)
+
+
+def delivery_time(*, settings: ReminderSettings, person: Person, at: datetime) -> datetime:
+    """Return when a reminder due at `at` may reach `person`: their next working time, unless they opted out."""
+    if person.quiet_hours_ok:
+        return at
+    return calendar_for(settings=settings, nation=person.nation).next_working_time(at)
+
+
+def shift_working_days(calendar: WorkingCalendar, at: datetime, days: int) -> datetime:
+    """Return the same London time of day `days` working days after `at`."""
+    if days == 0:
+        return at
+    local = calendar.local(at)
+    day = calendar.add_working_days_to_date(local.date(), days)
+    return datetime.combine(day, local.time(), tzinfo=calendar.tz).astimezone(at.tzinfo)
+
+
+def receiving_people(*, session: Session, team: Team) -> list[Person]:
+    """Return who hears about a team's overdue items: its contact person, else its manager(s)."""
+    if team.contact_person_handle:
+        person = session.exec(select(Person).where(col(Person.handle) == team.contact_person_handle)).first()
+        if person is not None:
+            return [person]
+    granted = select(RoleGrant.person_id).where(
+        col(RoleGrant.role) == "manager", col(RoleGrant.team_id) == team.id
+    )
+    return list(
+        session.exec(
+            select(Person)
+            .where(
+                (col(Person.id).in_(granted))
+                | ((col(Person.role) == "manager") & (col(Person.team_id) == team.id))
+            )
+            .order_by(col(Person.id))
+        )
+    )
+
+
+def _revision(session: Session, item_id: int) -> int:
+    # Each (re)plan gets fresh dedupe keys: earlier plans' rows may be cancelled, and their keys stay taken.
+    count = session.exec(
+        select(func.count())
+        .select_from(Reminder)
+        .where(col(Reminder.subject_kind) == SUBJECT, col(Reminder.subject_id) == item_id)
+    ).one()
+    return int(count)
+
+
+def plan(
+    *, session: Session, clock: Clock, settings: ReminderSettings, item: TrackedItem, team: Team
+) -> list[Reminder]:
+    """Schedule the chases for every clock still running on `item`: both sides, then an escalation nudge.
+
+    The first chase goes when a clock runs out (at the recipient's next working time), then one each
+    working day, up to settings.max_chases. Feedback chases end with a nudge to escalate.
+    """
+    assert item.id is not None
+    calendar = team_calendar(settings=settings, team=team)
+    referrer = session.get(Person, item.from_person_id)
+    assert referrer is not None
+    receivers = [p for p in receiving_people(session=session, team=team) if p.id != referrer.id]
+    revision = _revision(session, item.id)
+    phases: list[tuple[str, datetime, str, str]] = []
+    if item.acknowledged_at is None and item.ack_due_at is not None:
+        phases.append(("ack", item.ack_due_at, ACK_CHASE, RECEIVER_ACK_CHASE))
+    if item.feedback_at is None and item.feedback_due_at is not None:
+        phases.append(("feedback", item.feedback_due_at, FEEDBACK_CHASE, RECEIVER_FEEDBACK_CHASE))
+    created: list[Reminder] = []
+    for phase, due_at, referrer_kind, receiver_kind in phases:
+        targets = [(referrer, referrer_kind)] + [(person, receiver_kind) for person in receivers]
+        for person, kind in targets:
+            base = delivery_time(settings=settings, person=person, at=max(due_at, clock.now()))
+            for chase in range(1, settings.max_chases + 1):
+                at = delivery_time(
+                    settings=settings, person=person, at=shift_working_days(calendar, base, chase - 1)
+                )
+                created += _add(
+                    session, clock, item, revision, person, kind, at, phase, chase, settings.max_chases
+                )
+            if phase == "feedback" and kind == FEEDBACK_CHASE:
+                at = delivery_time(
+                    settings=settings,
+                    person=person,
+                    at=shift_working_days(calendar, base, settings.max_chases),
+                )
+                created += _add(
+                    session,
+                    clock,
+                    item,
+                    revision,
+                    person,
+                    ESCALATION_NUDGE,
+                    at,
+                    phase,
+                    0,
+                    settings.max_chases,
+                )
+    return created
+
+
+def _add(
+    session: Session,
+    clock: Clock,
+    item: TrackedItem,
+    revision: int,
+    person: Person,
+    kind: str,
+    at: datetime,
+    phase: str,
+    chase: int,
+    of: int,
+) -> list[Reminder]:
+    assert item.id is not None and person.id is not None
+    payload: dict[str, Any] = {"phase": phase, "chase": chase, "of": of, "item_ref": item.ref}
+    reminder = outbox.schedule(
+        session=session,
+        clock=clock,
+        dedupe_key=f"item:{item.id}:r{revision}:{kind}:{chase}:p{person.id}",
+        recipient_person_id=person.id,
+        kind=kind,
+        due_at=at,
+        subject_kind=SUBJECT,
+        subject_id=item.id,
+        payload=payload,
+    )
+    return [] if reminder is None else [reminder]
+
+
+def snooze(
+    *,
+    session: Session,
+    settings: ReminderSettings,
+    item: TrackedItem,
+    team: Team,
+    person: Person,
+    until: datetime,
+) -> list[Reminder]:
+    """Push `person`'s pending reminders about `item` to `until` or later, keeping one per working day."""
+    assert item.id is not None
+    calendar = team_calendar(settings=settings, team=team)
+    pending = [
+        r
+        for r in outbox.pending_for(session=session, subject_kind=SUBJECT, subject_id=item.id)
+        if r.recipient_person_id == person.id
+    ]
+    start = delivery_time(settings=settings, person=person, at=until)
+    for index, reminder in enumerate(pending):
+        moved = delivery_time(settings=settings, person=person, at=shift_working_days(calendar, start, index))
+        reminder.due_at = max(reminder.due_at, moved)
+    session.flush()
+    return pending
+
+
+def sent_messages(
+    *, session: Session, item_id: int, kinds: Iterable[str] | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """Return (person id, message reference) for delivered reminders about an item, to update their buttons."""
+    query = select(Reminder).where(
+        col(Reminder.subject_kind) == SUBJECT,
+        col(Reminder.subject_id) == item_id,
+        col(Reminder.status) == "sent",
+    )
+    if kinds is not None:
+        query = query.where(col(Reminder.kind).in_(list(kinds)))
+    return [(r.recipient_person_id, dict(r.message_ref)) for r in session.exec(query) if r.message_ref]
+
+
+def cancel(*, session: Session, item_id: int, kinds: Iterable[str] | None = None) -> int:
+    """Cancel pending reminders about an item (all, or only `kinds`); return how many."""
+    return outbox.cancel(session=session, subject_kind=SUBJECT, subject_id=item_id, kinds=kinds)
+
+
+def tell_other_side(
+    *, session: Session, clock: Clock, item: TrackedItem, team: Team, actor: Person, event: str
+) -> list[Reminder]:
+    """Let the other side know at once (through the outbox, so it survives a restart) what `actor` recorded."""
+    assert item.id is not None and actor.id is not None
+    if actor.id == item.from_person_id:
+        recipients = receiving_people(session=session, team=team)
+    else:
+        referrer = session.get(Person, item.from_person_id)
+        recipients = [referrer] if referrer is not None else []
+    created = []
+    for person in recipients:
+        if person.id is None or person.id == actor.id:
+            continue
+        reminder = outbox.schedule(
+            session=session,
+            clock=clock,
+            dedupe_key=f"item:{item.id}:update:{event}:p{person.id}",
+            recipient_person_id=person.id,
+            kind=ITEM_UPDATE,
+            due_at=clock.now(),
+            subject_kind=SUBJECT,
+            subject_id=item.id,
+            payload={"event": event, "by_person_id": actor.id, "item_ref": item.ref},
+        )
+        if reminder is not None:
+            created.append(reminder)
+    return created
