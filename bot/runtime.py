@@ -1,10 +1,15 @@
-"""Wiring: the one place that knows every handler module, job and platform adapter."""
+"""Wiring: the one place that knows every handler module, job and demo seeder.
+
+Each registry is written out once, below, in the order it is used: handler modules in the order help lists
+their commands, scheduled jobs in the order they run on each tick, demo seeders in the order they load.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -13,41 +18,57 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
-from handlers import conversation as conversation_layer
+from handlers import (
+    chronology,
+    digest,
+    escalation,
+    find,
+    flow,
+    guidance,
+    insight,
+    onboarding,
+    outbox,
+    tracking,
+    upkeep,
+)
 from handlers import help as help_
-from handlers.chronology import commands as chronology_chat
-from handlers.digest import commands as manager_digests
+from handlers.digest.send import digest_job, digest_wakeup
 from handlers.dispatch import Dispatcher
-from handlers.escalation import commands as escalation_chat
-from handlers.escalation import timers as escalation_reminders_chat
-from handlers.insight import commands as insight_stats
+from handlers.escalation.timers import next_timeout, record_timeouts_job
 from handlers.insight.jobs import fill_durations_job
 from handlers.messages import Notifier
-from handlers.outbox import delivery_failures as delivery_failure_notices
 from handlers.retention import retention_job
 from handlers.router import Router
-from handlers.tracking import chasing as tracking_reminders
-from handlers.tracking import commands as tracking
-from handlers.upkeep import commands as directory_upkeep_chat
+from handlers.tracking.chasing import run_sweep
 from schedules.escalation import policy as escalation_policy
 from schedules.insight.history import seed_demo_history
-from schedules.outbox import rows as outbox
+from schedules.jobs import Job, JobRegistry, JobStats, run_jobs, wakeup_times
+from schedules.outbox import rows as outbox_rows
 from schedules.time.clock import Clock, FakeClock
 from storage.db import make_engine, make_sessions
 
-Job = Callable[["Runtime"], Awaitable[None]]
-# Tells when a job next has work (e.g. the earliest pending reminder), so a fake clock can stop there.
-Wakeup = Callable[["Runtime"], datetime | None]
 
-# Handler modules, in the order help lists them. Each has register(router).
-HANDLER_MODULES = [help_]
-HANDLER_MODULES.append(conversation_layer)  # find, role, due, share?, setup, cancel (issue 5)
-HANDLER_MODULES.append(directory_upkeep_chat)  # verify, stale: directory upkeep in chat (issue 4)
-HANDLER_MODULES.append(manager_digests)  # digest daily|weekly|off|preview, upkeep nudges (issue 10)
-HANDLER_MODULES.append(insight_stats)  # stats, insight, edit directory
-HANDLER_MODULES += [escalation_chat, escalation_reminders_chat, chronology_chat]  # issue 7
-HANDLER_MODULES.append(tracking)  # refer, tried, ack, feedback, mine, snooze, pause, resume, close (issue 6)
-HANDLER_MODULES.append(delivery_failure_notices)  # undeliverable reminders reported (issue 11)
+class HandlerModule(Protocol):
+    """A handler module or domain package: it registers its commands, buttons, flows and renderers."""
+
+    def register(self, router: Router) -> None: ...
+
+
+# Handler modules and domain packages, in the order help lists their commands.
+HANDLER_MODULES: tuple[HandlerModule, ...] = (
+    help_,  # help lists every command registered after it
+    find,  # find, and free text as a directory search
+    guidance,  # role, due, share?
+    onboarding,  # setup, and the questions asked before someone's first tracked item
+    flow,  # cancel and back when no question is open
+    upkeep,  # verify, stale, and the directory review nudges
+    digest,  # digest daily|weekly|off|preview
+    insight,  # stats, insight, edit directory
+    escalation,  # escalate, disagree, escalations, and the level-due reminders
+    chronology,  # chronology of a case
+    tracking,  # refer, tried, ack, feedback, mine, snooze, pause, resume, close, and the chases
+    outbox,  # the notice that a reminder could not be delivered
+)
 
 
 def build_router() -> Router:
@@ -69,29 +90,61 @@ class Runtime:
     notifier: Notifier
     router: Router
     dispatcher: Dispatcher
-    jobs: list[tuple[str, Job]] = field(default_factory=list)
-    wakeups: list[Wakeup] = field(default_factory=list)
+    jobs: JobRegistry[Runtime] = field(default_factory=lambda: JobRegistry(()))
+    job_stats: JobStats = field(default_factory=JobStats)
 
     async def run_jobs_once(self) -> None:
-        """Run every scheduled job once, in order (the console's /advance and the scheduler call this)."""
-        for _job_id, job in self.jobs:
-            await job(self)
+        """Run every scheduled job once, in order, each under the guard: one failing job never stops the rest.
+
+        The console's /advance and its background loop, and `joinup serve`'s scheduler, call this.
+        """
+        await run_jobs(self.jobs, self, stats=self.job_stats)
 
     async def advance_to(
         self, clock: FakeClock, target: datetime, *, max_step: timedelta = timedelta(minutes=30)
     ) -> None:
         """Move a fake clock to `target`, stopping wherever a job has work, and run the jobs at each stop."""
         while clock.now() < target:
-            stops = [target, clock.now() + max_step]
-            stops += [at for wake in self.wakeups if (at := wake(self)) is not None and at > clock.now()]
+            now = clock.now()
+            stops = [target, now + max_step]
+            stops += [at for at in wakeup_times(self.jobs, self, stats=self.job_stats) if at > now]
             clock.set(min(stops))
             await self.run_jobs_once()
+
+
+async def sweep_outbox(runtime: Runtime) -> None:
+    """Deliver every due reminder: claimed under a lease, so any number of replicas may run it."""
+    await run_sweep(
+        router=runtime.router,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        notifier=runtime.notifier,
+        settings=runtime.settings.reminders,
+    )
+
+
+def next_reminder_due(runtime: Runtime) -> datetime | None:
+    """When the earliest pending reminder falls due."""
+    with runtime.sessions() as session:
+        return outbox_rows.next_due_at(session=session)
+
+
+# Scheduled jobs, in the order they run on each tick. The digest job schedules directory review nudges
+# and the escalation job records timeouts before the sweep runs, so what they queue goes out on the same tick.
+JOBS: tuple[Job[Runtime], ...] = (
+    Job("manager-digests", digest_job, wakeup=digest_wakeup),  # digests, and directory review nudges
+    Job("retention", retention_job),  # daily purge of closed work past JOINUP_RETENTION_YEARS
+    Job("escalation-timeouts", record_timeouts_job, wakeup=next_timeout),  # a level's time ran out
+    Job("outbox-sweep", sweep_outbox, wakeup=next_reminder_due),  # every due reminder, chase and nudge
+    Job("slack-event-prune", prune_slack_events),  # forget Slack event ids too old to be retried
+    Job("insight-durations", fill_durations_job),  # fill missing working-time durations
+)
 
 
 def build_runtime(
     *, settings: Settings, clock: Clock, notifier: Notifier, engine: Engine | None = None
 ) -> Runtime:
-    """Create the engine, sessions, router and dispatcher for one process."""
+    """Create the engine, sessions, router, dispatcher and job registry for one process."""
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
     router = build_router()
@@ -106,49 +159,17 @@ def build_runtime(
         notifier=notifier,
         router=router,
         dispatcher=dispatcher,
-        jobs=list(JOBS),
-        wakeups=list(WAKEUPS),
+        jobs=JobRegistry(JOBS),
     )
 
-
-# Scheduled jobs (outbox sweep, escalation timers, digests, upkeep nudges), in the order they run.
-JOBS: list[tuple[str, Job]] = []
-WAKEUPS: list[Wakeup] = []
-JOBS.append(("manager-digests", manager_digests.digest_job))  # digests and directory upkeep nudges (issue 10)
-WAKEUPS.append(manager_digests.digest_wakeup)  # issue 10
-JOBS.append(("retention", retention_job))  # daily purge of closed work past JOINUP_RETENTION_YEARS (issue 10)
-JOBS.append(("escalation-timeouts", escalation_reminders_chat.record_timeouts_job))  # issue 7
-WAKEUPS.append(escalation_reminders_chat.next_timeout)  # issue 7
-
-
-async def sweep_outbox(runtime: Runtime) -> None:
-    """Deliver every due reminder (issue 6): claimed under a lease, so any number of replicas may run it."""
-    await tracking_reminders.run_sweep(
-        router=runtime.router,
-        sessions=runtime.sessions,
-        clock=runtime.clock,
-        notifier=runtime.notifier,
-        settings=runtime.settings.reminders,
-    )
-
-
-def next_reminder_due(runtime: Runtime) -> datetime | None:
-    """When the earliest pending reminder falls due (issue 6)."""
-    with runtime.sessions() as session:
-        return outbox.next_due_at(session=session)
-
-
-JOBS.append(("outbox-sweep", sweep_outbox))  # issue 6
-JOBS.append(("slack-event-prune", prune_slack_events))  # forget Slack event ids too old to be retried
-WAKEUPS.append(next_reminder_due)  # issue 6
-JOBS.append(("insight-durations", fill_durations_job))  # fill missing working-time durations (issue 12)
 
 # Demo seeders: each loads its part of the Northbrook demo into an empty database, idempotently.
 Seeder = Callable[[Session, Clock], None]
-SEEDERS: list[Seeder] = []
-SEEDERS.insert(0, load_demo)  # the Northbrook directory and demo people come first (issue 4)
-SEEDERS.append(escalation_policy.seed)  # the shipped escalation policies (issue 7)
-SEEDERS.append(seed_demo_history)  # six months of fictional referrals for insight and stats (issue 12)
+SEEDERS: tuple[Seeder, ...] = (
+    load_demo,  # the Northbrook directory and demo people come first: the rest refer to them
+    escalation_policy.seed,  # the shipped escalation policies
+    seed_demo_history,  # six months of fictional referrals for insight and stats
+)
 
 
 def seed_demo(runtime: Runtime) -> None:

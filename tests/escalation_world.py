@@ -12,11 +12,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from directory.demo import load_demo
+from handlers import chronology, escalation
 from handlers import help as help_
-from handlers.chronology import commands as escalation_chronology
 from handlers.dispatch import Dispatcher
-from handlers.escalation import commands as escalation
-from handlers.escalation import timers as escalation_reminders
 from handlers.messages import InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
 from schedules.escalation import policy
@@ -144,7 +142,7 @@ def build_world(sessions: sessionmaker[Session], clock: FakeClock) -> World:
         for person in session.exec(select(Person)):
             person.is_onboarded = True
     router = Router()
-    for module in (help_, escalation, escalation_reminders, escalation_chronology):
+    for module in (help_, escalation, chronology):
         module.register(router)
     notifier = RecordingNotifier()
     dispatcher = Dispatcher(

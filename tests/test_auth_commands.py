@@ -14,18 +14,12 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
 from directory.demo import load_demo
-from handlers import conversation
+from handlers import chronology, digest, escalation, find, flow, guidance, insight, onboarding, tracking
 from handlers import help as help_
-from handlers.chronology import commands as escalation_chronology
-from handlers.digest import commands as digest
 from handlers.dispatch import Dispatcher
 from handlers.errors import UNEXPECTED
-from handlers.escalation import commands as escalation
-from handlers.escalation import timers as escalation_reminders
-from handlers.insight import commands as insight_stats
 from handlers.messages import InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from handlers.tracking import commands as tracking
 from schedules.escalation import policy
 from schedules.settings import DomainSettings
 from schedules.time.clock import FakeClock
@@ -62,11 +56,13 @@ def dispatcher(sessions: sessionmaker[Session], clock: FakeClock) -> Iterator[Di
     router = Router()
     for module in (
         help_,
-        conversation,
-        insight_stats,
+        find,
+        guidance,
+        onboarding,
+        flow,
+        insight,
         escalation,
-        escalation_reminders,
-        escalation_chronology,
+        chronology,
         tracking,
         digest,
     ):

@@ -10,11 +10,11 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from directory.demo import load_demo
+from handlers import tracking
 from handlers.dispatch import Dispatcher
 from handlers.messages import Button, DeliveryFailed, InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
 from handlers.tracking import chasing as tracking_reminders
-from handlers.tracking import commands as tracking
 from schedules.outbox import rows as outbox
 from schedules.settings import DomainSettings
 from schedules.time.clock import FakeClock

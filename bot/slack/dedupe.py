@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -16,9 +16,6 @@ from sqlmodel import Session
 from bot.slack.parse import event_dedupe_key
 from schedules.time.clock import Clock
 from storage.claims import claim_once, forget
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +62,20 @@ def prune_processed_events(*, sessions: sessionmaker[Session], clock: Clock) -> 
         return forget(session, prefix=KEY_PREFIX, before=clock.now() - KEEP_PROCESSED_FOR)
 
 
-async def prune_job(runtime: Runtime) -> None:
+class PruneContext(Protocol):
+    """What the prune job needs from the running joinup (bot.runtime.Runtime has it)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The clock."""
+        ...
+
+
+async def prune_job(runtime: PruneContext) -> None:
     """The scheduled job: keep the processed-event table small."""
     prune_processed_events(sessions=runtime.sessions, clock=runtime.clock)

@@ -22,7 +22,6 @@ from handlers.digest.send import (
 )
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import Router
-from handlers.upkeep.nudges import register_renderers
 from schedules.digest import content as digest_content
 from schedules.digest import schedule as digests
 from schedules.time.calendar import LONDON
@@ -221,4 +220,3 @@ def register(router: Router) -> None:
     )
     router.action("digest", digest_command)
     router.action("digest_settings", digest_settings)
-    register_renderers(router.reminders)

@@ -202,4 +202,3 @@ def register(router: Router) -> None:
     router.action(cards.REMIND, _remind)
     router.action(cards.SHOW, _show)
     router.flow(flow.FLOW, flow.continue_flow)
-    steps.register(router)

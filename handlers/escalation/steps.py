@@ -178,6 +178,6 @@ def _submitted(kind: Outcome) -> Handler:
 
 
 def register(router: Router) -> None:
-    """Register the form submissions (the escalation module registers the rest)."""
+    """Register the form submissions (handlers.escalation.register adds the rest of escalation)."""
     for kind in KINDS:
         router.action(SUBMIT[kind], _submitted(kind))

@@ -1,0 +1,18 @@
+"""Tracking referrals and calls: refer, tried, ack, feedback, mine, snooze, pause, resume, close, and the chases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.router import Router
+
+
+def register(router: Router) -> None:
+    """Register every tracking command and button, in the order help lists them, and how chases read."""
+    # Imported here, not at the top of the package, so that importing one module of it (its words, its
+    # renderers) neither loads the whole domain nor forms an import cycle with the router.
+    from handlers.tracking import chasing, commands, items, replies
+
+    for module in (commands, replies, items, chasing):
+        module.register(router)

@@ -353,11 +353,7 @@ async def tried_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 
 
 def register(router: Router) -> None:
-    """Register refer and tried, and (through the modules they need) the rest of tracking."""
-    from handlers.tracking import chasing as tracking_reminders
-    from handlers.tracking import items as tracking_items
-    from handlers.tracking import replies as tracking_replies
-
+    """Register refer, its flow and tried (handlers.tracking.register adds the rest of tracking)."""
     router.command(
         "refer",
         refer_command,
@@ -393,6 +389,3 @@ def register(router: Router) -> None:
         usage=TRIED_USAGE,
     )
     router.action("tried", tried_button)
-    tracking_replies.register(router)
-    tracking_items.register(router)
-    tracking_reminders.register(router)
