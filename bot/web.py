@@ -17,11 +17,12 @@ from storage import migrate
 
 # Route factories, one per feature (Slack, Teams, the ORUK feed, insight pages). Each takes the runtime.
 RouteFactory = Callable[[Runtime], APIRouter]
-ROUTES: list[RouteFactory] = []
-ROUTES.append(directory_feed_routes)  # GET /directory/services: the public ORUK feed (issue 4)
-ROUTES.append(slack_routes)  # POST /slack/events (when JOINUP_SLACK__ENABLED)
-ROUTES.append(teams_routes)  # POST /api/messages (when JOINUP_TEAMS__ENABLED)
-ROUTES.append(web_page_routes)  # /insight dashboard, /directory/edit editor, /web/enter sign-in links
+ROUTES: tuple[RouteFactory, ...] = (
+    directory_feed_routes,  # GET /directory/services: the public ORUK feed
+    slack_routes,  # POST /slack/events (when JOINUP_SLACK__ENABLED)
+    teams_routes,  # POST /api/messages (when JOINUP_TEAMS__ENABLED)
+    web_page_routes,  # /insight dashboard, /directory/edit editor, /web/enter sign-in links
+)
 
 
 def health_routes(runtime: Runtime) -> APIRouter:

@@ -22,13 +22,13 @@ COMMANDS: dict[str, str] = {
     "db": "bot.cli.db:db",
     "audit": "bot.cli.audit:audit",
     "bench": "bench.cli:bench",
-    "policy": "bot.cli.policy:policy",  # issue 7
-    "chronology": "bot.cli.chronology:chronology",  # issue 7
-    "demo": "bot.cli.demo:demo",  # demo seed-history (issue 12)
-    "teams": "bot.cli.teams:teams",  # teams package, teams sync-people (issue 9)
-    "directory": "bot.cli.directory:directory",  # import/export/check/stale/verify/coverage (issue 4)
-    "digest": "bot.cli.digest:digest",  # digest preview (issue 10)
-    "purge": "bot.cli.retention:purge",  # issue 10
+    "policy": "bot.cli.policy:policy",  # escalation policies: load a new version, list them
+    "chronology": "bot.cli.chronology:chronology",  # a case's chronology, for case reviews
+    "demo": "bot.cli.demo:demo",  # demo seed-history: fictional referrals for insight and stats
+    "teams": "bot.cli.teams:teams",  # teams package (the app to upload), teams sync-people
+    "directory": "bot.cli.directory:directory",  # import/export/check/stale/verify/coverage
+    "digest": "bot.cli.digest:digest",  # digest preview
+    "purge": "bot.cli.retention:purge",  # purge closed work past the retention period
 }
 
 # Modules that only add commands to a group above; loaded with their group.
@@ -36,11 +36,11 @@ SUBCOMMAND_MODULES: dict[str, list[str]] = {
     "bench": [
         "bench.load",
         "bench.report",
-        "bench.insight",  # issue 12
+        "bench.insight",  # insight queries over a large history
         "bench.slack",
-        "bench.sweep",  # issue 6
-        "bench.digest",  # issue 10
-        "bench.search",  # issue 4
+        "bench.sweep",  # the outbox sweep, with many due reminders
+        "bench.digest",  # digests for every manager
+        "bench.search",  # directory search on a large directory
     ],
 }
 
@@ -78,7 +78,7 @@ def cli(verbose: bool) -> None:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    install_redaction()  # nothing personal reaches the logs (issue 10)
+    install_redaction()  # nothing personal reaches the logs: log lines and tracebacks are redacted
 
 
 def main() -> None:

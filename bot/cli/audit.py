@@ -55,7 +55,7 @@ def export(since: datetime | None, database_url: str | None, actor: str) -> None
         for event in session.exec(query):
             click.echo(json.dumps(event.model_dump(mode="json"), ensure_ascii=False))
             exported += 1
-    with sessions.begin() as session:  # issue 10: every export is itself audited
+    with sessions.begin() as session:  # every export is itself audited: who took the log out, and when
         audit_log.record(
             session=session,
             at=SystemClock().now(),
