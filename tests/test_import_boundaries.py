@@ -49,3 +49,59 @@ def test_domain_never_reads_the_wall_clock() -> None:
             if needle in source:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert not offenders, offenders
+
+
+def _imported_modules(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = [
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module
+    ]
+    modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    return modules
+
+
+def _in(path: Path, *parts: str) -> bool:
+    return path.relative_to(ROOT).parts[: len(parts)] == parts
+
+
+@pytest.mark.parametrize("path", [p for p in CORE if _in(p, "schedules", "time")], ids=lambda p: p.name)
+def test_time_imports_nothing_above_storage(path: Path) -> None:
+    above = [
+        m
+        for m in _imported_modules(path)
+        if m.split(".")[0] in {"handlers", "directory"}
+        or (m.startswith("schedules") and not m.startswith("schedules.time") and m != "schedules.settings")
+    ]
+    assert not above, f"{path.name} imports from above storage/: {above}"
+
+
+@pytest.mark.parametrize("path", [p for p in CORE if _in(p, "directory")], ids=lambda p: p.name)
+def test_directory_uses_only_time_from_schedules(path: Path) -> None:
+    outside = [
+        m
+        for m in _imported_modules(path)
+        if m.split(".")[0] == "handlers"
+        or (m.split(".")[0] == "schedules" and not m.startswith("schedules.time"))
+    ]
+    assert not outside, f"{path.name} may use schedules.time and nothing else above it: {outside}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in CORE if _in(p, "schedules") or _in(p, "storage")],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_domain_never_imports_the_conversation_layer(path: Path) -> None:
+    handlers = [m for m in _imported_modules(path) if m.split(".")[0] == "handlers"]
+    assert not handlers, f"{path.name} imports the conversation layer: {handlers}"
+
+
+def test_product_never_imports_the_benchmarks() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {m}"
+        for package in ("bot", "handlers", "directory", "schedules", "storage")
+        for path in (ROOT / package).rglob("*.py")
+        for m in _imported_modules(path)
+        if m.split(".")[0] == "bench"
+    ]
+    assert not offenders, f"only `joinup bench` may load bench/, lazily: {offenders}"

@@ -1,6 +1,6 @@
 """role <name> and "what does ASC do": plain-English explanations of roles, services and abbreviations.
 
-The glossary is data (handlers/glossary.yaml), so an area can edit the wording without touching code.
+The glossary is data (handlers/guidance/glossary.yaml), so an area can edit the wording without touching code.
 A name the glossary doesn't know is treated as a directory search, so "what is the number for the front
 door" still gets an answer.
 """

@@ -11,19 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from directory.hours import closes_at, describe_hours, is_open, next_open
 from handlers.messages import Button, DeliveryFailed, Field, Notifier, Reply
 from handlers.router import Router
 from handlers.tracking.words import OUTCOME_WORDS, moment_words, time_words
+from schedules.escalation.records import escalation_contacts
 from schedules.outbox.sweep import Deliver, SendFailed, SweepReport, sweep
 from schedules.settings import ReminderSettings
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
 from schedules.tracking import chasing
 from schedules.tracking.items import choose_route
-from storage.models import ContactRoute, EscalationContact, Person, Reminder, Team, TrackedItem
+from storage.models import ContactRoute, Person, Reminder, Team, TrackedItem
 
 _REFERRER_KINDS = (chasing.ACK_CHASE, chasing.FEEDBACK_CHASE)
 _ACK_KINDS = (chasing.ACK_CHASE, chasing.RECEIVER_ACK_CHASE)
@@ -143,11 +144,7 @@ def render_escalation_nudge(session: Session, reminder: Reminder) -> Reply | Non
     if loaded is None or _is_moot(loaded[0], reminder.kind):
         return None
     item, team = loaded
-    contacts = session.exec(
-        select(EscalationContact)
-        .where(col(EscalationContact.team_id) == team.id, col(EscalationContact.level) == 1)
-        .order_by(col(EscalationContact.id))
-    ).all()
+    contacts = escalation_contacts(session=session, team_id=team.id, level=1)
     text = (
         f"{team.name} still hasn't given feedback on {item.ref} (case {item.case_ref}) after "
         f"{reminder.payload.get('of', 'several')} reminders. Consider escalating — here's your area's process."

@@ -28,11 +28,12 @@ from handlers.tracking.words import (
     find_phrase,
     moment_words,
 )
+from schedules.escalation.records import escalation_contacts
 from schedules.tracking import chasing
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
 from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
 from storage.errors import InvalidInput, NotFound
-from storage.models import EscalationContact, Team, TrackedItem
+from storage.models import Team, TrackedItem
 
 FLOW = "refer"
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
@@ -91,11 +92,7 @@ def _team_by_key(session: Session, key: str) -> Team:
 
 def escalation_hint(session: Session, team_id: int) -> str:
     """Say who to go to first under the area's escalation process, from the directory."""
-    contacts = session.exec(
-        select(EscalationContact)
-        .where(col(EscalationContact.team_id) == team_id, col(EscalationContact.level) == 1)
-        .order_by(col(EscalationContact.id))
-    ).all()
+    contacts = escalation_contacts(session=session, team_id=team_id, level=1)
     if not contacts:
         return "Type escalate to walk through your area's process."
     first = contacts[0]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from schedules.escalation.records import escalation_contacts
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
 from storage import audit
@@ -66,11 +67,7 @@ def partnership_contacts(*, session: Session, team_id: int) -> list[PartnershipC
     """Return who to tell at the partnership: the directory's contacts, then people with the partnership role."""
     found = [
         PartnershipContact(role_title=c.role_title, route=c.route_value)
-        for c in session.exec(
-            select(EscalationContact)
-            .where(col(EscalationContact.team_id) == team_id)
-            .order_by(col(EscalationContact.level).desc(), col(EscalationContact.id))
-        )
+        for c in escalation_contacts(session=session, team_id=team_id, level=None)
     ]
     people = session.exec(
         select(Person)

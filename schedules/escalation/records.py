@@ -132,18 +132,18 @@ def calendar_for(person: Person) -> WorkingCalendar:
     return WorkingCalendar(person.nation)
 
 
-def escalation_contacts(*, session: Session, team_id: int | None, level: int) -> list[EscalationContact]:
-    """Return the directory's escalation contacts of a team at a level."""
+def escalation_contacts(
+    *, session: Session, team_id: int | None, level: int | None
+) -> list[EscalationContact]:
+    """Return the directory's escalation contacts of a team at a level, or at every level (highest first)."""
     if team_id is None:
         return []
-    return list(
-        session.exec(
-            select(EscalationContact)
-            .where(col(EscalationContact.team_id) == team_id)
-            .where(col(EscalationContact.level) == level)
-            .order_by(col(EscalationContact.id))
-        )
-    )
+    query = select(EscalationContact).where(col(EscalationContact.team_id) == team_id)
+    if level is None:
+        query = query.order_by(col(EscalationContact.level).desc(), col(EscalationContact.id))
+    else:
+        query = query.where(col(EscalationContact.level) == level).order_by(col(EscalationContact.id))
+    return list(session.exec(query))
 
 
 def steps_of(*, session: Session, escalation_id: int) -> list[EscalationStep]:
