@@ -99,12 +99,15 @@ def build_case(world: World) -> None:
         subject = escalation.check_subject(
             session=session, person_id=amy.id or 0, item_ref="TI-0001", is_disagreement=True
         )
-        escalation.start(session=session, clock=clock, person_id=amy.id or 0, subject=subject)
+        escalation.start(
+            session=session, clock=clock, settings=ReminderSettings(), person_id=amy.id or 0, subject=subject
+        )
     clock.set(at(2026, 12, 2, 10))
     with sessions.begin() as session:
         escalation.not_resolved(
             session=session,
             clock=clock,
+            settings=ReminderSettings(),
             ref="ES-0001",
             person_id=person(session, "hv.amy").id or 0,
             tried="called the duty senior practitioner",

@@ -28,7 +28,7 @@ from handlers.tracking.words import (
     find_phrase,
     moment_words,
 )
-from schedules.tracking import chasing
+from schedules.time import calendars
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
 from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
 from storage.errors import InvalidInput, NotFound
@@ -177,7 +177,7 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
             about=data.get("about", ""),
         )
         assert item.ack_due_at is not None and item.feedback_due_at is not None and team.id is not None
-        calendar = chasing.team_calendar(settings=settings, team=team)
+        calendar = calendars.calendar_for_team(team=team, settings=settings)
         contacts = contact_count(session=session, case_ref=item.case_ref, team_id=team.id)
         text = (
             f"Logged {item.ref}: your referral about {item.case_ref} to {team.name}, by {item.method.replace('_', ' ')}. "

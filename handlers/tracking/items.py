@@ -12,8 +12,8 @@ from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
 from handlers.tracking.replies import item_ref_from, load_item
 from handlers.tracking.words import command_args, day_words, due_words, moment_words
+from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
-from schedules.tracking import chasing
 from schedules.tracking.lifecycle import (
     MAX_SNOOZE_WORKING_DAYS,
     close,
@@ -34,7 +34,7 @@ _DAYS = re.compile(r"^(\d{1,2})\s*(?:wd|working\s+days?|days?|d)?$", re.IGNORECA
 
 
 def _person_calendar(ctx: HandlerContext) -> WorkingCalendar:
-    return chasing.calendar_for(settings=ctx.settings.reminders, nation=ctx.person.nation)
+    return calendars.calendar_for_person(person=ctx.person, settings=ctx.settings.reminders)
 
 
 def _next_clock(item: TrackedItem) -> tuple[str, datetime | None]:
@@ -215,7 +215,7 @@ async def _resume(ctx: HandlerContext, text: str) -> Reply:
         item = resume(session=session, clock=ctx.clock, settings=settings, ref=ref, person=ctx.person)
         team = session.get(Team, item.to_team_id)
         assert team is not None
-        calendar = chasing.team_calendar(settings=settings, team=team)
+        calendar = calendars.calendar_for_team(team=team, settings=settings)
         clock_name, due_at = _next_clock(item)
         due = f" The {clock_name} is now due by {moment_words(due_at, calendar)}." if due_at else ""
     return Reply(text=f"Resumed {item.ref} ({item.case_ref}).{due} I'll remind you if nothing comes back.")

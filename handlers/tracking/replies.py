@@ -20,6 +20,7 @@ from handlers.tracking.words import (
     moment_words,
     parse_outcome,
 )
+from schedules.time import calendars
 from schedules.tracking import chasing
 from schedules.tracking.items import acknowledge, parse_item_ref, record_feedback, require_open
 from storage.errors import InvalidInput, NotFound
@@ -91,7 +92,7 @@ async def _ack(ctx: HandlerContext, text: str) -> Reply:
         chasing.tell_other_side(
             session=session, clock=ctx.clock, item=item, team=team, actor=ctx.person, event="acknowledged"
         )
-        calendar = chasing.team_calendar(settings=settings, team=team)
+        calendar = calendars.calendar_for_team(team=team, settings=settings)
         fields: tuple[Field, ...] = ()
         if item.feedback_due_at is not None:
             late = item.feedback_due_at < ctx.clock.now()
