@@ -158,7 +158,7 @@ async def _remind(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             ref=msg.action_value or "",
             person_id=ctx.person_id,
         )
-    return Reply(text=f"I'll remind you on {moment_in_words(reminder.due_at)}.")
+    return Reply(text=f"I'll remind you at {moment_in_words(reminder.due_at)}.")
 
 
 def register(router: Router) -> None:
