@@ -27,7 +27,7 @@ from sqlmodel import Session, SQLModel
 from bench.cli import bench, percentile, write_result
 from directory.demo import demo_document
 from directory.search import search
-from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import day_calendar
 from storage.db import make_engine
 from storage.models import Agency, ContactRoute, Synonym, Team
 
@@ -120,7 +120,7 @@ def _queries(count: int, areas: list[str], seed: int = 11) -> list[dict[str, Any
 
 def measure(engine: Engine, *, queries: int, areas: list[str]) -> dict[str, Any]:
     """Run the mixed queries one by one; return the index build time and each search's milliseconds."""
-    calendar = WorkingCalendar("ENG")
+    calendar = day_calendar(nation="ENG")
     samples: list[float] = []
     cpu: list[float] = []
     with Session(engine) as session:

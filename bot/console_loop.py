@@ -14,8 +14,9 @@ from bot.console import ConsoleNotifier, ConsoleOutput, console_message, parse_a
 from bot.console_forms import FormFiller
 from bot.runtime import Runtime
 from handlers.messages import InboundMessage, Reply
-from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import calendar_for_nation
 from schedules.time.clock import FakeClock
+from schedules.time.words import moment_in_words
 from storage.models import Person, Team
 
 CONSOLE_HELP = (
@@ -65,8 +66,10 @@ class ConsoleChat:
         """The first thing a person sees in an interactive chat."""
         clock = ""
         if self.fake_clock is not None:
-            local = WorkingCalendar().local(self.fake_clock.now())
-            clock = f" The clock is fake: it is {local:%A} {local.day} {local:%B %Y, %H:%M}; move it with /advance."
+            now = self.fake_clock.now()
+            clock = (
+                f" The clock is fake: it is {moment_in_words(now, with_year=True)}; move it with /advance."
+            )
         return (
             "Welcome to joinup, in the fictional borough of Northbrook. "
             f"You are {self.describe(self.handle)}.{clock}\n"
@@ -172,15 +175,16 @@ class ConsoleChat:
             return
         now = self.fake_clock.now()
         if isinstance(amount, int):
-            calendar = WorkingCalendar(self.runtime.settings.default_nation)
+            calendar = calendar_for_nation(
+                nation=self.runtime.settings.default_nation, settings=self.runtime.settings.reminders
+            )
             local = calendar.local(now)
             day = calendar.add_working_days_to_date(local.date(), amount)
             target = now + (calendar.start_of_day(day) - calendar.start_of_day(local.date()))
         else:
             target = now + amount
         await self.runtime.advance_to(self.fake_clock, target)
-        local_target = WorkingCalendar().local(self.fake_clock.now())
-        self.say(f"It is now {local_target:%A} {local_target.day} {local_target:%B %Y, %H:%M}.")
+        self.say(f"It is now {moment_in_words(self.fake_clock.now(), with_year=True)}.")
 
 
 async def run_console(chat: ConsoleChat, *, stdin: TextIO, interactive: bool) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from schedules.time.calendar import LONDON, WorkingCalendar
+from schedules.time.calendars import day_calendar
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BANK_HOLIDAY_KEY = "bank_holiday"
@@ -46,7 +47,7 @@ def _minutes(text: str) -> int:
 def _calendar_for(team: HasHours, calendar: WorkingCalendar | None) -> WorkingCalendar:
     if calendar is not None and calendar.nation == team.nation:
         return calendar
-    return WorkingCalendar(team.nation)
+    return day_calendar(nation=team.nation)
 
 
 def spans_on(

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 from directory import hours as team_hours
 from directory.index import DirectoryIndex, RouteInfo, TeamInfo, current_index, normalise, words
 from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import day_calendar
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team
 
@@ -262,7 +263,7 @@ def search(
         raise InvalidInput("search", "tell me what you need, in a few words", example=EXAMPLE_QUERY)
     if len(cleaned) > _MAX_QUERY:
         raise InvalidInput("search", f"keep it under {_MAX_QUERY} characters", example=EXAMPLE_QUERY)
-    cal = calendar or WorkingCalendar()
+    cal = calendar or day_calendar(nation="ENG")
     index = current_index(session, at=at)
     allowed = _mask(index, area=area, agency_kind=agency_kind, open_at=at if open_now else None, calendar=cal)
     return [

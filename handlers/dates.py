@@ -1,13 +1,13 @@
-"""Dates in chat: read the forgiving ways people type them, and write them the GOV.UK way."""
+"""Dates in chat: read the forgiving ways people type them (schedules/time/words.py writes them)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from dateutil import parser as date_parser
 
+from schedules.time.words import date_in_words
 from storage.errors import InvalidInput
 
 DATE_EXAMPLE = "17/12/2026, 17 Dec, today, or next Monday"
@@ -36,42 +36,6 @@ _MONTHS = [
     "november",
     "december",
 ]
-
-
-def format_day(day: date, *, with_year: bool = True) -> str:
-    """Write a date like 'Thursday 7 January 2027' (or 'Thursday 7 January')."""
-    text = f"{day:%A} {day.day} {day:%B}"
-    return f"{text} {day.year}" if with_year else text
-
-
-def format_time(at: datetime) -> str:
-    """Write a time like '9:30am' or '5pm'."""
-    hour = at.hour % 12 or 12
-    suffix = "am" if at.hour < 12 else "pm"
-    return f"{hour}{suffix}" if at.minute == 0 else f"{hour}:{at.minute:02d}{suffix}"
-
-
-def join_words(words: Sequence[str]) -> str:
-    """Join words as 'a', 'a and b' or 'a, b and c'."""
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def list_days(days: Sequence[date]) -> str:
-    """Write dates compactly: '25 and 28 December and 1 January'."""
-    groups: list[tuple[tuple[int, int], list[int]]] = []
-    for day in sorted(days):
-        if groups and groups[-1][0] == (day.year, day.month):
-            groups[-1][1].append(day.day)
-        else:
-            groups.append(((day.year, day.month), [day.day]))
-    return join_words(
-        [
-            f"{join_words([str(d) for d in numbers])} {_MONTHS[month - 1].capitalize()}"
-            for (_, month), numbers in groups
-        ]
-    )
 
 
 def _weekday(text: str, today: date) -> date | None:
@@ -155,6 +119,7 @@ def parse_day(text: str, *, today: date) -> date:
         raise _unknown(text.strip()) from None
     if abs(parsed.year - today.year) > MAX_YEARS_AWAY:
         raise InvalidInput(
-            "date", f"{format_day(parsed)} is a long way from today. Check the year and try again."
+            "date",
+            f"{date_in_words(parsed, with_year=True)} is a long way from today. Check the year and try again.",
         )
     return parsed

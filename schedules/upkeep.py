@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from schedules.outbox import rows as outbox
-from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import WorkingHours, calendar_for_person
 from schedules.time.clock import Clock
 from storage import audit
 from storage.models import Person, RoleGrant, Team
@@ -64,7 +64,11 @@ def _managers_of_owner(session: Session, owner: Person, team: Team) -> list[Pers
 
 
 def schedule_nudges(
-    *, session: Session, clock: Clock, grace_working_days: int = DEFAULT_GRACE_WORKING_DAYS
+    *,
+    session: Session,
+    clock: Clock,
+    settings: WorkingHours,
+    grace_working_days: int = DEFAULT_GRACE_WORKING_DAYS,
 ) -> UpkeepReport:
     """Schedule review nudges for every overdue directory entry that has not had them yet."""
     now = clock.now()
@@ -79,7 +83,7 @@ def schedule_nudges(
         owner = people.get(team.owner_handle or "")
         if owner is None or owner.id is None or team.id is None:
             continue
-        calendar = WorkingCalendar(owner.nation)
+        calendar = calendar_for_person(person=owner, settings=settings)
         cycle = (due_at or now).date().isoformat() if due_at else "never"
         payload = {
             "team_key": team.key,
@@ -115,7 +119,7 @@ def schedule_nudges(
                 dedupe_key=f"upkeep:manager:{team.id}:{cycle}:{manager.id}",
                 recipient_person_id=manager.id,
                 kind=MANAGER_KIND,
-                due_at=WorkingCalendar(manager.nation).next_working_time(now),
+                due_at=calendar_for_person(person=manager, settings=settings).next_working_time(now),
                 subject_kind="team",
                 subject_id=team.id,
                 payload={**payload, "grace_working_days": grace_working_days},

@@ -99,12 +99,15 @@ def build_case(world: World) -> None:
         subject = escalation.check_subject(
             session=session, person_id=amy.id or 0, item_ref="TI-0001", is_disagreement=True
         )
-        escalation.start(session=session, clock=clock, person_id=amy.id or 0, subject=subject)
+        escalation.start(
+            session=session, clock=clock, settings=ReminderSettings(), person_id=amy.id or 0, subject=subject
+        )
     clock.set(at(2026, 12, 2, 10))
     with sessions.begin() as session:
         escalation.not_resolved(
             session=session,
             clock=clock,
+            settings=ReminderSettings(),
             ref="ES-0001",
             person_id=person(session, "hv.amy").id or 0,
             tried="called the duty senior practitioner",
@@ -135,26 +138,26 @@ def world(sessions: sessionmaker[Session], clock: FakeClock) -> World:
 
 
 EXPECTED_ROWS = [
-    "| 1 | Wednesday 25 November 2026, 10am |  | TI-0001 | Referral sent to Children's front door (MASH) | Amy Hughes "
+    "| 1 | 10am on Wednesday 25 November 2026 |  | TI-0001 | Referral sent to Children's front door (MASH) | Amy Hughes "
     "| By phone. Acknowledgement due Wednesday 25 November. Feedback due Friday 27 November. "
     "Note: Baby missed two health visits. |",
-    "| 2 | Thursday 26 November 2026, 11am | 1 | TI-0001 | Contact attempt to Children's front door (MASH): no answer "
+    "| 2 | 11am on Thursday 26 November 2026 | 1 | TI-0001 | Contact attempt to Children's front door (MASH): no answer "
     "| Amy Hughes | By phone. |",
-    "| 3 | Thursday 26 November 2026, 3pm | same day | TI-0001 | Acknowledged by Children's front door (MASH) "
+    "| 3 | 3pm on Thursday 26 November 2026 | same day | TI-0001 | Acknowledged by Children's front door (MASH) "
     "| Jo Bennett | Later than expected. |",
-    "| 4 | Thursday 26 November 2026, 4pm | same day | TI-0001 | Clocks paused | Amy Hughes |  |",
-    "| 5 | Friday 27 November 2026, 9:30am | 1 | TI-0001 | Clocks resumed | Amy Hughes |  |",
-    "| 6 | Friday 27 November 2026, 10am | same day | TI-0001 "
+    "| 4 | 4pm on Thursday 26 November 2026 | same day | TI-0001 | Clocks paused | Amy Hughes |  |",
+    "| 5 | 9:30am on Friday 27 November 2026 | 1 | TI-0001 | Clocks resumed | Amy Hughes |  |",
+    "| 6 | 10am on Friday 27 November 2026 | same day | TI-0001 "
     "| Feedback from Children's front door (MASH): no further action | Jo Bennett "
     "| Reason: below threshold for statutory help. On time. |",
-    "| 7 | Monday 30 November 2026, 10am | 1 | ES-0001 | Escalation started at level 1 (Practitioner to practitioner) "
+    "| 7 | 10am on Monday 30 November 2026 | 1 | ES-0001 | Escalation started at level 1 (Practitioner to practitioner) "
     "| Amy Hughes | With Children's front door (MASH). Policy: Northbrook resolution of professional disagreement "
     "(4 levels), version 1. Disagreement about the decision on TI-0001. |",
-    "| 8 | Wednesday 2 December 2026, 10am | 2 | ES-0001 | Not resolved at level 1 (Practitioner to practitioner) "
+    "| 8 | 10am on Wednesday 2 December 2026 | 2 | ES-0001 | Not resolved at level 1 (Practitioner to practitioner) "
     "| Amy Hughes | Tried: called the duty senior practitioner. Why: the decision stands without new reasons. |",
-    "| 9 | Wednesday 2 December 2026, 10am | same day | ES-0001 | Moved up to level 2 (Manager to manager) "
+    "| 9 | 10am on Wednesday 2 December 2026 | same day | ES-0001 | Moved up to level 2 (Manager to manager) "
     "| Amy Hughes |  |",
-    "| 10 | Wednesday 2 December 2026, 11am | same day | NB-204518 | Information shared with CMHT care coordinator "
+    "| 10 | 11am on Wednesday 2 December 2026 | same day | NB-204518 | Information shared with CMHT care coordinator "
     "| Amy Hughes | Purpose: to protect the baby. Lawful basis: UK GDPR 6(1)(e) public task. "
     "Reason: parental mental health affects the baby. |",
 ]
@@ -169,7 +172,7 @@ def test_markdown_lists_every_event_in_order_with_working_day_gaps(world: World)
     assert lines[:6] == [
         "# Chronology for case NB-204518",
         "",
-        "Produced Thursday 3 December 2026 at 9am. Times are London time; working days follow the ENG bank holidays.",
+        "Produced 9am on Thursday 3 December 2026. Times are London time; working days follow the ENG bank holidays.",
         "",
         "| # | when | working days since previous | ref | event | who | detail |",
         "|---|---|---|---|---|---|---|",
@@ -232,12 +235,12 @@ async def test_chat_chronology_is_for_the_people_involved(world: World) -> None:
     lines = reply.text.splitlines()
     assert lines[0] == "Chronology for case NB-204518, oldest first:"
     assert lines[1] == (
-        "1. Wednesday 25 November 2026, 10am: TI-0001 Referral sent to Children's front door (MASH), Amy Hughes. "
+        "1. 10am on Wednesday 25 November 2026: TI-0001 Referral sent to Children's front door (MASH), Amy Hughes. "
         "By phone. Acknowledgement due Wednesday 25 November. Feedback due Friday 27 November. "
         "Note: Baby missed two health visits."
     )
     assert lines[8] == (
-        "8. Wednesday 2 December 2026, 10am (+2 working days): ES-0001 Not resolved at level 1 "
+        "8. 10am on Wednesday 2 December 2026 (+2 working days): ES-0001 Not resolved at level 1 "
         "(Practitioner to practitioner), Amy Hughes. Tried: called the duty senior practitioner. "
         "Why: the decision stands without new reasons."
     )

@@ -80,8 +80,8 @@ async def test_advance_moves_the_fake_clock_by_working_days(engine: Engine, cloc
     chat, out = _chat(engine, clock, as_json=False)
     await _run(chat, "/advance 2wd\n/advance 3h\n/advance soon\n")
     text = out.getvalue()
-    assert "It is now Friday 27 November 2026, 10:00." in text
-    assert "It is now Friday 27 November 2026, 13:00." in text
+    assert "It is now 10am on Friday 27 November 2026." in text
+    assert "It is now 1pm on Friday 27 November 2026." in text
     assert "Say how far to move" in text
     assert clock.now() == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
 
@@ -112,7 +112,7 @@ async def test_the_welcome_says_who_you_are_and_what_to_try(engine: Engine, cloc
     chat, _ = _chat(engine, clock, as_json=False)
     welcome = chat.welcome()
     assert "You are hv.amy (Amy Hughes, Health visitor, Health visiting)." in welcome
-    assert "it is Wednesday 25 November 2026, 10:00" in welcome
+    assert "it is 10am on Wednesday 25 November 2026" in welcome
     assert "find health visitor" in welcome and "/press N" in welcome
 
 

@@ -142,7 +142,7 @@ def test_digest_content_for_a_seeded_team(sessions: sessionmaker[Session], world
     waiting, owed, escalations, stale, came_back = (s.text for s in reply.sections)
     assert waiting.splitlines() == [
         "• TI-0001 (case NB-1) sent to Children's front door and MASH: acknowledgement, 3 working days overdue",
-        "• TI-0004 (case NB-4) sent to Adult CMHT (north): feedback, due Monday 30 November",
+        "• TI-0004 (case NB-4) sent to Adult CMHT (north): feedback, due by 5pm on Monday 30 November",
     ]
     assert owed.splitlines() == [
         "• TI-0005 (case NB-5) from Children's front door and MASH: acknowledgement, 1 working day overdue"
@@ -346,7 +346,7 @@ def test_an_item_due_today_shows_the_time() -> None:
     digest_ = Digest("mgr.kate", ("Health visiting",), now, (line,), (), (), (), 0, 0)
     reply = render_digest(digest_)
     assert reply.sections[0].text == (
-        "• TI-0009 (case NB-9) sent to Children's front door: acknowledgement, due today at 1pm"
+        "• TI-0009 (case NB-9) sent to Children's front door: acknowledgement, due today by 1pm"
     )
 
 
@@ -409,7 +409,7 @@ def test_a_manager_chooses_the_time_of_their_digest(sessions: sessionmaker[Sessi
     clock = FakeClock(at("2026-11-25 10:00"))
     reply = say(sessions, world, "mgr.kate", "digest daily at 7:45am", clock)
     assert reply.text.startswith("Done. You get a digest every working day at 7:45am.")
-    assert "The next one comes on Thursday 26 November at 7:45am." in reply.text
+    assert "The next one comes at 7:45am on Thursday 26 November." in reply.text
     assert (
         "at 2pm" in say(sessions, world, "mgr.kate", "digest at 2", clock).text
     )  # a bare 2 is the afternoon

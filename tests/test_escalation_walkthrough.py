@@ -311,7 +311,7 @@ async def test_one_open_escalation_per_person_and_case(world: World) -> None:
 async def test_remind_me_once_a_working_day_later_and_withdraw_cancels_it(world: World) -> None:
     await open_escalation(world)
     first = await world.press("hv.amy", "escalation_remind", "ES-0001")
-    assert first.text == "I'll remind you on Thursday 26 November at 10am."
+    assert first.text == "I'll remind you at 10am on Thursday 26 November."
     await world.press("hv.amy", "escalation_remind", "ES-0001")
     assert len(pending(world)) == 2  # the level timer and one reminder, not two
     delivered = await world.advance_to(at(2026, 11, 26, 10))

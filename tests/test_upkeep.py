@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from handlers.outbox.renderers import ReminderRenderers
 from handlers.upkeep import nudges as digest_upkeep
 from schedules import upkeep
+from schedules.settings import ReminderSettings
 from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Reminder, Team
 from tests.conftest import START
@@ -30,7 +31,7 @@ def nudges(sessions: sessionmaker[Session]) -> list[tuple[str, int, str]]:
 
 
 def run(sessions: sessionmaker[Session], clock: FakeClock) -> upkeep.UpkeepReport:
-    return digest_upkeep.schedule_upkeep_nudges(sessions=sessions, clock=clock)
+    return digest_upkeep.schedule_upkeep_nudges(sessions=sessions, clock=clock, settings=ReminderSettings())
 
 
 def test_owners_are_nudged_and_managers_after_the_grace_period(

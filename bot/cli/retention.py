@@ -7,6 +7,7 @@ import click
 from bot.cli.common import load_settings, open_engine
 from schedules import retention
 from schedules.time.clock import SystemClock
+from schedules.time.words import date_in_words
 from storage.db import make_sessions
 from storage.errors import InvalidInput
 
@@ -37,7 +38,7 @@ def purge(older_than: str | None, dry_run: bool, actor: str, database_url: str |
             session=session, clock=SystemClock(), older_than=age, actor=actor, dry_run=dry_run
         )
     verb = "Would remove" if dry_run else "Removed"
-    cutoff = f"{report.cutoff:%d %B %Y}"
+    cutoff = date_in_words(report.cutoff, with_year=True, with_weekday=False)
     if not report.removed:
         click.echo(f"Nothing closed before {cutoff} to remove.")
         return

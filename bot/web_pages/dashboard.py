@@ -18,12 +18,12 @@ from bot.web_pages.session import (
     page_context,
     refused_page,
     render,
-    time_words,
     visitor,
 )
 from handlers.access.roles import access_of
 from handlers.insight.scope import Scope, insight_scope, require_team_insight
 from schedules.insight.periods import PERIOD_NAMES, Period, period_named
+from schedules.time.words import time_in_words
 from storage import audit
 from storage.errors import NotAllowed
 from storage.models import Team
@@ -117,7 +117,7 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
             headline=board.headline,
             tables=tables,
             charts=board.charts,
-            worked_out_at=time_words(worked_out_at),
+            worked_out_at=time_in_words(worked_out_at),
             **page_context(v, active="insight", can_edit=can_edit, can_see_insight=True),
         )
 

@@ -3,6 +3,7 @@ routes (every problem shown at once, GOV.UK style), and mark an entry as checked
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,7 +16,6 @@ from bot.web_pages.session import (
     SignInNeeded,
     Visitor,
     check_csrf,
-    day_words,
     page_context,
     refused_page,
     render,
@@ -26,11 +26,17 @@ from directory.document import EXPECTATION_UNITS, ROUTE_KINDS
 from handlers.access import auth
 from handlers.access.roles import access_of
 from handlers.insight.scope import Scope, directory_scope
+from schedules.time.words import day_in_words
 from storage.errors import NotAllowed, NotFound
 from storage.models import Agency, Team
 
 KINDS = [(kind, editing.KIND_WORDS.get(kind, kind)) for kind in ROUTE_KINDS]
 UNITS = [(unit, editing.UNIT_WORDS[unit]) for unit in EXPECTATION_UNITS]
+
+
+def _checked(at: datetime | None) -> str:
+    """When an entry was last checked, with the year ("never" if it never was)."""
+    return day_in_words(at, with_year=True) if at is not None else "never"
 
 
 def _refusal(error: NotAllowed | NotFound) -> Response:
@@ -77,7 +83,7 @@ def directory_routes(runtime: Runtime) -> APIRouter:
             has_errors=bool(errors),
             team=team,
             agency=agency.name if agency else "",
-            checked=day_words(team.last_verified_at),
+            checked=_checked(team.last_verified_at),
             is_stale=editing.is_stale(team, now=runtime.clock.now()),
             routes=routes,
             values=values if values is not None else editing.form_values(session=session, team=team),
@@ -105,7 +111,7 @@ def directory_routes(runtime: Runtime) -> APIRouter:
             return _refusal(error)
         shown = [
             {"key": r.key, "name": r.name, "agency": r.agency, "routes": r.routes,
-             "checked": day_words(r.last_verified_at), "is_stale": r.is_stale}
+             "checked": _checked(r.last_verified_at), "is_stale": r.is_stale}
             for r in rows
         ]  # fmt: skip
         return render(

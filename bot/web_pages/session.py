@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from handlers.insight.links import (
     read_link_token,
     read_session_token,
 )
-from schedules.time.calendar import LONDON
+from schedules.time.words import time_in_words
 from storage import audit
 from storage.claims import claim_once
 from storage.models import Person, ProcessedEvent
@@ -142,7 +141,7 @@ def page_context(v: Visitor, *, active: str, can_edit: bool, can_see_insight: bo
     return {
         "nav": nav,
         "signed_in_as": v.person.display_name,
-        "session_ends": time_words(v.claims.expires_at),
+        "session_ends": time_in_words(v.claims.expires_at),
         "csrf": v.csrf,
         "home": nav[0]["href"] if nav else "/insight",
     }
@@ -230,19 +229,3 @@ def session_routes(runtime: Runtime) -> APIRouter:
         return FileResponse(STATIC / name, headers={"Cache-Control": "public, max-age=3600"})
 
     return router
-
-
-def day_words(at: datetime | None) -> str:
-    """Say a day as "Tuesday 14 May 2026" (London time); "never" for None."""
-    if at is None:
-        return "never"
-    local = at.astimezone(LONDON)
-    return f"{local:%A} {local.day} {local:%B %Y}"
-
-
-def time_words(at: datetime) -> str:
-    """Say a time as "9:30am" or "3pm" (London time)."""
-    local = at.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"

@@ -8,6 +8,7 @@ from handlers.messages import InboundMessage, Reply
 from handlers.router import Handler, Router
 from schedules.chronology import timeline as chronology
 from schedules.chronology.events import Entry
+from schedules.time.words import moment_in_words
 from storage.errors import InvalidInput
 
 MAX_LINES = 25
@@ -19,7 +20,9 @@ def _line(number: int, entry: Entry) -> str:
         gap = f" (+{entry.gap_working_days} working day{'s' if entry.gap_working_days != 1 else ''})"
     who = f", {entry.who}" if entry.who else ""
     detail = f" {entry.detail}" if entry.detail else ""
-    return f"{number}. {chronology.when(entry.at)}{gap}: {entry.ref} {entry.event}{who}.{detail}"
+    return (
+        f"{number}. {moment_in_words(entry.at, with_year=True)}{gap}: {entry.ref} {entry.event}{who}.{detail}"
+    )
 
 
 def make_chronology(router: Router) -> Handler:

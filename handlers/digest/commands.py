@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from handlers.access import auth
 from handlers.access.auth import access_of
 from handlers.context import HandlerContext
-from handlers.digest.render import day_words, render_digest, time_words
+from handlers.digest.render import render_digest
 from handlers.digest.send import (
     SendReport,
     digest_job,
@@ -26,6 +26,7 @@ from schedules.digest import content as digest_content
 from schedules.digest import schedule as digests
 from schedules.time.calendar import LONDON
 from schedules.time.clock import Clock
+from schedules.time.words import moment_in_words, time_in_words
 from storage import audit
 from storage.errors import InvalidInput
 from storage.models import DigestRun, Person
@@ -96,8 +97,8 @@ def _describe(person: Person, clock: Clock) -> str:
     next_at = digests.next_due_at(
         schedule=person.digest_schedule, now=clock.now(), nation=person.nation, at=at
     )
-    clock_words = time_words(datetime.combine(clock.now().date(), at, tzinfo=LONDON))
-    when = f" The next one comes on {day_words(next_at)} at {time_words(next_at)}." if next_at else ""
+    clock_words = time_in_words(datetime.combine(clock.now().date(), at, tzinfo=LONDON))
+    when = f" The next one comes at {moment_in_words(next_at)}." if next_at else ""
     rhythm = "every working day" if person.digest_schedule == "daily" else "on Mondays"
     return (
         f"You get a digest {rhythm} at {clock_words}.{when} Type digest daily, digest weekly or digest off to "

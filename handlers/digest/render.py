@@ -7,6 +7,7 @@ from datetime import datetime
 from handlers.messages import Button, Field, Reply, Section
 from schedules.digest.content import Digest, EscalationLine, ItemLine, StaleEntry
 from schedules.time.calendar import LONDON
+from schedules.time.words import day_in_words, moment_in_words, time_in_words
 
 # Long lists are cut so a digest stays readable; the counts always cover everything.
 MAX_LINES = 10
@@ -19,22 +20,8 @@ _COUNT_LABELS = (
 )
 
 
-def day_words(at: datetime) -> str:
-    """Return a day like "Wednesday 25 November"."""
-    local = at.astimezone(LONDON)
-    return f"{local:%A} {local.day} {local:%B}"
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def time_words(at: datetime) -> str:
-    """Return a time like "9:30am" or "1pm"."""
-    local = at.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
 
 
 def _due(line: ItemLine, now: datetime) -> str:
@@ -45,8 +32,8 @@ def _due(line: ItemLine, now: datetime) -> str:
     if line.due_at is None:
         return "no due date"
     if line.due_at.astimezone(LONDON).date() == now.astimezone(LONDON).date():
-        return f"due today at {time_words(line.due_at)}"
-    return f"due {day_words(line.due_at)}"
+        return f"due today by {time_in_words(line.due_at)}"
+    return f"due by {moment_in_words(line.due_at)}"
 
 
 def _item(line: ItemLine, *, direction: str, now: datetime) -> str:
@@ -65,7 +52,7 @@ def _escalation(line: EscalationLine) -> str:
 def _stale(entry: StaleEntry) -> str:
     if entry.review_due_at is None:
         return f"{entry.team_name}: never reviewed"
-    return f"{entry.team_name}: review was due {day_words(entry.review_due_at)}"
+    return f"{entry.team_name}: review was due {day_in_words(entry.review_due_at)}"
 
 
 def _lines(texts: list[str], *, command: str = "mine") -> str:
@@ -97,10 +84,10 @@ def render_digest(
     teams = ", ".join(digest.team_names) or "your teams"
     kind = f"{schedule} digest" if schedule in ("daily", "weekly") else "digest"
     opening = "Preview of your digest" if is_preview else f"Your {kind}"
-    heading = f"{opening} for {teams}, {day_words(digest.produced_at)}."
+    heading = f"{opening} for {teams}, {day_in_words(digest.produced_at)}."
     if is_late:
         heading += (
-            f" It is late because joinup was not running at {time_words(due_at) if due_at else '8:30am'}."
+            f" It is late because joinup was not running at {time_in_words(due_at) if due_at else '8:30am'}."
         )
     if digest.is_empty:
         return Reply(

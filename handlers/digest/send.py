@@ -222,7 +222,12 @@ class Running(Protocol):
 async def digest_job(runtime: Running) -> None:
     """The scheduled job: send due digests, and schedule directory review nudges (the sweep sends those)."""
     grace = runtime.settings.reminders.directory_review_grace_working_days
-    schedule_upkeep_nudges(sessions=runtime.sessions, clock=runtime.clock, grace_working_days=grace)
+    schedule_upkeep_nudges(
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        settings=runtime.settings.reminders,
+        grace_working_days=grace,
+    )
     await send_due_digests(sessions=runtime.sessions, clock=runtime.clock, notifier=runtime.notifier)
 
 

@@ -8,7 +8,7 @@ from handlers.messages import Button, Field, Reply
 from schedules.escalation.partnership import partnership_contacts, partnership_team
 from schedules.escalation.policy import Policy, PolicyLevel
 from schedules.escalation.records import escalation_contacts, person, policy_for
-from schedules.time.words import day_in_words, moment_in_words
+from schedules.time.words import moment_in_words
 from storage.errors import NotFound
 from storage.models import Escalation, Person, Team, TrackedItem
 
@@ -73,7 +73,7 @@ def level_reply(session: Session, escalation: Escalation, *, intro: str = "") ->
     other = team.name if team else "the other professional"
     if escalation.level_due_at is not None:
         days = f"{level.working_days} working day{'s' if level.working_days != 1 else ''}"
-        when = f"Try to resolve it by {day_in_words(escalation.level_due_at)} ({days})."
+        when = f"Try to resolve it by {moment_in_words(escalation.level_due_at)} ({days})."
     else:
         when = "The partnership sets its own timescale; its decision is final."
     lines = [
@@ -120,5 +120,5 @@ def _join_contact(role: str, name: str, route: str) -> str:
 
 
 def due_words(escalation: Escalation) -> str:
-    """Return "due by Friday 27 November at 5pm", or "" with no deadline."""
+    """Return "due by 5pm on Friday 27 November", or "" with no deadline."""
     return f"due by {moment_in_words(escalation.level_due_at)}" if escalation.level_due_at else ""

@@ -152,9 +152,13 @@ async def _remind(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     with ctx.sessions.begin() as session:
         steps.changeable(ctx, session, msg.action_value or "", "set a reminder on it")
         reminder = escalation_timers.remind_me(
-            session=session, clock=ctx.clock, ref=msg.action_value or "", person_id=ctx.person_id
+            session=session,
+            clock=ctx.clock,
+            settings=ctx.settings.reminders,
+            ref=msg.action_value or "",
+            person_id=ctx.person_id,
         )
-    return Reply(text=f"I'll remind you on {moment_in_words(reminder.due_at)}.")
+    return Reply(text=f"I'll remind you at {moment_in_words(reminder.due_at)}.")
 
 
 def register(router: Router) -> None:

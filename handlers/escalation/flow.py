@@ -98,7 +98,11 @@ async def answer_risk(ctx: HandlerContext, is_at_risk: bool) -> Reply:
             )
         else:
             started = escalation.start(
-                session=session, clock=ctx.clock, person_id=ctx.person_id, subject=subject
+                session=session,
+                clock=ctx.clock,
+                settings=ctx.settings.reminders,
+                person_id=ctx.person_id,
+                subject=subject,
             )
             return cards.level_reply(
                 session,

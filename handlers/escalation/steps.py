@@ -123,6 +123,7 @@ async def record(ctx: HandlerContext, kind: Outcome, ref: str, answers: dict[str
             done = escalation.resolve(
                 session=session,
                 clock=ctx.clock,
+                settings=ctx.settings.reminders,
                 ref=ref,
                 person_id=ctx.person_id,
                 outcome=answers.get("outcome", ""),
@@ -137,6 +138,7 @@ async def record(ctx: HandlerContext, kind: Outcome, ref: str, answers: dict[str
             moved = escalation.not_resolved(
                 session=session,
                 clock=ctx.clock,
+                settings=ctx.settings.reminders,
                 ref=ref,
                 person_id=ctx.person_id,
                 tried=answers.get("tried", ""),
@@ -148,6 +150,7 @@ async def record(ctx: HandlerContext, kind: Outcome, ref: str, answers: dict[str
             done = escalation.withdraw(
                 session=session,
                 clock=ctx.clock,
+                settings=ctx.settings.reminders,
                 ref=ref,
                 person_id=ctx.person_id,
                 rationale=answers.get("why", ""),

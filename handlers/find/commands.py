@@ -18,6 +18,7 @@ from handlers.find.render import IMMEDIATE_DANGER, fallback_line, result_section
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import Router, clean_text
 from schedules.time.calendar import NATIONS, WorkingCalendar
+from schedules.time.calendars import day_calendar
 from schedules.time.words import moment_in_words
 from storage.privacy import directory_contacts, find_personal_data
 
@@ -85,7 +86,7 @@ def parse_find(text: str, areas: list[str]) -> tuple[str, str | None, bool]:
 
 def _calendar(ctx: HandlerContext) -> WorkingCalendar:
     nation = ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
-    return WorkingCalendar(nation)
+    return day_calendar(nation=nation)
 
 
 def _no_results(what: str, area: str | None, open_now: bool) -> Reply:
@@ -106,7 +107,7 @@ def _no_results(what: str, area: str | None, open_now: bool) -> Reply:
 def _closed_lead(best: SearchResult, at: datetime) -> str:
     """Say that the closest match is closed, when it opens, who to call instead, and the 999 line."""
     lead = f" {best.team.name} is closed now"
-    lead += f"; it opens {moment_in_words(best.opens_at)}." if best.opens_at is not None else "."
+    lead += f"; it opens at {moment_in_words(best.opens_at)}." if best.opens_at is not None else "."
     if best.fallback is not None:
         lead += f" {fallback_line(best.fallback, at)}"
     return lead + f" {IMMEDIATE_DANGER}"

@@ -50,7 +50,7 @@ def open_status(result: SearchResult, at: datetime) -> str:
         return f"Open now, until {until}."
     if result.opens_at is None:
         return "Closed now."
-    return f"Closed now. Opens {moment_in_words(result.opens_at)}."
+    return f"Closed now. Opens at {moment_in_words(result.opens_at)}."
 
 
 def fallback_line(fallback: Fallback, at: datetime) -> str:
@@ -60,7 +60,7 @@ def fallback_line(fallback: Fallback, at: datetime) -> str:
     how = f" on {first.value}" if first is not None else ""
     if fallback.open_now:
         return f"Out of hours, contact {team.name}{how} (open now)."
-    when = f" (opens {moment_in_words(fallback.opens_at)})" if fallback.opens_at is not None else ""
+    when = f" (opens at {moment_in_words(fallback.opens_at)})" if fallback.opens_at is not None else ""
     return f"Out of hours, contact {team.name}{how}{when}."
 
 

@@ -7,11 +7,13 @@ import re
 from rapidfuzz import fuzz, process
 
 from handlers.context import HandlerContext
-from handlers.dates import NATION_NAMES, format_day, list_days, parse_day
+from handlers.dates import NATION_NAMES, parse_day
 from handlers.messages import Field, InboundMessage, Reply
 from handlers.router import Router
 from schedules.guidance.timescales import SOURCE, TIMESCALES, Deadline, Event, due_date
-from schedules.time.calendar import NATIONS, WorkingCalendar
+from schedules.time.calendar import LONDON, NATIONS
+from schedules.time.calendars import day_calendar
+from schedules.time.words import date_in_words, list_days
 from storage.errors import InvalidInput
 
 USAGE = "due <event> from <date>"
@@ -200,17 +202,17 @@ def describe(deadline: Deadline, *, is_past: bool) -> str:
     unit = "working day" if timescale.unit == "working_days" else "month"
     amount = f"{timescale.amount} {unit}{'' if timescale.amount == 1 else 's'}"
     verb = "was due" if is_past else "is due"
-    why = f"{amount} after {format_day(deadline.start)}"
+    why = f"{amount} after {date_in_words(deadline.start, with_year=True)}"
     if deadline.holidays_skipped:
         count = len(deadline.holidays_skipped)
         are = "is a bank holiday" if count == 1 else "are bank holidays"
         nation = NATION_NAMES.get(deadline.nation, deadline.nation)
         why += f"; {list_days(deadline.holidays_skipped)} {are} in {nation}"
-    sentence = f"{EVENT_NAMES[timescale.event]} {verb} by {format_day(deadline.due)} ({why})."
+    sentence = (
+        f"{EVENT_NAMES[timescale.event]} {verb} by {date_in_words(deadline.due, with_year=True)} ({why})."
+    )
     if deadline.last_working_day is not None:
-        sentence += (
-            f" That isn't a working day, so plan for {format_day(deadline.last_working_day)} at the latest."
-        )
+        sentence += f" That isn't a working day, so plan for {date_in_words(deadline.last_working_day, with_year=True)} at the latest."
     return sentence
 
 
@@ -235,14 +237,16 @@ async def show_due(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         return overview()
     event_words, date_words = split_request(args)
     event = find_event(event_words)
-    today = WorkingCalendar().local(ctx.clock.now()).date()
+    today = ctx.clock.now().astimezone(LONDON).date()
     start = parse_day(date_words, today=today)
     nation = ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
     deadline = due_date(event=event, start=start, nation=nation)
     lines = [describe(deadline, is_past=deadline.due < today)]
-    calendar = WorkingCalendar(nation)
+    calendar = day_calendar(nation=nation)
     if deadline.timescale.unit == "working_days" and not calendar.is_working_day(start):
-        lines.append(f"{format_day(start)} isn't a working day, so the count starts on the next one.")
+        lines.append(
+            f"{date_in_words(start, with_year=True)} isn't a working day, so the count starts on the next one."
+        )
     lines.append(
         f"Counted from {COUNTED_FROM[deadline.timescale.counted_from]}, as {SOURCE} sets out. "
         "Check your local procedures: they may be shorter. Type due to see every timescale."

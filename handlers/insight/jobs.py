@@ -54,9 +54,6 @@ async def fill_durations_job(runtime: InsightRunning) -> None:
     if last is not None and now - last < EVERY:
         return
     _last_run[id(runtime)] = now
-    reminders = runtime.settings.reminders
-    calendars = CalendarCache.from_settings(
-        working_day_starts=reminders.working_day_starts, working_day_ends=reminders.working_day_ends
-    )
+    calendars = CalendarCache(settings=runtime.settings.reminders)
     with runtime.sessions.begin() as session:
         backfill_durations(session=session, calendars=calendars)

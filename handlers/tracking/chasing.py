@@ -16,12 +16,13 @@ from sqlmodel import Session
 from directory.hours import closes_at, describe_hours, is_open, next_open
 from handlers.messages import Button, DeliveryFailed, Field, Notifier, Reply
 from handlers.router import Router
-from handlers.tracking.words import OUTCOME_WORDS, moment_words, time_words
+from handlers.tracking.words import OUTCOME_WORDS
 from schedules.escalation.records import escalation_contacts
 from schedules.outbox.sweep import Deliver, SendFailed, SweepReport, sweep
 from schedules.settings import ReminderSettings
-from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import day_calendar
 from schedules.time.clock import Clock
+from schedules.time.words import moment_in_words, time_in_words
 from schedules.tracking import chasing
 from schedules.tracking.items import choose_route
 from storage.models import ContactRoute, Person, Reminder, Team, TrackedItem
@@ -49,7 +50,7 @@ def how_to_chase(session: Session, item: TrackedItem, team: Team, *, at: datetim
     """The route to use, how to leave a message, what to expect, the team's hours and when it is next open."""
     route = session.get(ContactRoute, item.route_id) if item.route_id else None
     route = route or choose_route(session=session, team=team, method=item.method)
-    calendar = WorkingCalendar(team.nation)
+    calendar = day_calendar(nation=team.nation)
     fields: list[Field] = []
     if route is not None:
         fields.append(Field(route.label or route.kind.replace("_", " ").capitalize(), route.value))
@@ -60,11 +61,11 @@ def how_to_chase(session: Session, item: TrackedItem, team: Team, *, at: datetim
     fields.append(Field("Hours", describe_hours(team)))
     if is_open(team, at, calendar=calendar):
         closes = closes_at(team, at, calendar=calendar)
-        fields.append(Field("Open now", f"yes, until {time_words(closes, calendar)}" if closes else "yes"))
+        fields.append(Field("Open now", f"yes, until {time_in_words(closes)}" if closes else "yes"))
     else:
         opens = next_open(team, at, calendar=calendar)
         if opens is not None:
-            fields.append(Field("Next open", moment_words(opens, calendar)))
+            fields.append(Field("Next open", moment_in_words(opens)))
     return tuple(fields)
 
 
@@ -99,11 +100,10 @@ def render_chase(session: Session, reminder: Reminder) -> Reply | None:
     if loaded is None or _is_moot(loaded[0], reminder.kind):
         return None
     item, team = loaded
-    calendar = WorkingCalendar(team.nation)
     is_ack = reminder.kind in _ACK_KINDS
     due_at = item.ack_due_at if is_ack else item.feedback_due_at
     what = "acknowledgement" if is_ack else "feedback"
-    due = f" It was due by {moment_words(due_at, calendar)}." if due_at else ""
+    due = f" It was due by {moment_in_words(due_at)}." if due_at else ""
     chase = int(reminder.payload.get("chase", 1))
     if reminder.kind in _REFERRER_KINDS:
         text = (
@@ -124,7 +124,7 @@ def render_chase(session: Session, reminder: Reminder) -> Reply | None:
             buttons=chase_buttons,
             kind="reminder",
         )
-    sent = moment_words(item.sent_at, calendar)
+    sent = moment_in_words(item.sent_at)
     text = (
         f"Please {'acknowledge' if is_ack else 'give feedback on'} {item.ref}: a {item.kind.replace('_', ' ')} to "
         f"{team.name} about case {item.case_ref}, from {_who(session, item.from_person_id)}, sent at {sent}.{due}"

@@ -26,10 +26,9 @@ from handlers.tracking.words import (
     RESULT_WORDS,
     command_args,
     find_phrase,
-    moment_words,
 )
 from schedules.escalation.records import escalation_contacts
-from schedules.tracking import chasing
+from schedules.time.words import moment_in_words
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
 from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
 from storage.errors import InvalidInput, NotFound
@@ -174,7 +173,6 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
             about=data.get("about", ""),
         )
         assert item.ack_due_at is not None and item.feedback_due_at is not None and team.id is not None
-        calendar = chasing.team_calendar(settings=settings, team=team)
         contacts = contact_count(session=session, case_ref=item.case_ref, team_id=team.id)
         text = (
             f"Logged {item.ref}: your referral about {item.case_ref} to {team.name}, by {item.method.replace('_', ' ')}. "
@@ -189,8 +187,8 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
             text += "\n" + _escalation_prompt(contacts) + " " + escalation_hint(session, team.id)
             buttons.append(escalate_button(item.ref))
         fields = (
-            Field("Acknowledgement due", moment_words(item.ack_due_at, calendar)),
-            Field("Feedback due", moment_words(item.feedback_due_at, calendar)),
+            Field("Acknowledgement due", moment_in_words(item.ack_due_at)),
+            Field("Feedback due", moment_in_words(item.feedback_due_at)),
         )
     return Reply(text=text, fields=fields, buttons=tuple(buttons))
 

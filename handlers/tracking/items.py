@@ -11,9 +11,10 @@ from handlers.context import HandlerContext
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
 from handlers.tracking.replies import item_ref_from, load_item
-from handlers.tracking.words import command_args, day_words, due_words, moment_words
+from handlers.tracking.words import command_args, due_words
+from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
-from schedules.tracking import chasing
+from schedules.time.words import day_in_words, moment_in_words
 from schedules.tracking.lifecycle import (
     MAX_SNOOZE_WORKING_DAYS,
     close,
@@ -34,7 +35,7 @@ _DAYS = re.compile(r"^(\d{1,2})\s*(?:wd|working\s+days?|days?|d)?$", re.IGNORECA
 
 
 def _person_calendar(ctx: HandlerContext) -> WorkingCalendar:
-    return chasing.calendar_for(settings=ctx.settings.reminders, nation=ctx.person.nation)
+    return calendars.calendar_for_person(person=ctx.person, settings=ctx.settings.reminders)
 
 
 def _next_clock(item: TrackedItem) -> tuple[str, datetime | None]:
@@ -85,7 +86,7 @@ def _section(
         title = f"{item.ref} · {item.case_ref} from {who} → {team.name if team else 'your team'}"
         buttons = (Button("Acknowledge", "ack", item.ref),) if item.acknowledged_at is None else ()
         buttons += (Button("Add feedback", "feedback", item.ref),)
-    return Section(title=title, text=f"{status}. Sent {day_words(item.sent_at, calendar)}.", buttons=buttons)
+    return Section(title=title, text=f"{status}. Sent {day_in_words(item.sent_at)}.", buttons=buttons)
 
 
 async def mine(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -173,7 +174,7 @@ async def _snooze(ctx: HandlerContext, text: str) -> Reply:
             until=until,
         )
     return Reply(
-        text=f"Snoozed. I'll remind you about {ref} again at {moment_words(next_at, calendar)}. "
+        text=f"Snoozed. I'll remind you about {ref} again at {moment_in_words(next_at)}. "
         f"You can snooze for up to {MAX_SNOOZE_WORKING_DAYS} working days."
     )
 
@@ -215,9 +216,8 @@ async def _resume(ctx: HandlerContext, text: str) -> Reply:
         item = resume(session=session, clock=ctx.clock, settings=settings, ref=ref, person=ctx.person)
         team = session.get(Team, item.to_team_id)
         assert team is not None
-        calendar = chasing.team_calendar(settings=settings, team=team)
         clock_name, due_at = _next_clock(item)
-        due = f" The {clock_name} is now due by {moment_words(due_at, calendar)}." if due_at else ""
+        due = f" The {clock_name} is now due by {moment_in_words(due_at)}." if due_at else ""
     return Reply(text=f"Resumed {item.ref} ({item.case_ref}).{due} I'll remind you if nothing comes back.")
 
 

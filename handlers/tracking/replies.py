@@ -17,9 +17,10 @@ from handlers.tracking.words import (
     OUTCOMES_HELP,
     command_args,
     due_words,
-    moment_words,
     parse_outcome,
 )
+from schedules.time import calendars
+from schedules.time.words import moment_in_words
 from schedules.tracking import chasing
 from schedules.tracking.items import acknowledge, parse_item_ref, record_feedback, require_open
 from storage.errors import InvalidInput, NotFound
@@ -91,11 +92,11 @@ async def _ack(ctx: HandlerContext, text: str) -> Reply:
         chasing.tell_other_side(
             session=session, clock=ctx.clock, item=item, team=team, actor=ctx.person, event="acknowledged"
         )
-        calendar = chasing.team_calendar(settings=settings, team=team)
+        calendar = calendars.calendar_for_team(team=team, settings=settings)
         fields: tuple[Field, ...] = ()
         if item.feedback_due_at is not None:
             late = item.feedback_due_at < ctx.clock.now()
-            when = moment_words(item.feedback_due_at, calendar)
+            when = moment_in_words(item.feedback_due_at)
             if late:
                 when += f" ({due_words(item.feedback_due_at, now=ctx.clock.now(), calendar=calendar)})"
             fields = (Field("Feedback due", when),)

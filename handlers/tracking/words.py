@@ -9,6 +9,7 @@ from datetime import datetime
 from handlers.messages import InboundMessage
 from handlers.router import clean_text
 from schedules.time.calendar import WorkingCalendar
+from schedules.time.words import day_in_words, time_in_words
 from storage.errors import InvalidInput
 
 OUTCOME_WORDS: dict[str, str] = {
@@ -108,39 +109,20 @@ def find_phrase(text: str, words: dict[str, str]) -> tuple[str | None, str]:
     return None, text
 
 
-def day_words(at: datetime, calendar: WorkingCalendar) -> str:
-    """Say a day like "Tuesday 1 December" (London time)."""
-    local = calendar.local(at)
-    return f"{local:%A} {local.day} {local:%B}"
-
-
-def time_words(at: datetime, calendar: WorkingCalendar) -> str:
-    """Say a time like "9:30am" or "5pm" (London time)."""
-    local = calendar.local(at)
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
-
-
-def moment_words(at: datetime, calendar: WorkingCalendar) -> str:
-    """Say a moment like "5pm on Tuesday 1 December"."""
-    return f"{time_words(at, calendar)} on {day_words(at, calendar)}"
-
-
 def due_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> str:
     """Say when something is due: "due today by 5pm", "due tomorrow", "2 working days overdue"."""
     today, due_day = calendar.local(now).date(), calendar.local(due_at).date()
     if due_at < now:
         late = calendar.working_days_between(due_day, today)
         if late <= 0:
-            return f"overdue since {time_words(due_at, calendar)} today"
+            return f"overdue since {time_in_words(due_at)} today"
         return f"{late} working day{'s' if late > 1 else ''} overdue"
     days = (due_day - today).days
     if days == 0:
-        return f"due today by {time_words(due_at, calendar)}"
+        return f"due today by {time_in_words(due_at)}"
     if days == 1:
         return "due tomorrow"
-    return f"due {day_words(due_at, calendar)}"
+    return f"due {day_in_words(due_at)}"
 
 
 # Forms (a Slack modal, a Teams card) are answered by turning them back into the command they stand for,

@@ -14,6 +14,7 @@ from handlers.context import HandlerContext
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import Router
 from schedules.time.calendar import LONDON
+from schedules.time.words import date_in_words
 from storage.errors import InvalidInput
 from storage.models import Team
 
@@ -40,7 +41,7 @@ async def verify(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         assert team.last_verified_at is not None
         due = (team.last_verified_at + timedelta(days=days)).astimezone(LONDON)
     return Reply(
-        text=f"Thanks: {name} is marked as checked today. The next review is due by {due.day} {due:%B %Y} (every {days} days)."
+        text=f"Thanks: {name} is marked as checked today. The next review is due by {date_in_words(due, with_year=True, with_weekday=False)} (every {days} days)."
     )
 
 

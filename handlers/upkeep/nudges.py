@@ -7,18 +7,19 @@ from datetime import datetime
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from handlers.digest.render import day_words
 from handlers.messages import Reply
 from handlers.outbox.renderers import ReminderRenderers
 from schedules import upkeep
+from schedules.time.calendars import WorkingHours
 from schedules.time.clock import Clock
+from schedules.time.words import day_in_words
 from storage.models import Reminder, Team
 
 
 def _due_words(payload: dict[str, object]) -> str:
     due = payload.get("review_due_at")
     if isinstance(due, str):
-        return f"was due for review on {day_words(datetime.fromisoformat(due))}"
+        return f"was due for review on {day_in_words(datetime.fromisoformat(due))}"
     return "has never been reviewed"
 
 
@@ -70,8 +71,11 @@ def schedule_upkeep_nudges(
     *,
     sessions: sessionmaker[Session],
     clock: Clock,
+    settings: WorkingHours,
     grace_working_days: int = upkeep.DEFAULT_GRACE_WORKING_DAYS,
 ) -> upkeep.UpkeepReport:
     """Schedule any review nudges now due (the sweep delivers them)."""
     with sessions.begin() as session:
-        return upkeep.schedule_nudges(session=session, clock=clock, grace_working_days=grace_working_days)
+        return upkeep.schedule_nudges(
+            session=session, clock=clock, settings=settings, grace_working_days=grace_working_days
+        )

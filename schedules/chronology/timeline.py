@@ -23,9 +23,9 @@ from schedules.chronology.events import (
     item_entries,
     sharing_entries,
 )
-from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import day_calendar
 from schedules.time.clock import Clock
-from schedules.time.words import day_in_words, moment_in_words, time_in_words
+from schedules.time.words import moment_in_words
 from storage import audit
 from storage.errors import NotFound
 from storage.models import ContactAttempt, Escalation, SharingDecision, TrackedItem
@@ -80,7 +80,7 @@ def build(*, session: Session, clock: Clock, case_ref: str, nation: str | None =
     ]
     ordered = sorted(raw, key=lambda e: e.at)  # sorted() is stable: same-moment events keep their order
     nation = nation or (items[0].nation if items else "ENG")
-    calendar = WorkingCalendar(nation)
+    calendar = day_calendar(nation=nation)
     entries: list[Entry] = []
     for entry in ordered:
         gap = None
@@ -89,11 +89,6 @@ def build(*, session: Session, clock: Clock, case_ref: str, nation: str | None =
             gap = calendar.working_days_between(previous, calendar.local(entry.at).date())
         entries.append(replace(entry, gap_working_days=gap))
     return Chronology(case_ref=case_ref, nation=nation, produced_at=clock.now(), entries=tuple(entries))
-
-
-def when(at: datetime) -> str:
-    """Return an entry's time as "Wednesday 25 November 2026, 10am"."""
-    return f"{day_in_words(at, with_year=True)}, {time_in_words(at)}"
 
 
 def _gap(entry: Entry) -> str:
@@ -118,7 +113,15 @@ def render_markdown(chronology: Chronology) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for number, entry in enumerate(chronology.entries, start=1):
-        cells = [str(number), when(entry.at), _gap(entry), entry.ref, entry.event, entry.who, entry.detail]
+        cells = [
+            str(number),
+            moment_in_words(entry.at, with_year=True),
+            _gap(entry),
+            entry.ref,
+            entry.event,
+            entry.who,
+            entry.detail,
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -146,7 +149,7 @@ def render_csv(chronology: Chronology) -> str:
             [
                 number,
                 entry.at.isoformat(),
-                when(entry.at),
+                moment_in_words(entry.at, with_year=True),
                 "" if entry.gap_working_days is None else entry.gap_working_days,
                 entry.source,
                 entry.ref,
@@ -164,7 +167,7 @@ def render_json(chronology: Chronology) -> str:
     for number, entry in enumerate(chronology.entries, start=1):
         record = asdict(entry)
         record["at"] = entry.at.isoformat()
-        entries.append({"number": number, **record, "when": when(entry.at)})
+        entries.append({"number": number, **record, "when": moment_in_words(entry.at, with_year=True)})
     document = {
         "case_ref": chronology.case_ref,
         "nation": chronology.nation,

@@ -20,6 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from schedules.time.calendar import LONDON, WorkingCalendar
+from schedules.time.calendars import day_calendar
 from storage.models import Escalation, Person, Team, TrackedItem
 
 WaitingFor = Literal["acknowledgement", "feedback"]
@@ -107,7 +108,7 @@ def _overdue_days(
 @lru_cache(maxsize=8192)
 def _working_days(nation: str, start: date, end: date) -> int:
     # Counting walks day by day; digests ask the same few (due day, today) pairs thousands of times.
-    return max(WorkingCalendar(nation).working_days_between(start, end), 0)
+    return max(day_calendar(nation=nation).working_days_between(start, end), 0)
 
 
 def _order(lines: Iterable[ItemLine]) -> tuple[ItemLine, ...]:
@@ -332,7 +333,7 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
             came_back[team_id].append((outcome, feedback_at))
     digests = {}
     for request in requests:
-        calendar = WorkingCalendar(request.nation)
+        calendar = day_calendar(nation=request.nation)
         nation, today = request.nation, calendar.local(now).date()
         mine = sorted(request.team_ids)
         awaiting = _order(

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from schedules.time.calendar import WorkingCalendar, parse_clock_time
+from schedules.time.calendars import day_calendar
 from schedules.time.clock import Clock
 from storage.db import is_postgres
 from storage.models import DigestRun
@@ -115,7 +116,7 @@ def latest_period(
     *, schedule: str, now: datetime, nation: str = "ENG", at: time = DIGEST_TIME
 ) -> Period | None:
     """Return the newest period of `schedule` (due at `at`, London time) that has fallen due by `now`."""
-    calendar = WorkingCalendar(nation)
+    calendar = day_calendar(nation=nation)
     if schedule == "daily":
         return _daily(calendar, now, at)
     if schedule == "weekly":
@@ -129,7 +130,7 @@ def next_due_at(
     """Return when the next period of `schedule` after `now` falls due (None for "off")."""
     if schedule not in ("daily", "weekly"):
         return None
-    calendar = WorkingCalendar(nation)
+    calendar = day_calendar(nation=nation)
     day = calendar.local(now).date()
     for offset in range(21):
         candidate = day + timedelta(days=offset)
@@ -144,7 +145,7 @@ def next_due_at(
 
 def is_sending_time(*, now: datetime, nation: str = "ENG", at: time = DIGEST_TIME) -> bool:
     """Tell whether a digest due at `at` may go out now: a working day, between `at` and 17:00 London time."""
-    calendar = WorkingCalendar(nation)
+    calendar = day_calendar(nation=nation)
     local = calendar.local(now)
     return calendar.is_working_day(local.date()) and at <= local.time() < SEND_UNTIL
 

@@ -15,7 +15,6 @@ from sqlmodel import Session
 from schedules.escalation.partnership import refer_to_partnership
 from schedules.escalation.policy import default_version
 from schedules.escalation.records import (
-    calendar_for,
     check_free_text,
     find_open,
     get_item,
@@ -29,6 +28,7 @@ from schedules.escalation.records import (
 )
 from schedules.escalation.timers import cancel_timers, start_level
 from schedules.insight.durations import record_resolution
+from schedules.time.calendars import WorkingHours, calendar_for_person
 from schedules.time.clock import Clock
 from storage.errors import NotFound, WrongState
 from storage.models import Escalation, EscalationStep, Person, TrackedItem
@@ -154,7 +154,15 @@ def _about(session: Session, about: str) -> str:
     )
 
 
-def start(*, session: Session, clock: Clock, person_id: int, subject: Subject, about: str = "") -> Escalation:
+def start(
+    *,
+    session: Session,
+    clock: Clock,
+    settings: WorkingHours,
+    person_id: int,
+    subject: Subject,
+    about: str = "",
+) -> Escalation:
     """Open an escalation at level 1 of the default policy and start its timer.
 
     Raises:
@@ -165,7 +173,8 @@ def start(*, session: Session, clock: Clock, person_id: int, subject: Subject, a
     escalation = _new_escalation(
         session, clock, raiser=raiser, subject=subject, about=_about(session, about), status="open"
     )
-    start_level(session, clock, escalation, policy_for(session=session, escalation=escalation), raiser)
+    policy = policy_for(session=session, escalation=escalation)
+    start_level(session, clock, escalation, policy, raiser, settings=settings)
     item = subject.item
     why = f"Disagreement about the decision on {item.ref}." if (subject.is_disagreement and item) else ""
     record_step(session, clock, escalation, action="started", actor=raiser, rationale=why)
@@ -205,16 +214,25 @@ def record_contacted(
     )
 
 
-def _close(session: Session, clock: Clock, escalation: Escalation, status: str) -> None:
+def _close(
+    session: Session, clock: Clock, escalation: Escalation, status: str, *, settings: WorkingHours
+) -> None:
     raiser = person(session, escalation.raised_by_person_id)
     escalation.status, escalation.closed_at, escalation.level_due_at = status, clock.now(), None
     # Frozen on closing so partnership insight can aggregate it in SQL.
-    record_resolution(escalation=escalation, calendar=calendar_for(raiser))
+    record_resolution(escalation=escalation, calendar=calendar_for_person(person=raiser, settings=settings))
     cancel_timers(session=session, escalation=escalation)
 
 
 def resolve(
-    *, session: Session, clock: Clock, ref: str, person_id: int, outcome: str, rationale: str
+    *,
+    session: Session,
+    clock: Clock,
+    settings: WorkingHours,
+    ref: str,
+    person_id: int,
+    outcome: str,
+    rationale: str,
 ) -> Escalation:
     """Close the escalation as resolved with its outcome and rationale, and cancel its timers.
 
@@ -226,14 +244,16 @@ def resolve(
     outcome = check_free_text(session=session, field="outcome", text=outcome, max_length=200)
     rationale = check_free_text(session=session, field="rationale", text=rationale, max_length=1000)
     escalation.outcome, escalation.rationale = outcome, rationale
-    _close(session, clock, escalation, "resolved")
+    _close(session, clock, escalation, "resolved", settings=settings)
     record_step(
         session, clock, escalation, action="resolved", actor=actor, outcome=outcome, rationale=rationale
     )
     return escalation
 
 
-def withdraw(*, session: Session, clock: Clock, ref: str, person_id: int, rationale: str) -> Escalation:
+def withdraw(
+    *, session: Session, clock: Clock, settings: WorkingHours, ref: str, person_id: int, rationale: str
+) -> Escalation:
     """Close the escalation as withdrawn, with the reason, and cancel its timers.
 
     Raises:
@@ -243,7 +263,7 @@ def withdraw(*, session: Session, clock: Clock, ref: str, person_id: int, ration
     escalation = open_escalation(session, ref, "withdraw it")
     rationale = check_free_text(session=session, field="rationale", text=rationale, max_length=1000)
     escalation.outcome, escalation.rationale = "withdrawn", rationale
-    _close(session, clock, escalation, "withdrawn")
+    _close(session, clock, escalation, "withdrawn", settings=settings)
     record_step(
         session, clock, escalation, action="withdrawn", actor=actor, outcome="withdrawn", rationale=rationale
     )
@@ -254,6 +274,7 @@ def not_resolved(
     *,
     session: Session,
     clock: Clock,
+    settings: WorkingHours,
     ref: str,
     person_id: int,
     tried: str,
@@ -284,7 +305,7 @@ def not_resolved(
     )
     cancel_timers(session=session, escalation=escalation)
     escalation.level += 1
-    start_level(session, clock, escalation, policy, raiser)
+    start_level(session, clock, escalation, policy, raiser, settings=settings)
     item = None
     if escalation.level == policy.last_level and policy.level(escalation.level).partnership:
         escalation.status = "partnership"
@@ -293,7 +314,7 @@ def not_resolved(
             clock=clock,
             escalation=escalation,
             raiser=raiser,
-            calendar=calendar_for(raiser),
+            calendar=calendar_for_person(person=raiser, settings=settings),
             ack_working_days=ack_working_days,
         )
     record_step(

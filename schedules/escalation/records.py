@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from schedules.escalation.policy import Policy, policy_of
-from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput, NotFound, PersonalDataRefused, WrongState
@@ -125,11 +124,6 @@ def policy_for(*, session: Session, escalation: Escalation) -> Policy:
     version = session.get(PolicyVersion, escalation.policy_version_id)
     assert version is not None
     return policy_of(version)
-
-
-def calendar_for(person: Person) -> WorkingCalendar:
-    """Return the working-day calendar of a person's nation (bank holidays differ by nation)."""
-    return WorkingCalendar(person.nation)
 
 
 def escalation_contacts(

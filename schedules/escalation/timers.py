@@ -9,12 +9,12 @@ from sqlmodel import Session, col, select
 from schedules.escalation.policy import Policy
 from schedules.escalation.records import (
     OPEN_STATUSES,
-    calendar_for,
     open_escalation,
     person,
     record_step,
 )
 from schedules.outbox import rows as outbox
+from schedules.time.calendars import WorkingHours, calendar_for_person, delivery_time
 from schedules.time.clock import Clock
 from storage.models import Escalation, EscalationStep, Person, Reminder
 
@@ -24,22 +24,21 @@ KINDS = (LEVEL_DUE, REMIND_ME)
 SUBJECT = "escalation"
 
 
-def delivery_time(recipient: Person, at: datetime) -> datetime:
-    """Return when a reminder due at `at` may reach the recipient: their next working time, unless they opted out."""
-    if recipient.quiet_hours_ok:
-        return at
-    return calendar_for(recipient).next_working_time(at)
-
-
 def start_level(
-    session: Session, clock: Clock, escalation: Escalation, policy: Policy, raiser: Person
+    session: Session,
+    clock: Clock,
+    escalation: Escalation,
+    policy: Policy,
+    raiser: Person,
+    *,
+    settings: WorkingHours,
 ) -> None:
     """Start the clock on the escalation's current level and schedule the reminders for when it runs out."""
     level = policy.level(escalation.level)
     now = clock.now()
     escalation.level_started_at = now
     escalation.level_due_at = (
-        calendar_for(raiser).add_working_days(now, level.working_days)
+        calendar_for_person(person=raiser, settings=settings).add_working_days(now, level.working_days)
         if level.working_days is not None
         else None
     )
@@ -58,7 +57,7 @@ def start_level(
             dedupe_key=f"escalation:{escalation.id}:level:{escalation.level}:due:{audience}",
             recipient_person_id=recipient.id,
             kind=LEVEL_DUE,
-            due_at=delivery_time(recipient, escalation.level_due_at),
+            due_at=delivery_time(person=recipient, at=escalation.level_due_at, settings=settings),
             subject_kind=SUBJECT,
             subject_id=escalation.id,
             payload={
@@ -76,7 +75,9 @@ def cancel_timers(*, session: Session, escalation: Escalation) -> int:
     return outbox.cancel(session=session, subject_kind=SUBJECT, subject_id=escalation.id)
 
 
-def remind_me(*, session: Session, clock: Clock, ref: str, person_id: int) -> Reminder:
+def remind_me(
+    *, session: Session, clock: Clock, ref: str, person_id: int, settings: WorkingHours
+) -> Reminder:
     """Schedule a nudge for the person one working day from now (pressing twice keeps one reminder).
 
     Raises:
@@ -84,7 +85,7 @@ def remind_me(*, session: Session, clock: Clock, ref: str, person_id: int) -> Re
     """
     actor = person(session, person_id)
     escalation = open_escalation(session, ref, "set a reminder on it")
-    calendar = calendar_for(actor)
+    calendar = calendar_for_person(person=actor, settings=settings)
     due_at = calendar.add_working_minutes(
         clock.now(),
         (calendar.day_ends.hour * 60 + calendar.day_ends.minute)

@@ -15,6 +15,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import day_calendar
 
 Unit = Literal["working_days", "months"]
 SOURCE = "Working Together to Safeguard Children 2023"
@@ -74,7 +75,7 @@ def due_date(*, event: Event, start: date, nation: str = "ENG") -> Deadline:
         ValueError: `nation` is not ENG, WLS, SCT or NIR.
     """
     timescale = TIMESCALES[event]
-    calendar = WorkingCalendar(nation)
+    calendar = day_calendar(nation=nation)
     if timescale.unit == "working_days":
         due = calendar.add_working_days_to_date(start, timescale.amount)
         last_working_day = None

@@ -8,35 +8,30 @@ Python with the WorkingCalendar; the result is stored on the row. The tracking a
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from sqlmodel import Session, col, or_, select
 
-from schedules.time.calendar import WorkingCalendar, parse_clock_time
+from schedules.settings import ReminderSettings
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import WorkingHours, calendar_for_nation
 from storage.models import Escalation, Team, TrackedItem
 
 
 class CalendarCache:
     """One WorkingCalendar per (nation, closure days), built on first use."""
 
-    def __init__(self, *, day_starts: time = time(9), day_ends: time = time(17)) -> None:
-        self.day_starts = day_starts
-        self.day_ends = day_ends
+    def __init__(self, *, settings: WorkingHours | None = None) -> None:
+        # Without settings, the default working day of ReminderSettings (09:00 to 17:00).
+        self.settings: WorkingHours = settings if settings is not None else ReminderSettings()
         self._calendars: dict[tuple[str, frozenset[date]], WorkingCalendar] = {}
-
-    @classmethod
-    def from_settings(cls, *, working_day_starts: str, working_day_ends: str) -> CalendarCache:
-        """Build a cache from the reminder settings' "09:00" / "17:00" strings."""
-        return cls(
-            day_starts=parse_clock_time(working_day_starts), day_ends=parse_clock_time(working_day_ends)
-        )
 
     def get(self, nation: str, closure_days: frozenset[date] = frozenset()) -> WorkingCalendar:
         """Return the calendar for `nation` with the receiving team's closure days."""
         key = (nation, closure_days)
         if key not in self._calendars:
-            self._calendars[key] = WorkingCalendar(
-                nation, day_starts=self.day_starts, day_ends=self.day_ends, closure_days=closure_days
+            self._calendars[key] = calendar_for_nation(
+                nation=nation, settings=self.settings, closure_days=closure_days
             )
         return self._calendars[key]
 

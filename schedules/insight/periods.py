@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from schedules.time.words import date_in_words, month_in_words
 from storage.errors import InvalidInput
 
 LONDON = ZoneInfo("Europe/London")
@@ -62,20 +63,32 @@ def period_named(name: str, *, now: datetime) -> Period:
     tomorrow = london_midnight(today + timedelta(days=1))
     if wanted == "this month":
         start = _month_start(today)
-        return Period(london_midnight(start), tomorrow, f"{start:%B %Y} so far")
+        return Period(london_midnight(start), tomorrow, f"{month_in_words(start)} so far")
     if wanted == "last month":
         start, end = _month_start(today, 1), _month_start(today)
-        return Period(london_midnight(start), london_midnight(end), f"{start:%B %Y}")
+        return Period(london_midnight(start), london_midnight(end), month_in_words(start))
     if wanted == "this quarter":
         start = _quarter_start(today)
-        return Period(london_midnight(start), tomorrow, f"this quarter (from {start:%-d %B %Y})")
+        return Period(
+            london_midnight(start),
+            tomorrow,
+            f"this quarter (from {date_in_words(start, with_year=True, with_weekday=False)})",
+        )
     if wanted == "last quarter":
         start, end = _quarter_start(today, 1), _quarter_start(today)
         last_day = end - timedelta(days=1)
-        return Period(london_midnight(start), london_midnight(end), f"{start:%B} to {last_day:%B %Y}")
+        return Period(
+            london_midnight(start),
+            london_midnight(end),
+            f"{month_in_words(start, with_year=False)} to {month_in_words(last_day)}",
+        )
     if wanted == "last 6 months":
         start = _month_start(today, 6)
-        return Period(london_midnight(start), tomorrow, f"the 6 months from {start:%-d %B %Y}")
+        return Period(
+            london_midnight(start),
+            tomorrow,
+            f"the 6 months from {date_in_words(start, with_year=True, with_weekday=False)}",
+        )
     raise InvalidInput(
         "period", "I know these periods: " + ", ".join(PERIOD_NAMES) + ".", example="stats last quarter"
     )

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from schedules.outbox import delivery_failures
 from schedules.settings import ReminderSettings
-from schedules.time.calendar import WorkingCalendar, parse_clock_time
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import calendar_for_nation
 from storage import audit
 from storage.models import Person, Reminder
 
@@ -34,11 +35,7 @@ class _Calendars:
 
     def get(self, nation: str) -> WorkingCalendar:
         if nation not in self._by_nation:
-            self._by_nation[nation] = WorkingCalendar(
-                nation,
-                day_starts=parse_clock_time(self.settings.working_day_starts),
-                day_ends=parse_clock_time(self.settings.working_day_ends),
-            )
+            self._by_nation[nation] = calendar_for_nation(nation=nation, settings=self.settings)
         return self._by_nation[nation]
 
 

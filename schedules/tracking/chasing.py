@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 
 from schedules.outbox import rows as outbox
 from schedules.settings import ReminderSettings
-from schedules.time.calendar import WorkingCalendar, parse_clock_time
+from schedules.time import calendars
+from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
 from storage.models import Person, Reminder, RoleGrant, Team, TrackedItem
 
@@ -25,31 +26,6 @@ ITEM_UPDATE = "item_update"  # to the other side: acknowledged, or the outcome
 ACK_KINDS = (ACK_CHASE, RECEIVER_ACK_CHASE)
 KINDS = (ACK_CHASE, RECEIVER_ACK_CHASE, FEEDBACK_CHASE, RECEIVER_FEEDBACK_CHASE, ESCALATION_NUDGE)
 SUBJECT = "item"
-
-
-def calendar_for(
-    *, settings: ReminderSettings, nation: str, closure_days: Iterable[str | date] = ()
-) -> WorkingCalendar:
-    """Return the working calendar for a nation with the configured working hours and any closure days."""
-    days = [d if isinstance(d, date) else date.fromisoformat(d) for d in closure_days]
-    return WorkingCalendar(
-        nation,
-        day_starts=parse_clock_time(settings.working_day_starts),
-        day_ends=parse_clock_time(settings.working_day_ends),
-        closure_days=days,
-    )
-
-
-def team_calendar(*, settings: ReminderSettings, team: Team) -> WorkingCalendar:
-    """Return the calendar a team's response times count in: its nation's holidays and its own closures."""
-    return calendar_for(settings=settings, nation=team.nation, closure_days=team.closure_days)
-
-
-def delivery_time(*, settings: ReminderSettings, person: Person, at: datetime) -> datetime:
-    """Return when a reminder due at `at` may reach `person`: their next working time, unless they opted out."""
-    if person.quiet_hours_ok:
-        return at
-    return calendar_for(settings=settings, nation=person.nation).next_working_time(at)
 
 
 def shift_working_days(calendar: WorkingCalendar, at: datetime, days: int) -> datetime:
@@ -101,7 +77,7 @@ def plan(
     working day, up to settings.max_chases. Feedback chases end with a nudge to escalate.
     """
     assert item.id is not None
-    calendar = team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
     referrer = session.get(Person, item.from_person_id)
     assert referrer is not None
     receivers = [p for p in receiving_people(session=session, team=team) if p.id != referrer.id]
@@ -115,16 +91,16 @@ def plan(
     for phase, due_at, referrer_kind, receiver_kind in phases:
         targets = [(referrer, referrer_kind)] + [(person, receiver_kind) for person in receivers]
         for person, kind in targets:
-            base = delivery_time(settings=settings, person=person, at=max(due_at, clock.now()))
+            base = calendars.delivery_time(settings=settings, person=person, at=max(due_at, clock.now()))
             for chase in range(1, settings.max_chases + 1):
-                at = delivery_time(
+                at = calendars.delivery_time(
                     settings=settings, person=person, at=shift_working_days(calendar, base, chase - 1)
                 )
                 created += _add(
                     session, clock, item, revision, person, kind, at, phase, chase, settings.max_chases
                 )
             if phase == "feedback" and kind == FEEDBACK_CHASE:
-                at = delivery_time(
+                at = calendars.delivery_time(
                     settings=settings,
                     person=person,
                     at=shift_working_days(calendar, base, settings.max_chases),
@@ -183,15 +159,17 @@ def snooze(
 ) -> list[Reminder]:
     """Push `person`'s pending reminders about `item` to `until` or later, keeping one per working day."""
     assert item.id is not None
-    calendar = team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
     pending = [
         r
         for r in outbox.pending_for(session=session, subject_kind=SUBJECT, subject_id=item.id)
         if r.recipient_person_id == person.id
     ]
-    start = delivery_time(settings=settings, person=person, at=until)
+    start = calendars.delivery_time(settings=settings, person=person, at=until)
     for index, reminder in enumerate(pending):
-        moved = delivery_time(settings=settings, person=person, at=shift_working_days(calendar, start, index))
+        moved = calendars.delivery_time(
+            settings=settings, person=person, at=shift_working_days(calendar, start, index)
+        )
         reminder.due_at = max(reminder.due_at, moved)
     session.flush()
     return pending

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from schedules.insight.durations import record_durations
 from schedules.settings import ReminderSettings
+from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
 from schedules.tracking import chasing
@@ -156,7 +157,7 @@ def due_dates(
     *, settings: ReminderSettings, team: Team, route: ContactRoute | None, sent_at: datetime
 ) -> tuple[datetime, datetime]:
     """Return (acknowledgement due, feedback due) for something sent to `team` by `route` at `sent_at`."""
-    calendar = chasing.team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
     if route is not None and route.ack_expected is not None:
         ack = clock_due(calendar, sent_at, route.ack_expected, route.ack_unit)
     else:
@@ -270,7 +271,7 @@ def acknowledge(
         raise WrongState("item", item.ref, "already acknowledged", "acknowledge it again")
     now = clock.now()
     item.acknowledged_at = now
-    record_durations(item=item, calendar=chasing.team_calendar(settings=settings, team=team))
+    record_durations(item=item, calendar=calendars.calendar_for_team(team=team, settings=settings))
     assert item.id is not None
     cancelled = chasing.cancel(session=session, item_id=item.id, kinds=chasing.ACK_KINDS)
     audit.record(
@@ -316,7 +317,7 @@ def record_feedback(
             example=f"feedback {item.ref} nfa below threshold, family offered early help",
         )
     now = clock.now()
-    calendar = chasing.team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
     if item.acknowledged_at is None:
         item.acknowledged_at = now
     item.feedback_at, item.outcome, item.outcome_reason = now, outcome, reason

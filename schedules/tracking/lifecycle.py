@@ -8,6 +8,7 @@ from sqlmodel import Session, col, or_, select
 
 from schedules.insight.durations import bank_pause
 from schedules.settings import ReminderSettings
+from schedules.time import calendars
 from schedules.time.clock import Clock
 from schedules.tracking import chasing
 from schedules.tracking.items import check_free_text, load_for_change, require_open
@@ -32,7 +33,7 @@ def pause(
         raise WrongState("item", item.ref, item.status, "pause it")
     reason = check_free_text(reason, field="reason", limit=200)
     now = clock.now()
-    calendar = chasing.team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
 
     def left(due_at: datetime | None) -> int | None:
         return None if due_at is None else calendar.working_minutes_between(now, due_at)
@@ -71,7 +72,7 @@ def resume(
     if item.status != "paused":
         raise WrongState("item", item.ref, item.status, "resume it")
     now = clock.now()
-    calendar = chasing.team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
     if item.acknowledged_at is None and item.ack_remaining_minutes is not None:
         item.ack_due_at = calendar.add_working_minutes(now, item.ack_remaining_minutes)
     if item.feedback_at is None and item.feedback_remaining_minutes is not None:
@@ -108,7 +109,7 @@ def snooze(
     item, team = load_for_change(session=session, ref=ref, person=person, wanted="snooze")
     require_open(item, "snooze it")
     now = clock.now()
-    calendar = chasing.team_calendar(settings=settings, team=team)
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
     latest = calendar.add_working_days(now, MAX_SNOOZE_WORKING_DAYS)
     if until <= now or until > latest:
         raise InvalidInput(

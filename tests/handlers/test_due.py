@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from handlers.dates import list_days, parse_day
+from handlers.dates import parse_day
 from handlers.guidance.timescales import find_event, split_request
 from schedules.guidance.timescales import Event, due_date
+from schedules.time.words import list_days
 from storage.errors import InvalidInput
 from tests.handlers.conftest import World
 

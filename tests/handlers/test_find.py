@@ -53,13 +53,15 @@ async def test_find_shows_routes_hours_expectations_and_a_referral_button(world:
 async def test_out_of_hours_offers_the_emergency_duty_team_and_999(world: World) -> None:
     world.clock.advance(timedelta(hours=9, minutes=30))  # Wednesday 19:30
     reply = await world.say("find front door")
-    assert "Children's front door (MASH) is closed now; it opens Thursday 26 November at 9am." in reply.text
+    assert (
+        "Children's front door (MASH) is closed now; it opens at 9am on Thursday 26 November." in reply.text
+    )
     assert (
         "Out of hours, contact Emergency duty team (out of hours) on 0161 496 0110 (open now)." in reply.text
     )
     assert "If a child is in immediate danger, call 999." in reply.text
     first = reply.sections[0]
-    assert "Closed now. Opens Thursday 26 November at 9am." in first.text
+    assert "Closed now. Opens at 9am on Thursday 26 November." in first.text
 
 
 async def test_open_now_leaves_out_closed_services(world: World) -> None:
@@ -67,7 +69,7 @@ async def test_open_now_leaves_out_closed_services(world: World) -> None:
     reply = await world.say("find front door open now")
     assert reply.text.startswith(
         "Here's who can help with 'front door', open now. Children's front door (MASH), the closest match, "
-        "is closed now; it opens Thursday 26 November at 9am."
+        "is closed now; it opens at 9am on Thursday 26 November."
     )
     assert all("Open now" in s.text for s in reply.sections)
     assert reply.sections[0].title.startswith("Emergency duty team (out of hours)")
@@ -79,8 +81,8 @@ async def test_open_now_never_offers_an_unrelated_open_service(world: World) -> 
     world.clock.advance(timedelta(hours=10))  # Wednesday 20:00
     reply = await world.say("find health visitor open now")
     assert reply.text == (
-        "Nothing for 'health visitor' is open now. Health visiting is closed now; it opens Thursday "
-        "26 November at 8:30am. Out of hours, contact Emergency duty team (out of hours) on "
+        "Nothing for 'health visitor' is open now. Health visiting is closed now; it opens at 8:30am "
+        "on Thursday 26 November. Out of hours, contact Emergency duty team (out of hours) on "
         "0161 496 0110 (open now). If a child is in immediate danger, call 999."
     )
     assert [s.title for s in reply.sections] == [
