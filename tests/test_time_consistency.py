@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+import handlers.escalation as escalation
+import handlers.tracking as tracking
 from directory.demo import load_demo
 from handlers.digest import send as digest
 from handlers.dispatch import Dispatcher
-from handlers.escalation import commands as escalation
 from handlers.messages import InboundMessage, RecordingNotifier, Reply
 from handlers.router import Router
-from handlers.tracking import commands as tracking
 from schedules.escalation import policy
 from schedules.settings import DomainSettings, ReminderSettings
 from schedules.time.calendar import LONDON
