@@ -61,6 +61,8 @@ class TeamInfo:
     review_interval_days: int
     is_public: bool
     is_immediate_danger: bool
+    concerns: tuple[str, ...] = ()  # concern ids it handles first
+    also_concerns: tuple[str, ...] = ()  # concern ids it also handles
     routes: tuple[RouteInfo, ...] = ()
     escalation: tuple[EscalationInfo, ...] = ()
 

@@ -52,6 +52,8 @@ TEAM_COLUMNS = (
     "review_interval_days",
     "team_public",
     "immediate_danger",
+    "concerns",
+    "also_concerns",
     "escalation",
 )
 ROUTE_COLUMNS = (

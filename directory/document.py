@@ -69,6 +69,8 @@ class TeamDoc:
     review_interval_days: int = 90
     is_public: bool = True
     is_immediate_danger: bool = False
+    concerns: list[str] = field(default_factory=list)  # concern ids it handles first
+    also_concerns: list[str] = field(default_factory=list)  # concern ids it also handles
     routes: list[RouteDoc] = field(default_factory=list)
     escalation: list[EscalationDoc] = field(default_factory=list)
 

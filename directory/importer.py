@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from directory.checks import Where, check_document
+from directory.concerns import active_taxonomy, unknown_concern_ids
 from directory.csv_format import parse_csv
 from directory.document import DirectoryDoc, DirectoryInvalid, Problem
 from directory.index import bump_generation
@@ -75,6 +76,15 @@ def import_text(
             },
         },
     )
+    taxonomy = active_taxonomy(session)
+    for team in doc.teams:
+        for concern_id in unknown_concern_ids(taxonomy, [*team.concerns, *team.also_concerns]):
+            where = wheres.get(id(team))
+            collector.add(
+                where("concerns") if where is not None else "start of file",
+                "concerns",
+                f"there is no concern {concern_id} in the concern taxonomy; fix the id or add the concern",
+            )
     if collector.problems:
         raise DirectoryInvalid(collector.problems)
     summary = summarise(session=session, doc=doc)

@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from directory.cards import EscalationInfo, RouteInfo, TeamInfo
-from storage.models import Agency, ContactRoute, EscalationContact, Synonym, Team
+from directory.concern_match import ConcernMatcher, matcher_for
+from directory.concerns import Taxonomy, active_taxonomy
+from storage.models import Agency, ConcernTaxonomy, ContactRoute, EscalationContact, Synonym, Team
 
 __all__ = [
     "DirectoryIndex",
@@ -50,7 +52,7 @@ MAX_AGE_SECONDS = 300.0
 _WORD = re.compile(r"[a-z0-9&]+")
 _STOPWORDS_TEXT = (
     "a an and the of for to in on at is are am i im my we our about with who do does how can "
-    "someone somebody need needs want what which contact call phone get"
+    "someone somebody need needs want what which contact call phone get number numbers details please"
 )
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _generation = 0
@@ -65,7 +67,7 @@ def bump_generation() -> None:
 
 
 log = logging.getLogger(__name__)
-_DIRECTORY_MODELS = (Agency, Team, ContactRoute, EscalationContact, Synonym)
+_DIRECTORY_MODELS = (Agency, Team, ContactRoute, EscalationContact, Synonym, ConcernTaxonomy)
 
 
 @event.listens_for(OrmSession, "after_flush")
@@ -142,6 +144,14 @@ class DirectoryIndex:
     kinds: npt.NDArray[np.str_]  # each team's agency kind
     shapes: list[TeamInfo]  # one team per distinct set of opening hours
     shape_of: npt.NDArray[np.int32]  # each team's position in `shapes`
+    taxonomy: Taxonomy
+    matcher: ConcernMatcher
+    by_key: dict[str, int]
+    # concern id → positions of the teams that handle it first, and that also handle it
+    concern_primary: dict[str, npt.NDArray[np.int32]]
+    concern_also: dict[str, npt.NDArray[np.int32]]
+    untagged: npt.NDArray[np.bool_]  # teams with no concerns tagged: word search still finds them
+    nations: npt.NDArray[np.str_]  # each team's nation
     generation: int = 0
     built_at: float = 0.0  # time.monotonic() when built
     word_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
@@ -153,6 +163,8 @@ _TEAM_COLUMNS: tuple[Any, ...] = (
     Team.is_open_bank_holidays, type_coerce(Team.closure_days, Text).label("closure_days"), Team.out_of_hours_team_id,
     Team.nation, Team.owner_handle, Team.contact_person_handle, Team.last_verified_at,
     Team.review_interval_days, Team.is_public, Team.is_immediate_danger,
+    type_coerce(Team.concerns_primary, Text).label("concerns_primary"),
+    type_coerce(Team.concerns_also, Text).label("concerns_also"),
 )  # fmt: skip
 _ROUTE_COLUMNS: tuple[Any, ...] = (
     ContactRoute.team_id, ContactRoute.key, ContactRoute.kind, ContactRoute.value, ContactRoute.label,
@@ -212,6 +224,7 @@ def _load_teams(session: Session) -> list[TeamInfo]:
                 nation=t.nation, owner_handle=t.owner_handle, contact_person_handle=t.contact_person_handle,
                 last_verified_at=t.last_verified_at, review_interval_days=t.review_interval_days,
                 is_public=t.is_public, is_immediate_danger=t.is_immediate_danger,
+                concerns=_json_tuple(t.concerns_primary), also_concerns=_json_tuple(t.concerns_also),
                 routes=tuple(sorted(routes.get(t.id, []), key=lambda r: (r.priority, r.key))),
                 escalation=tuple(sorted(escalation.get(t.id, []), key=lambda e: (e.level, e.role_title))),
             )
@@ -257,6 +270,15 @@ def build_index(session: Session) -> DirectoryIndex:
             shapes.append(team)
         shape_of.append(shape_ids[shape])
     count = len(teams)
+    primary: dict[str, list[int]] = defaultdict(list)
+    also: dict[str, list[int]] = defaultdict(list)
+    for position, team in enumerate(teams):
+        for concern_id in team.concerns:
+            primary[concern_id].append(position)
+        for concern_id in team.also_concerns:
+            if concern_id not in team.concerns:
+                also[concern_id].append(position)
+    taxonomy = active_taxonomy(session)
     postings = {
         word: Posting(np.array(hits[0], dtype=np.int32), np.array(hits[1], dtype=np.float64))
         for word, hits in raw.items()
@@ -279,6 +301,13 @@ def build_index(session: Session) -> DirectoryIndex:
         kinds=np.array([team.agency_kind for team in teams], dtype=np.str_),
         shapes=shapes,
         shape_of=np.array(shape_of, dtype=np.int32),
+        taxonomy=taxonomy,
+        matcher=matcher_for(taxonomy),
+        by_key={team.key: position for position, team in enumerate(teams)},
+        concern_primary={k: np.array(v, dtype=np.int32) for k, v in primary.items()},
+        concern_also={k: np.array(v, dtype=np.int32) for k, v in also.items()},
+        untagged=np.array([not (t.concerns or t.also_concerns) for t in teams], dtype=np.bool_),
+        nations=np.array([team.nation for team in teams], dtype=np.str_),
         generation=generation,
     )
 

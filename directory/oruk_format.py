@@ -162,11 +162,14 @@ def _team(
         team = read_team(
             c, {"uuid": service.get("id"), **ext}, where, agency_key=str(ext.get("agency") or agency_key)
         )
-        for raw_route in ext.get("routes") or []:
+        # A fuzzed or hand-edited file may hold any JSON value here: only a list holds routes.
+        raw_routes = ext.get("routes")
+        for raw_route in raw_routes if isinstance(raw_routes, list) else []:
             route = read_route(c, raw_route if isinstance(raw_route, dict) else {}, where)
             wheres[id(route)] = where
             team.routes.append(route)
-        for raw_contact in ext.get("escalation") or []:
+        raw_contacts = ext.get("escalation")
+        for raw_contact in raw_contacts if isinstance(raw_contacts, list) else []:
             contact = read_escalation(c, raw_contact if isinstance(raw_contact, dict) else {}, where)
             wheres[id(contact)] = where
             team.escalation.append(contact)

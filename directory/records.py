@@ -102,6 +102,8 @@ def read_team(c: Collector, raw: Mapping[str, Any], where: Where, *, agency_key:
         ),
         is_public=c.read(raw, "public", where, _optional_bool(True), True),
         is_immediate_danger=c.read(raw, "immediate_danger", where, _optional_bool(False), False),
+        concerns=c.read(raw, "concerns", where, _list(fields.check_key), []),
+        also_concerns=c.read(raw, "also_concerns", where, _list(fields.check_key), []),
     )
 
 
@@ -182,6 +184,8 @@ def team_record(team: TeamDoc) -> dict[str, Any]:
         "review_interval_days": team.review_interval_days,
         "public": team.is_public,
         "immediate_danger": team.is_immediate_danger,
+        "concerns": list(team.concerns),
+        "also_concerns": list(team.also_concerns),
     }
 
 

@@ -134,7 +134,7 @@ def _bisect(items: list[str], value: str) -> int:
     return low
 
 
-def _mask(
+def filter_mask(
     index: DirectoryIndex,
     *,
     area: str | None,
@@ -157,9 +157,17 @@ def _mask(
     return allowed
 
 
-def _rank(
-    index: DirectoryIndex, text: str, allowed: npt.NDArray[np.bool_], limit: int
-) -> list[tuple[int, float, tuple[str, ...]]]:
+@dataclass(frozen=True, slots=True)
+class WordScores:
+    """Every team's word-match score for a search, and the share of the search's words it covers."""
+
+    scores: npt.NDArray[np.float64]  # 0 where a filter excludes the team
+    coverage: npt.NDArray[np.float64]  # 0-1
+    matched: tuple[str, ...]  # the directory words that matched, in any team
+
+
+def word_scores(index: DirectoryIndex, text: str, allowed: npt.NDArray[np.bool_]) -> WordScores:
+    """Score every team by the words of `text` (and the synonyms they bring in) found in it."""
     query_words = words(text) or [w for w in normalise(text).split() if w]
     expanded = _expand(index, query_words)
     count = len(index.teams)
@@ -180,6 +188,14 @@ def _rank(
                 covered[part] |= hit
     coverage = sum((c.astype(np.float64) for c in covered.values()), np.zeros(count)) / max(len(covered), 1)
     final = np.where(allowed, scores * (0.4 + 0.6 * coverage), 0.0)
+    return WordScores(scores=final, coverage=coverage, matched=tuple(sorted(set(matched_words))))
+
+
+def _rank(
+    index: DirectoryIndex, text: str, allowed: npt.NDArray[np.bool_], limit: int
+) -> list[tuple[int, float, tuple[str, ...]]]:
+    scored = word_scores(index, text, allowed)
+    final = scored.scores
     candidates = np.flatnonzero(final > 0)
     if len(candidates) > _CANDIDATES:
         # The best by score, ties going to the lower position (teams are sorted by name, then key).
@@ -199,9 +215,12 @@ def _rank(
         return []
     top = max(score for _, score in results) or 1.0
     results.sort(key=lambda item: (-item[1], item[0]))
-    distinct = sorted(set(matched_words))
     return [
-        (position, round(100 * score / top, 1), tuple(w for w in distinct if _in_posting(index, w, position)))
+        (
+            position,
+            round(100 * score / top, 1),
+            tuple(w for w in scored.matched if _in_posting(index, w, position)),
+        )
         for position, score in results[:limit]
     ]
 
@@ -212,7 +231,7 @@ def _in_posting(index: DirectoryIndex, word: str, position: int) -> bool:
     return found < len(positions) and int(positions[found]) == position
 
 
-def _result(
+def make_result(
     index: DirectoryIndex,
     team: TeamInfo,
     score: float,
@@ -265,9 +284,11 @@ def search(
         raise InvalidInput("search", f"keep it under {_MAX_QUERY} characters", example=EXAMPLE_QUERY)
     cal = calendar or day_calendar(nation="ENG")
     index = current_index(session, at=at)
-    allowed = _mask(index, area=area, agency_kind=agency_kind, open_at=at if open_now else None, calendar=cal)
+    allowed = filter_mask(
+        index, area=area, agency_kind=agency_kind, open_at=at if open_now else None, calendar=cal
+    )
     return [
-        _result(index, index.teams[position], score, matched, at, cal)
+        make_result(index, index.teams[position], score, matched, at, cal)
         for position, score, matched in _rank(index, cleaned, allowed, limit)
     ]
 

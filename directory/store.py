@@ -135,6 +135,7 @@ def _copy_team(team: Team, item: TeamDoc, *, agency_id: int) -> None:
     team.last_verified_at = item.last_verified_at
     team.review_interval_days = item.review_interval_days
     team.is_public, team.is_immediate_danger = item.is_public, item.is_immediate_danger
+    team.concerns_primary, team.concerns_also = list(item.concerns), list(item.also_concerns)
 
 
 def _replace_routes(session: Session, team: Team, items: list[RouteDoc]) -> None:
@@ -238,6 +239,8 @@ def load_document(*, session: Session) -> DirectoryDoc:
                 review_interval_days=t.review_interval_days,
                 is_public=t.is_public,
                 is_immediate_danger=t.is_immediate_danger,
+                concerns=list(t.concerns_primary),
+                also_concerns=list(t.concerns_also),
                 routes=routes.get(t.id or 0, []),
                 escalation=escalation.get(t.id or 0, []),
             )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
+from directory.concerns import active_taxonomy
 from directory.index import bump_generation, normalise
 from schedules.time.clock import Clock
 from storage import audit
@@ -132,4 +133,30 @@ def coverage_gaps(*, session: Session, needs: dict[str, str] | None = None) -> l
         for area in areas:
             if not any(not t.areas or area in t.areas for t in serving):
                 gaps.append(Gap(area=area, need=need))
+    return gaps
+
+
+def untagged_teams(*, session: Session) -> list[Team]:
+    """List the teams that say no concerns they handle (search finds them by their words only)."""
+    teams = session.exec(select(Team).order_by(col(Team.name))).all()
+    return [t for t in teams if not (t.concerns_primary or t.concerns_also)]
+
+
+def unhandled_concerns(*, session: Session) -> list[Gap]:
+    """List every (area, concern) pair that no team covering the area handles, first or also.
+
+    Process words (meetings, plans) are left out: they are explained, not routed. A team with no areas
+    covers every area.
+    """
+    taxonomy = active_taxonomy(session)
+    teams = session.exec(select(Team)).all()
+    areas = sorted({area for team in teams for area in team.areas}) or ["everywhere"]
+    gaps = []
+    for concern in taxonomy.concerns:
+        if concern.kind == "process":
+            continue
+        serving = [t for t in teams if concern.id in (*t.concerns_primary, *t.concerns_also)]
+        for area in areas:
+            if not any(not t.areas or area in t.areas for t in serving):
+                gaps.append(Gap(area=area, need=concern.id))
     return gaps

@@ -151,7 +151,8 @@ class Router:
             # One swapped pair in any word of 4 letters or more; any one slip in words of 5 or more.
             if sorted(word) == sorted(candidate) or (len(word) >= 5 and len(candidate) >= 5):
                 return candidate
-        best = process.extractOne(word, single, scorer=fuzz.ratio, score_cutoff=80)
+        # 85, not 80: at 80 "hoarding" became "sharing" and "SARC" became "search".
+        best = process.extractOne(word, single, scorer=fuzz.ratio, score_cutoff=85)
         return None if best is None else str(best[0])
 
     def parse(self, text: str) -> Intent:

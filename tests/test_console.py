@@ -48,9 +48,9 @@ async def test_the_readme_script_prints_three_sensible_replies(engine: Engine, c
     first, second, third = _lines(out)
     assert {m["to"] for m in (first, second, third)} == {"hv.amy"}
     assert {m["kind"] for m in (first, second, third)} == {"reply"}
-    assert "Health visiting (Northbrook Community Health" in first["text"]
+    assert first["text"].startswith("Health visiting: open now until 5pm.")
     assert "0161 496 0500" in first["text"]
-    assert first["buttons"][0] == {"label": "Log a referral", "action": "refer", "value": "health-visiting"}
+    assert first["buttons"][1] == {"label": "Log a referral", "action": "refer", "value": "health-visiting"}
     assert second["text"].startswith("Lead professional\n")
     assert "due by Tuesday 12 January 2027" in third["text"]
 
@@ -102,7 +102,8 @@ async def test_a_whole_share_walkthrough_by_button_numbers(engine: Engine, clock
 
 async def test_plain_text_shows_each_results_buttons_under_it(engine: Engine, clock: FakeClock) -> None:
     chat, out = _chat(engine, clock, as_json=False)
-    await _run(chat, "find mental health\n")
+    # More shows each result in full, with its own buttons under it.
+    await _run(chat, "find mental health crisis\n/press 1\n")
     text = out.getvalue()
     assert "  [1] Log a referral" in text and "  [2] Log a referral" in text
     assert text.index("[1] Log a referral") < text.index("• ", text.index("[1] Log a referral"))

@@ -41,6 +41,7 @@ SUBCOMMAND_MODULES: dict[str, list[str]] = {
         "bench.sweep",  # the outbox sweep, with many due reminders
         "bench.digest",  # digests for every manager
         "bench.search",  # directory search on a large directory
+        "bench.relevance",  # directory answers against labelled practitioner queries
     ],
 }
 

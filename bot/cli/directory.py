@@ -10,12 +10,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.cli.common import load_settings, open_engine
+from directory.concerns import ConcernsInvalid, parse_concerns, store_taxonomy
 from directory.document import DirectoryInvalid
 from directory.exporter import FORMATS, export_text
 from directory.importer import format_for, import_file
 from directory.search import resolve_team
 from directory.store import ImportSummary
-from directory.upkeep import coverage_gaps, stale_entries, verify_team
+from directory.upkeep import coverage_gaps, stale_entries, unhandled_concerns, untagged_teams, verify_team
 from schedules.time.calendar import LONDON
 from schedules.time.clock import SystemClock
 from storage import migrate
@@ -159,15 +160,68 @@ def verify(team: str, interval: int | None, actor: str, database_url: str | None
     click.echo(f"Recorded: {name} verified now; next review due in {days} days.")
 
 
-@directory.command(help="List areas with no route for a common need (child protection, out of hours, ...).")
+@directory.command(
+    help="List areas with no route for a common need, teams with no concerns tagged, and concerns no team "
+    "in an area handles."
+)
 @_DB
 def coverage(database_url: str | None) -> None:
     """Report coverage gaps."""
     with _sessions(database_url)() as session:
         gaps = coverage_gaps(session=session)
+        untagged = [(t.key, t.name) for t in untagged_teams(session=session)]
+        unhandled = unhandled_concerns(session=session)
     if not gaps:
         click.echo("Every area has a route for every common need.")
+    else:
+        click.echo(f"{len(gaps)} gap(s):")
+        for gap in gaps:
+            click.echo(f"  {gap.area}: no route for {gap.need}")
+    if untagged:
+        click.echo(
+            f"{len(untagged)} team(s) say no concerns they handle (search finds them by their words only):"
+        )
+        for key, name in untagged:
+            click.echo(f"  {name} ({key})")
+    else:
+        click.echo("Every team says which concerns it handles.")
+    if unhandled:
+        click.echo(f"{len(unhandled)} concern(s) no team handles in an area:")
+        for gap in unhandled:
+            click.echo(f"  {gap.area}: nobody handles {gap.need}")
+    else:
+        click.echo("Every concern is handled by a team in every area.")
+
+
+@directory.command(
+    help="Load an edited concern taxonomy (YAML); every problem is listed and nothing changes if any is found."
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--check", "check_only", is_flag=True, help="Only check the file; store nothing.")
+@_ACTOR
+@_DB
+def concerns(file: Path, check_only: bool, actor: str, database_url: str | None) -> None:
+    """Load a concern taxonomy file."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(
+            f"Can't read {file}: {error.__class__.__name__}. Nothing was stored."
+        ) from None
+    try:
+        if check_only:
+            taxonomy = parse_concerns(text)
+            click.echo(f"{file.name} is a valid concern taxonomy with {len(taxonomy.concerns)} concerns.")
+            return
+        with _sessions(database_url).begin() as session:
+            version, is_new = store_taxonomy(session=session, clock=SystemClock(), text=text, loaded_by=actor)
+    except ConcernsInvalid as error:
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise click.ClickException(
+            f"{len(error.problems)} problem(s) in {file.name}; nothing was changed. Fix them and try again."
+        ) from None
+    if not is_new:
+        click.echo(f"{file.name} matches concern taxonomy version {version}; nothing changed.")
         return
-    click.echo(f"{len(gaps)} gap(s):")
-    for gap in gaps:
-        click.echo(f"  {gap.area}: no route for {gap.need}")
+    click.echo(f"{file.name} loaded as concern taxonomy version {version}; searches use it now.")

@@ -7,15 +7,16 @@ straight away.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
+from directory.answer import Answer, answer
 from directory.index import current_index
-from directory.search import SearchResult, search
 from handlers.context import HandlerContext
 from handlers.find.render import IMMEDIATE_DANGER, fallback_line, result_section
-from handlers.messages import Button, InboundMessage, Reply
+from handlers.find.screen import ADULT_DANGER, MORE, duty_line, first_screen
+from handlers.guidance.role import explain, lookup_exact
+from handlers.messages import InboundMessage, Reply
 from handlers.router import Router, clean_text
 from schedules.time.calendar import NATIONS, WorkingCalendar
 from schedules.time.calendars import day_calendar
@@ -32,6 +33,10 @@ _OPEN_NOW = re.compile(
     r"(?:^|\s+)(?:(?:that\s+is|that's|thats|which\s+is|who\s+(?:is|are))\s+)?"
     r"(?:open\s+(?:right\s+)?now|now\s+open|currently\s+open|open\s+today|available\s+now|open)$",
     re.IGNORECASE,
+)
+# Asking about out of hours puts services open now first, and leads with a closed team's out-of-hours team.
+_OUT_OF_HOURS = re.compile(
+    r"\b(?:out\s+of\s+hours|ooh|tonight|overnight|this\s+weekend|at\s+the\s+weekend|right\s+now)\b", re.I
 )
 _OPEN_NOW_FIRST = re.compile(r"^(?:open\s+now|now\s+open)[:,]?\s+", re.IGNORECASE)
 _AREA = re.compile(
@@ -89,39 +94,6 @@ def _calendar(ctx: HandlerContext) -> WorkingCalendar:
     return day_calendar(nation=nation)
 
 
-def _no_results(what: str, area: str | None, open_now: bool) -> Reply:
-    where = f" in {area}" if area else ""
-    if open_now:
-        return Reply(
-            text=f"Nothing for '{what[:80]}'{where} is open now. Type find {what[:80]} to see it with its "
-            f"opening hours. {IMMEDIATE_DANGER} Out of hours, contact the emergency duty team.",
-            buttons=(Button("Find out-of-hours services", "find", "emergency duty team"),),
-        )
-    return Reply(
-        text=f"I couldn't find a service for '{what[:80]}'{where}. Try other words, like front door, "
-        "health visitor or worried about a baby. Type help to see everything I can do.",
-        buttons=(Button("Help", "help", ""),),
-    )
-
-
-def _closed_lead(best: SearchResult, at: datetime) -> str:
-    """Say that the closest match is closed, when it opens, who to call instead, and the 999 line."""
-    lead = f" {best.team.name} is closed now"
-    lead += f"; it opens at {moment_in_words(best.opens_at)}." if best.opens_at is not None else "."
-    if best.fallback is not None:
-        lead += f" {fallback_line(best.fallback, at)}"
-    return lead + f" {IMMEDIATE_DANGER}"
-
-
-def _nothing_relevant_open(what: str, where: str, best: SearchResult, at: datetime) -> Reply:
-    """'open now' when the services that answer the need are all closed: say so, never a weaker match."""
-    return Reply(
-        text=f"Nothing for '{what[:80]}'{where} is open now." + _closed_lead(best, at),
-        sections=(result_section(best, at=at),),
-        buttons=(Button("Find out-of-hours services", "find", "emergency duty team"),),
-    )
-
-
 def _personal_data_reply(kind: str) -> Reply:
     return Reply(
         text=f"That looks like {kind}. Search by the need or the service, like worried about a baby or "
@@ -129,45 +101,77 @@ def _personal_data_reply(kind: str) -> Reply:
     )
 
 
+def _nation(ctx: HandlerContext) -> str:
+    return ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
+
+
+async def _answer(ctx: HandlerContext, text: str) -> tuple[Answer | Reply, str, str | None]:
+    """Answer a search (or refuse personal data); return it with the words searched and the area."""
+    what, area, open_now = parse_find(text, known_areas(ctx))
+    with ctx.sessions() as session:
+        # Directory phone numbers and mailboxes are not personal data; only look them up when needed.
+        if what and find_personal_data(what) is not None:
+            personal = find_personal_data(what, known_contacts=directory_contacts(session=session))
+            if personal is not None:
+                return _personal_data_reply(personal), what, area
+        found = answer(
+            session,
+            what,
+            at=ctx.clock.now(),
+            calendar=_calendar(ctx),
+            nation=_nation(ctx),
+            area=area,
+            open_now=open_now,
+            prefer_open=open_now or bool(_OUT_OF_HOURS.search(what)),
+        )
+    return found, what, area
+
+
 async def search_reply(ctx: HandlerContext, text: str) -> Reply:
-    """Search the directory for `text` (which may say 'in <area>' and 'open now') and render the results.
+    """Search the directory for `text` (which may say 'in <area>' and 'open now'): the short first screen.
 
     With 'open now', only services that would answer the search anyway are shown: an unrelated service
-    that happens to be open (a 24/7 adult crisis line for 'health visitor') is never offered instead.
+    that happens to be open is never offered instead. A search with no words in it (only punctuation or
+    stopwords) gets the safe default, never an empty list.
 
     Raises:
         InvalidInput: the search is too long.
     """
-    what, area, open_now = parse_find(text, known_areas(ctx))
-    if not what:
-        where = f" in {area}" if area else ""
+    what, area, _ = parse_find(text, known_areas(ctx))
+    if not what and area is not None:
         return Reply(
-            text=f"What are you looking for{where}? For example: " + ", or ".join(EXAMPLES[:3]) + "."
+            text=f"What are you looking for in {area}? For example: " + ", or ".join(EXAMPLES[:3]) + "."
         )
+    found, what, area = await _answer(ctx, text)
+    if isinstance(found, Reply):
+        return found
+    return first_screen(found, what=what, search_text=text, at=ctx.clock.now(), nation=_nation(ctx))
+
+
+async def more(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """The More button: today's full detail (every route, hours, last checked) for the same search."""
+    text = msg.action_value or ctx.args
+    found, what, area = await _answer(ctx, text)
+    if isinstance(found, Reply):
+        return found
     at = ctx.clock.now()
-    with ctx.sessions() as session:
-        # Directory phone numbers and mailboxes are not personal data; only look them up when needed.
-        if find_personal_data(what) is not None:
-            personal = find_personal_data(what, known_contacts=directory_contacts(session=session))
-            if personal is not None:
-                return _personal_data_reply(personal)
-        ranked = search(session, what, at=at, calendar=_calendar(ctx), area=area, limit=CANDIDATES)
+    lines = [duty_line(duty, _nation(ctx)) for duty in found.duties]
     where = f" in {area}" if area else ""
-    if not ranked:
-        return _no_results(what, area, open_now)
-    results = (
-        [r for r in ranked if r.open_now and r.score >= RELEVANT][:LIMIT] if open_now else ranked[:LIMIT]
-    )
-    if not results:
-        return _nothing_relevant_open(what, where, ranked[0], at)
-    sections = [result_section(result, at=at) for result in results]
-    now = ", open now" if open_now else ""
-    lead = f"Here's who can help with '{what[:80]}'{where}{now}."
-    if open_now and not ranked[0].open_now:
-        lead += _closed_lead(ranked[0], at).replace(" is closed now", ", the closest match, is closed now", 1)
-    elif not results[0].open_now:
-        lead += _closed_lead(results[0], at)
-    return Reply(text=lead, sections=tuple(sections))
+    if found.is_safe_default:
+        lines.append(f"I'm not sure who handles '{what[:80]}'{where}. Here is where to start.")
+    else:
+        lines.append(f"Here's who can help with '{what[:80]}'{where}.")
+    if found.results and not found.results[0].open_now:
+        best = found.results[0]
+        lines.append(
+            f"{best.team.name} is closed now; it opens at {moment_in_words(best.opens_at)}."
+            if best.opens_at
+            else f"{best.team.name} is closed now."
+        )
+        if best.fallback is not None:
+            lines.append(fallback_line(best.fallback, at))
+    lines.append(IMMEDIATE_DANGER if found.about == "child" else ADULT_DANGER)
+    return Reply(text="\n".join(lines), sections=tuple(result_section(r, at=at) for r in found.results))
 
 
 async def find(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -188,6 +192,10 @@ async def free_text(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         return Reply(
             text="Hello. Say what you need, like worried about a baby, or type help to see what I can do."
         )
+    entry = lookup_exact(said) if said else None
+    if entry is not None and not entry.find:
+        # A bare process word ("core group", "ICPC", "CIN") is explained, not searched.
+        return explain(entry)
     return await search_reply(ctx, text)
 
 
@@ -204,6 +212,7 @@ def register(router: Router) -> None:
         examples=EXAMPLES,
     )
     router.action("find", find)
+    router.action(MORE, more)
     router.fallback(free_text)
     router.phrase(
         r"(?:i'?m\s+|i\s+am\s+)?(?:looking\s+for|need\s+to\s+(?:contact|find|reach|speak\s+to))\s+(?P<args>.+)",

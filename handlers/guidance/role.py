@@ -83,6 +83,12 @@ def lookup(name: str) -> Entry | None:
     return index[best[0]] if best is not None else None
 
 
+def lookup_exact(name: str) -> Entry | None:
+    """Find the entry for exactly this name (no typo tolerance: "section 42" must not become "s47")."""
+    key = normalise(name)
+    return _index().get(key) if key else None
+
+
 def explain(entry: Entry) -> Reply:
     """Render one entry."""
     title = entry.term if not entry.stands_for else f"{entry.term}: {entry.stands_for}"
@@ -123,7 +129,11 @@ async def show_role(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         platform=msg.platform, sender_key=msg.sender_key, text=f"find {name}", address=msg.address
     )
     found = await ctx.dispatch(search)
-    return found if found.sections else prepend(note, found)
+    # A confident directory answer stands on its own; the safe default says first that we didn't know it.
+    is_answer = any(b.action == "find_more" for b in found.buttons) and not found.text.startswith(
+        "I'm not sure"
+    )
+    return found if is_answer else prepend(note, found)
 
 
 def register(router: Router) -> None:

@@ -1,7 +1,7 @@
 """Every table joinup stores, on one SQLModel metadata."""
 
 from storage.models.audit import AuditEvent
-from storage.models.directory import Agency, ContactRoute, EscalationContact, Synonym, Team
+from storage.models.directory import Agency, ConcernTaxonomy, ContactRoute, EscalationContact, Synonym, Team
 from storage.models.escalation import Escalation, EscalationStep, PolicyVersion
 from storage.models.outbox import DigestRun, Reminder
 from storage.models.people import ConversationRef, ConversationState, Person, ProcessedEvent, RoleGrant
@@ -10,6 +10,7 @@ from storage.models.tracking import ContactAttempt, SharingDecision, TrackedItem
 __all__ = [
     "Agency",
     "AuditEvent",
+    "ConcernTaxonomy",
     "ContactAttempt",
     "ContactRoute",
     "ConversationRef",

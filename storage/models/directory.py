@@ -48,6 +48,9 @@ class Team(SQLModel, table=True):
     review_interval_days: int = 90
     is_public: bool = True
     is_immediate_danger: bool = False  # carries the 999 / immediate-danger line
+    # Concern taxonomy ids (directory/concerns.yaml) this team handles first, and also handles.
+    concerns_primary: list[str] = Field(default_factory=list, sa_type=JSON)
+    concerns_also: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
 class ContactRoute(SQLModel, table=True):
@@ -91,3 +94,16 @@ class Synonym(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     term: str = Field(index=True, max_length=80)
     means: str = Field(max_length=200)
+
+
+class ConcernTaxonomy(SQLModel, table=True):
+    """A loaded version of the area's concern taxonomy; the newest is the one search uses."""
+
+    __table_args__ = (UniqueConstraint("version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int
+    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    sha256: str = Field(max_length=64)
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
+    loaded_by: str = Field(default="system", max_length=80)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
+from directory.concerns import shipped_taxonomy, unknown_concern_ids
 from directory.demo import DEMO_PEOPLE, demo_document, load_demo
 from directory.fields import check_email, check_phone
 from schedules.time.clock import FakeClock
@@ -14,13 +15,17 @@ REQUIRED_TEAMS = {
     "front-door", "edt", "adults-front-door", "cmht-north", "perinatal", "health-visiting", "school-nursing",
     "midwifery", "gp-safeguarding", "police-mash", "early-help", "lado", "camhs", "housing", "probation",
     "drug-alcohol", "designated-nurse", "schools", "partnership",
+    # A Prevent route, missing children, exploitation and the other services a safeguarding lead expects.
+    "prevent-lead", "police-prevent", "channel-panel", "police-missing", "return-home-interviews", "cme-officer",
+    "young-carers", "sarc", "exploitation-team", "youth-justice", "virtual-school", "disabled-children",
+    "adult-ld", "fmu",
 }  # fmt: skip
 
 
 def test_demo_file_is_valid_and_big_enough() -> None:
     doc = demo_document()
     assert len(doc.agencies) >= 10
-    assert len(doc.teams) >= 18
+    assert len(doc.teams) >= 45
     assert sum(len(t.routes) for t in doc.teams) >= 40
     assert {t.key for t in doc.teams} >= REQUIRED_TEAMS
     four_levels = [t.key for t in doc.teams if {e.level for e in t.escalation} >= {1, 2, 3, 4}]
@@ -30,7 +35,10 @@ def test_demo_file_is_valid_and_big_enough() -> None:
 
 
 def test_demo_uses_only_fictional_contact_details() -> None:
+    national = {a.key for a in demo_document().agencies if a.kind == "national"}
     for team in demo_document().teams:
+        if team.agency_key in national:
+            continue  # a national line (the Forced Marriage Unit) has its one published number
         for route in team.routes:
             if route.kind == "phone":
                 digits = check_phone(route.value).replace(" ", "")
@@ -95,3 +103,15 @@ def test_demo_keeps_one_entry_stale_and_the_rest_fresh(demo: Session, clock: Fak
         if t.last_verified_at is None or t.last_verified_at + timedelta(days=t.review_interval_days) <= now
     ]
     assert stale == ["hidden-harm"]
+
+
+def test_every_team_handles_concerns_the_taxonomy_defines_and_most_are_tagged() -> None:
+    taxonomy = shipped_taxonomy()
+    doc = demo_document()
+    for team in doc.teams:
+        assert unknown_concern_ids(taxonomy, [*team.concerns, *team.also_concerns]) == [], team.key
+    tagged = [t for t in doc.teams if t.concerns or t.also_concerns]
+    assert len(tagged) >= 44
+    handled = {c for t in doc.teams for c in (*t.concerns, *t.also_concerns)}
+    # Every concern with a duty has a team that handles it.
+    assert {c.id for c in taxonomy.concerns if c.duty is not None} <= handled

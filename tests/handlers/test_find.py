@@ -34,9 +34,20 @@ def test_parse_find(text: str, parsed: tuple[str, str | None, bool]) -> None:
     assert parse_find(text, AREAS) == parsed
 
 
-async def test_find_shows_routes_hours_expectations_and_a_referral_button(world: World) -> None:
+async def test_find_shows_a_short_first_screen_and_more_shows_routes_hours_and_expectations(
+    world: World,
+) -> None:
     reply = await world.say("find health visitor")
-    assert reply.text == "Here's who can help with 'health visitor'."
+    assert reply.text.startswith(
+        "Health visiting: open now until 5pm. Call 0161 496 0500. Expect it acknowledged within 1 working day."
+    )
+    assert reply.text.endswith("If a child is in immediate danger, call 999.")
+    assert len(reply.text) <= 700 and not reply.sections
+    assert [(b.label, b.action, b.value) for b in reply.buttons] == [
+        ("More", "find_more", "health visitor"),
+        ("Log a referral", "refer", "health-visiting"),
+    ]
+    reply = await world.press("More")
     first = reply.sections[0]
     assert first.title == "Health visiting (Northbrook Community Health (0–19 service))"
     assert "Open now, until 5pm." in first.text
@@ -53,26 +64,20 @@ async def test_find_shows_routes_hours_expectations_and_a_referral_button(world:
 async def test_out_of_hours_offers_the_emergency_duty_team_and_999(world: World) -> None:
     world.clock.advance(timedelta(hours=9, minutes=30))  # Wednesday 19:30
     reply = await world.say("find front door")
-    assert (
-        "Children's front door (MASH) is closed now; it opens at 9am on Thursday 26 November." in reply.text
-    )
+    assert "Children's front door (MASH): closed now; opens at 9am on Thursday 26 November." in reply.text
     assert (
         "Out of hours, contact Emergency duty team (out of hours) on 0161 496 0110 (open now)." in reply.text
     )
-    assert "If a child is in immediate danger, call 999." in reply.text
-    first = reply.sections[0]
-    assert "Closed now. Opens at 9am on Thursday 26 November." in first.text
+    assert reply.text.endswith("If a child is in immediate danger, call 999.")
+    reply = await world.press("More")
+    assert "Closed now. Opens at 9am on Thursday 26 November." in reply.sections[0].text
 
 
 async def test_open_now_leaves_out_closed_services(world: World) -> None:
     world.clock.advance(timedelta(hours=9, minutes=30))  # Wednesday 19:30
     reply = await world.say("find front door open now")
-    assert reply.text.startswith(
-        "Here's who can help with 'front door', open now. Children's front door (MASH), the closest match, "
-        "is closed now; it opens at 9am on Thursday 26 November."
-    )
-    assert all("Open now" in s.text for s in reply.sections)
-    assert reply.sections[0].title.startswith("Emergency duty team (out of hours)")
+    assert reply.text.startswith("Emergency duty team (out of hours): open now")
+    assert "Children's front door (MASH)" not in reply.text
 
 
 async def test_open_now_never_offers_an_unrelated_open_service(world: World) -> None:
@@ -80,16 +85,10 @@ async def test_open_now_never_offers_an_unrelated_open_service(world: World) -> 
     # 24/7 service that matched the words at all. Say health visiting is closed, and who to call instead.
     world.clock.advance(timedelta(hours=10))  # Wednesday 20:00
     reply = await world.say("find health visitor open now")
-    assert reply.text == (
-        "Nothing for 'health visitor' is open now. Health visiting is closed now; it opens at 8:30am "
-        "on Thursday 26 November. Out of hours, contact Emergency duty team (out of hours) on "
-        "0161 496 0110 (open now). If a child is in immediate danger, call 999."
-    )
-    assert [s.title for s in reply.sections] == [
-        "Health visiting (Northbrook Community Health (0–19 service))"
-    ]
-    assert not any("Crisis" in s.title for s in reply.sections)
-    assert [b.label for b in reply.buttons] == ["Find out-of-hours services"]
+    assert reply.text.startswith("Emergency duty team (out of hours): open now")
+    assert "Or: Health visiting, call 0161 496 0500 (closed now)." in reply.text
+    assert "Crisis" not in reply.text
+    assert reply.text.endswith("If a child is in immediate danger, call 999.")
 
 
 @pytest.mark.parametrize(
@@ -116,7 +115,8 @@ async def test_a_directory_phone_number_is_not_personal_data(world: World) -> No
 
 
 async def test_a_stale_entry_carries_a_warning(world: World) -> None:
-    reply = await world.say("find hidden harm")
+    await world.say("find hidden harm")
+    reply = await world.press("More")
     hidden = next(s for s in reply.sections if "idden harm" in s.title)
     checked = {f.label: f.value for f in hidden.fields}["Last checked"]
     assert "Overdue for review: confirm these details before you rely on them." in checked
@@ -124,20 +124,24 @@ async def test_a_stale_entry_carries_a_warning(world: World) -> None:
 
 async def test_area_narrows_the_search(world: World) -> None:
     reply = await world.say("find cmht in south")
-    assert reply.text == "Here's who can help with 'cmht' in south."
-    assert "(north)" not in reply.sections[0].title
+    assert reply.text.startswith("Community mental health team (south): open now")
+    assert "(north)" not in reply.text
 
 
 async def test_free_text_is_a_search(world: World) -> None:
     reply = await world.say("worried about a baby")
-    assert reply.sections
-    assert reply.text.startswith("Here's who can help with 'worried about a baby'.")
+    assert reply.text.startswith("Children's front door (MASH): open now until 5:15pm. Call 0161 496 0100.")
+    assert "Why: handles: worries about a baby." in reply.text
 
 
-async def test_nothing_found(world: World) -> None:
+async def test_nothing_found_gives_the_safe_default(world: World) -> None:
     reply = await world.say("find xyzzy plugh")
-    assert reply.text.startswith("I couldn't find a service for 'xyzzy plugh'.")
-    assert not reply.sections
+    assert reply.text.startswith(
+        "I'm not sure who handles 'xyzzy plugh'. If you're worried about a child, start here:\n"
+        "Children's front door (MASH): open now until 5:15pm. Call 0161 496 0100."
+    )
+    assert "To talk it through with a social worker first: call 0161 496 0101." in reply.text
+    assert reply.text.endswith("If a child is in immediate danger, call 999.")
 
 
 async def test_find_with_nothing_asks_what(world: World) -> None:
@@ -195,7 +199,7 @@ async def test_role_explains_and_offers_a_directory_search(world: World) -> None
     assert reply.text.startswith("ASC: Adult social care\nThe local authority's adult services.")
     [button] = reply.buttons
     reply = await world.click(button)
-    assert reply.sections[0].title.startswith("Adults' front door")
+    assert reply.text.startswith("Adults' front door (adult social care): open now")
 
 
 async def test_role_lead_professional(world: World) -> None:
@@ -222,6 +226,6 @@ async def test_role_without_a_name_lists_what_it_knows(world: World) -> None:
 
 async def test_an_unknown_role_becomes_a_search(world: World) -> None:
     reply = await world.say("what is the number for the front door")
-    assert reply.sections[0].title.startswith("Children's front door")
+    assert reply.text.startswith("Children's front door (MASH): open now until 5:15pm. Call 0161 496 0100.")
     reply = await world.say("role blorptastic")
     assert "I don't have an explanation of 'blorptastic'" in text_of(reply)

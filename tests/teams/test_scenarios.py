@@ -62,8 +62,10 @@ def first_reminder_for(joinup: TeamsJoinup, person_id: int) -> datetime:
 
 async def test_find_health_visitor_answers_with_routes_and_hours(joinup: TeamsJoinup) -> None:
     await joinup.say("find health visitor")
+    await joinup.press({"action": "find_more", "value": "health visitor"})
 
-    [sent] = joinup.fake.to(conversation_id(AMY))
+    [first, sent] = joinup.fake.to(conversation_id(AMY))
+    assert first.text.startswith("Health visiting: open now") and len(first.text) <= 700
     text = sent.text
     assert "Health visiting" in text
     assert "0161 496" in text  # a route's phone number, from the directory

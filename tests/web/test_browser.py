@@ -115,12 +115,12 @@ def test_a_directory_edit_shows_in_chat_search(served: tuple[WebWorld, str], dri
     assert "Due for review" in driver.find_element(By.ID, "teams").text
     _check_accessibility(driver, "directory-list.png")
 
-    before = _run(world, "find swimming coach")
-    assert not any(section.title.startswith("LADO") for section in before.sections)
+    before = _run(world, "find splash club")
+    assert "LADO" not in before.text
     driver.find_element(By.LINK_TEXT, "LADO").click()
     handles = driver.find_element(By.ID, "handles")
     handles.clear()
-    handles.send_keys("allegation against a swimming coach")
+    handles.send_keys("allegation about the splash club")
     interval = driver.find_element(By.ID, "review_interval_days")
     interval.clear()
     interval.send_keys("3")
@@ -139,8 +139,8 @@ def test_a_directory_edit_shows_in_chat_search(served: tuple[WebWorld, str], dri
     banner = driver.find_element(By.CSS_SELECTOR, ".govuk-notification-banner")
     assert "Saved" in banner.text
 
-    reply = _run(world, "find swimming coach")
-    assert any(section.title.startswith("LADO") for section in reply.sections), reply
+    reply = _run(world, "find splash club")
+    assert reply.text.startswith("LADO: Open now.") and "Why: matches: splash club." in reply.text, reply
 
 
 def _run(world: WebWorld, text: str) -> Any:

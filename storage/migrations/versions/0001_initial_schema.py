@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 23:35:18.992299
+Create Date: 2026-12-04 20:43:18.232058
 """
 
 from collections.abc import Sequence
@@ -52,6 +52,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_subject'), ['subject'], unique=False)
 
+    op.create_table('concerntaxonomy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('loaded_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('loaded_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('version')
+    )
     op.create_table('policyversion',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -104,6 +114,8 @@ def upgrade() -> None:
     sa.Column('review_interval_days', sa.Integer(), nullable=False),
     sa.Column('is_public', sa.Boolean(), nullable=False),
     sa.Column('is_immediate_danger', sa.Boolean(), nullable=False),
+    sa.Column('concerns_primary', sa.JSON(), nullable=False),
+    sa.Column('concerns_also', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['out_of_hours_team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -478,6 +490,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_policyversion_key'))
 
     op.drop_table('policyversion')
+    op.drop_table('concerntaxonomy')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_subject'))
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
