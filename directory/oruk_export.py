@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from directory.concerns import shipped_taxonomy
 from directory.document import BANK_HOLIDAY_KEY, WEEKDAYS, AgencyDoc, DirectoryDoc, RouteDoc, TeamDoc
 from directory.records import agency_record, escalation_record, route_record, team_record
 from directory.store import stable_uuid
@@ -99,6 +100,42 @@ def _phone(route: RouteDoc, service_id: str) -> dict[str, Any]:
     return phone
 
 
+CONCERN_TAXONOMY = "joinup-safeguarding-concerns"  # the ORUK taxonomy the concern terms belong to
+
+
+def concern_term_id(concern_id: str) -> str:
+    """Return the stable taxonomy term id of a concern (the same in every export and every area)."""
+    return stable_uuid("concern", concern_id)
+
+
+def concern_attributes(team: TeamDoc, service_id: str) -> list[dict[str, Any]]:
+    """Say which concerns a team handles as ORUK attributes: a taxonomy term each, valued primary or also."""
+    known = shipped_taxonomy().by_id()
+    attributes = []
+    for value, ids in (("primary", team.concerns), ("also", team.also_concerns)):
+        for concern_id in ids:
+            concern = known.get(concern_id)
+            term_id = concern_term_id(concern_id)
+            attributes.append(
+                {
+                    "id": stable_uuid("concern-attribute", f"{team.key}:{concern_id}"),
+                    "link_id": service_id,
+                    "link_type": "service",
+                    "link_entity": "service",
+                    "taxonomy_term_id": term_id,
+                    "value": value,
+                    "taxonomy_term": {
+                        "id": term_id,
+                        "code": concern_id,
+                        "name": concern.name if concern else concern_id,
+                        "description": concern.means if concern else concern_id,
+                        "taxonomy": CONCERN_TAXONOMY,
+                    },
+                }
+            )
+    return attributes
+
+
 def service_json(
     team: TeamDoc, agency: AgencyDoc, *, full: bool, at: datetime | None = None
 ) -> dict[str, Any]:
@@ -155,6 +192,7 @@ def service_json(
             contacts.append(contact)
     service["contacts"] = contacts
     service["schedules"] = _schedules(team, service_id)
+    service["attributes"] = concern_attributes(team, service_id)
     service["service_areas"] = [
         {"id": stable_uuid("area", f"{team.key}:{area}"), "service_id": service_id, "name": area}
         for area in team.areas

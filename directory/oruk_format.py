@@ -154,6 +154,21 @@ def _agency(c: Collector, org: Mapping[str, Any], where: Where) -> AgencyDoc:
     return read_agency(c, raw, where)
 
 
+def _concerns(service: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Read the concerns a service handles from its ORUK attributes (joinup's concern taxonomy terms)."""
+    primary: list[str] = []
+    also: list[str] = []
+    attributes = service.get("attributes")
+    for attribute in attributes if isinstance(attributes, list) else []:
+        term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
+        if not isinstance(term, dict) or term.get("taxonomy") != "joinup-safeguarding-concerns":
+            continue
+        code = str(term.get("code") or "").strip()
+        if code:
+            (also if attribute.get("value") == "also" else primary).append(code)
+    return primary, also
+
+
 def _team(
     c: Collector, service: Mapping[str, Any], where: Where, wheres: dict[int, Where], *, agency_key: str
 ) -> TeamDoc:
@@ -191,6 +206,7 @@ def _team(
         "last_verified": service.get("assured_date"),
     }
     team = read_team(c, raw, where, agency_key=agency_key)
+    team.concerns, team.also_concerns = _concerns(service)
     for raw_route in _standard_routes(service, key):
         route = read_route(c, raw_route, where)
         wheres[id(route)] = where

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from directory.csv_format import dump_csv
 from directory.demo import DEMO_FILE, demo_document
 from directory.document import DirectoryInvalid
 from directory.importer import import_text
+from directory.oruk_export import concern_term_id, dump_oruk
+from directory.oruk_format import parse_oruk
 from schedules.time.clock import FakeClock
 from storage.db import make_engine
 from storage.models import AuditEvent, ConcernTaxonomy
@@ -243,3 +246,28 @@ def test_parse_refuses_invalid_yaml() -> None:
     with pytest.raises(ConcernsInvalid) as caught:
         parse_concerns("concerns: [unclosed")
     assert "not valid YAML" in caught.value.problems[0]
+
+
+def test_oruk_export_carries_concerns_as_taxonomy_terms_with_stable_ids_and_imports_them_back() -> None:
+    doc = demo_document()
+    exported = json.loads(dump_oruk(doc))
+    service = next(s for s in exported["services"] if s["name"] == "Young carers service")
+    [attribute] = service["attributes"]
+    assert attribute["value"] == "primary" and attribute["taxonomy_term"]["code"] == "young-carer"
+    assert attribute["taxonomy_term"]["taxonomy"] == "joinup-safeguarding-concerns"
+    assert (
+        attribute["taxonomy_term_id"]
+        == concern_term_id("young-carer")
+        == json.loads(dump_oruk(doc))["services"][exported["services"].index(service)]["attributes"][0][
+            "taxonomy_term_id"
+        ]
+    )
+    # A plain ORUK feed from another system has no joinup record: the terms alone say what it handles.
+    for each in exported["services"]:
+        each.pop("joinup", None)
+    exported.pop("joinup", None)
+    parsed, _, problems = parse_oruk(json.dumps(exported), file="feed.json")
+    by_name = {t.name: t for t in parsed.teams}
+    assert not [p for p in problems if "concern" in str(p)]
+    assert by_name["Young carers service"].concerns == ["young-carer"]
+    assert "fgm" in by_name["Police emergencies and non-emergency line"].concerns
