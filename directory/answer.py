@@ -155,10 +155,12 @@ def answer(
             duties=duties,
             reason="",
         )
-    results = [make_result(index, index.teams[p], float(t), (), at, cal) for p, t in ranked]
+    # Opening hours cost a little per team: work them out for the pool only when open teams go first.
+    pool = ranked if prefer_open else ranked[:MAX_RESULTS]
+    results = [make_result(index, index.teams[p], float(t), (), at, cal) for p, t in pool]
     if prefer_open:
         # Open teams first within each tier; the sort is stable, so the ranking holds otherwise.
-        tiers = {r.team.id: t for (_, t), r in zip(ranked, results, strict=True)}
+        tiers = {r.team.id: t for (_, t), r in zip(pool, results, strict=True)}
         results.sort(key=lambda r: (-tiers[r.team.id], not r.open_now))
         fallback = results[0].fallback
         if not results[0].open_now and fallback is not None and fallback.open_now:

@@ -20,6 +20,7 @@ from directory.document import DirectoryInvalid
 from directory.importer import import_text
 from directory.oruk_export import concern_term_id, dump_oruk
 from directory.oruk_format import parse_oruk
+from handlers.find.screen import duty_line
 from schedules.time.clock import FakeClock
 from storage.db import make_engine
 from storage.models import AuditEvent, ConcernTaxonomy
@@ -271,3 +272,15 @@ def test_oruk_export_carries_concerns_as_taxonomy_terms_with_stable_ids_and_impo
     assert not [p for p in problems if "concern" in str(p)]
     assert by_name["Young carers service"].concerns == ["young-carer"]
     assert "fgm" in by_name["Police emergencies and non-emergency line"].concerns
+
+
+def test_a_duty_says_where_it_applies_and_what_to_do_elsewhere() -> None:
+    fgm = shipped_taxonomy().by_id()["fgm"].duty
+    assert fgm is not None
+    england = duty_line(fgm, "ENG")
+    assert england.startswith("Duty (England and Wales; FGM Act 2003 s.5B): Regulated health and social care")
+    assert england.endswith("Check your local procedures.")  # the reporting window is unverified: no deadline
+    assert "within" not in england
+    scotland = duty_line(fgm, "SCT")
+    assert scotland.startswith("Duty (England and Wales only):")
+    assert "In Scotland there is no mandatory reporting duty" in scotland
