@@ -140,7 +140,7 @@ def _card(ctx: HandlerContext, session: Session, ref: str) -> Reply:
     if found.status not in escalation_records.OPEN_STATUSES:
         outcome = f": {found.outcome}" if found.outcome else ""
         return Reply(text=f"{found.ref} (case {found.case_ref}) is {found.status}{outcome}.")
-    return cards.level_reply(session, found)
+    return cards.level_reply(session, found, viewer=ctx.person)
 
 
 async def _show(msg: InboundMessage, ctx: HandlerContext) -> Reply:
