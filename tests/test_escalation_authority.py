@@ -69,6 +69,9 @@ async def test_the_challenged_side_cannot_close_an_escalation_against_itself(wor
     assert [b.label for b in card.buttons] == ["Record our response"]
     assert "Amy Hughes (Health visiting) disagrees with your team's decision" in card.text
     assert "Your manager" not in full(card)
+    # The refusal stays in the audit log: it is not part of the case's history.
+    chronology = full(await world.say("hv.amy", f"chronology {CASE}"))
+    assert "Escalation started" in chronology and "refused" not in chronology.lower()
 
 
 async def test_a_response_goes_to_the_raiser_who_decides_and_her_manager_hears_if_she_does_not(
@@ -86,6 +89,8 @@ async def test_a_response_goes_to_the_raiser_who_decides_and_her_manager_hears_i
     )
     assert escalation(world).status == "open"
     assert actions(world)[-1] == (1, "response", "maintained")
+    chronology = full(await world.say("hv.amy", f"chronology {CASE}"))
+    assert "Response at level 1 (Practitioner to practitioner): decision maintained" in chronology
 
     (told,) = sent_to(world, "hv.amy")
     assert "Tom Rahman of Children's front door (MASH) responded to ES-0001" in told.text

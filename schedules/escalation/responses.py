@@ -13,6 +13,7 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
+from schedules.chronology.events import RESPONSE_WORDS
 from schedules.escalation.records import (
     check_free_text,
     open_escalation,
@@ -31,11 +32,7 @@ RESPONSE: Final = "response"
 HANDED_OVER: Final = "handed_over"
 # To the raiser's manager: the other side responded and the raiser has not answered within the level's time.
 RESPONSE_UNANSWERED: Final = "escalation_response_unanswered"
-DECISIONS: Final[dict[str, str]] = {
-    "maintained": "decision maintained",
-    "changed": "decision changed",
-    "more_information": "more information needed",
-}
+DECISIONS: Final[dict[str, str]] = RESPONSE_WORDS
 _DECISION_WORDS: Final[dict[str, str]] = {
     "maintained": "maintained",
     "maintain": "maintained",

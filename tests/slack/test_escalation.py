@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from schedules.escalation import policy
-from storage.models import Escalation, EscalationStep
+from storage.models import Escalation, EscalationStep, TrackedItem
 from tests.fakes.slack import Call
 from tests.slack import payloads
 from tests.slack.conftest import AMY, JO, Joinup
@@ -148,3 +148,20 @@ async def test_the_front_door_cannot_resolve_it_and_responds_through_a_modal_ins
         ).all()
     assert escalation.status == "open"
     assert [(s.action, s.outcome) for s in steps][-1] == ("response", "maintained")
+
+
+async def test_a_second_referral_about_the_same_case_is_questioned_in_slack(joinup: Joinup) -> None:
+    await joinup.dm("refer front door case NB-204518 by phone", user=AMY)
+    await joinup.fake.wait_for("chat.postMessage")
+    await joinup.dm("refer front door case NB-204518 by phone", user=AMY)
+    (_, question) = await joinup.fake.wait_for("chat.postMessage", count=2)
+    assert (
+        "You referred NB-204518 to Children's front door (MASH) on Wednesday 25 November"
+        in question.args["text"]
+    )
+    assert list(_buttons(question)) == ["joinup:refer_repeat_chasing", "joinup:refer_repeat_new"]
+    await _press(joinup, question, "joinup:refer_repeat_chasing")
+    answer = await _until(joinup, lambda c: "I haven't logged a new referral" in str(c.args.get("text", "")))
+    assert "How did chasing TI-0001 go?" in answer.args["text"]
+    with joinup.runtime.sessions() as session:
+        assert len(session.exec(select(TrackedItem)).all()) == 1
