@@ -182,3 +182,32 @@ async def test_only_the_partnership_level_says_its_decision_is_final(world: Worl
     assert "The partnership sets its own timescale; its decision is final." in reply
     card = await world.say("partnership.chair", "escalations ES-0001")
     assert [b.label for b in card.buttons] == ["Record the decision"]
+
+
+async def test_escalation_lists_split_raised_by_and_about_your_team_overdue_first(world: World) -> None:
+    await raise_against_front_door(world)
+    # A second escalation, raised by the front door about health visiting, still in time.
+    item = world.item(case_ref="NB-300002", handle="sw.jo", team="health-visiting")
+    await world.say("sw.jo", f"escalate NB-300002 about {item}")
+    await world.say("sw.jo", "no")
+    await world.advance_to(at(2026, 11, 30, 10))  # ES-0001's level 1 ran out on Friday 27 November
+    await world.say("sw.jo", "escalate NB-300003 about health visiting")
+    await world.say("sw.jo", "no")
+    tom = await world.say("mgr.tom", "escalations")
+    assert tom.text == (
+        "Your open escalations: 2 raised by your team (1 overdue); 1 raised about your team (1 overdue)."
+    )
+    titles = [s.title for s in tom.sections]
+    assert titles == [
+        "Raised by your team: ES-0002, case NB-300002, level 1",
+        "Raised by your team: ES-0003, case NB-300003, level 1",
+        "Raised about your team: ES-0001, case NB-204518, level 1",
+    ]
+    assert tom.sections[0].text.startswith("Overdue at level 1: it was due by")
+    assert tom.sections[2].text == "Overdue at level 1: it was due by 5pm on Friday 27 November"
+    amy = await world.say("hv.amy", "escalations")
+    assert [s.title.split(":")[0] for s in amy.sections] == [
+        "Raised by your team",
+        "Raised about your team",
+        "Raised about your team",
+    ]
