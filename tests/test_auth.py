@@ -38,7 +38,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     (auth.CHANGE_ITEM, "TI-0003"): {"fd.raj", "mgr.tom", "mgr.ben", "cmht.cal"},
     (auth.CREATE_ITEM, ""): set(EVERYONE) - {"audit.sam"},
     (auth.VIEW_ESCALATION, "ES-0001"): {"hv.amy", "hv.bea", "mgr.kate", "mgr.tom", "fd.raj", "audit.sam"},
-    (auth.CHANGE_ESCALATION, "ES-0001"): {"hv.amy", "mgr.kate", "mgr.tom"},
+    # Only the raiser's side decides; the team the disagreement is with responds (seed 001).
+    (auth.CHANGE_ESCALATION, "ES-0001"): {"hv.amy", "mgr.kate"},
+    (auth.RESPOND_ESCALATION, "ES-0001"): {"mgr.tom", "fd.raj"},
     (auth.VIEW_ESCALATION, "ES-0002"): {
         "cmht.cal",
         "mgr.ben",
@@ -47,7 +49,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
         "partnership.chair",
         "audit.sam",
     },
-    (auth.CHANGE_ESCALATION, "ES-0002"): {"cmht.cal", "mgr.ben", "mgr.tom", "partnership.chair"},
+    (auth.CHANGE_ESCALATION, "ES-0002"): {"cmht.cal", "mgr.ben", "partnership.chair"},
+    (auth.RESPOND_ESCALATION, "ES-0002"): {"mgr.tom", "fd.raj"},
     (auth.READ_CHRONOLOGY, "NB-2"): {
         "cmht.cal",
         "mgr.ben",

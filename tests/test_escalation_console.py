@@ -46,7 +46,12 @@ async def test_refer_escalate_time_out_and_move_up_in_the_console(engine: Engine
     await run_console(chat, stdin=io.StringIO(script + "\n"), interactive=False)
     messages: list[dict[str, Any]] = [json.loads(line) for line in out.getvalue().splitlines()]
     # Digests and tracking chases go out too; follow the escalation's own messages.
-    mine = [m for m in messages if "ES-0001" in m["text"] and m["kind"] in ("reply", "reminder")]
+    # (Tracking chases mention the open escalation too; they are tested in test_chasing_whole_case.py.)
+    mine = [
+        m
+        for m in messages
+        if "ES-0001" in m["text"] and m["kind"] in ("reply", "reminder") and "TI-0001" not in m["text"]
+    ]
     flow = [(m["to"], m["kind"], m["text"]) for m in mine]
     expected = [
         ("hv.amy", "reply", "Thank you. I've opened ES-0001 at level 1 and started its clock."),
@@ -89,3 +94,43 @@ async def test_refer_escalate_time_out_and_move_up_in_the_console(engine: Engine
         "action": "escalation_next",
         "value": "ES-0001",
     }
+
+
+async def test_the_front_door_responds_and_the_health_visitor_decides_in_the_console(
+    engine: Engine, clock: FakeClock
+) -> None:
+    out = io.StringIO()
+    output = ConsoleOutput(stream=out, as_json=True)
+    runtime = build_runtime(settings=Settings(), clock=clock, notifier=ConsoleNotifier(output), engine=engine)
+    with runtime.sessions.begin() as session:
+        load_demo(session, clock)
+        policy.seed(session, clock)
+    chat = ConsoleChat(runtime, handle="hv.amy", output=output, fake_clock=clock)
+    script = "\n".join(
+        [
+            "refer front door case NB-204518 by phone",
+            "escalate NB-204518",
+            "no",
+            "/as mgr.tom",
+            "escalations ES-0001",
+            "/press 1",  # the front door's manager may only record a response
+            "1",  # decision maintained
+            "Below threshold: early help is already in place",
+            "/as hv.amy",
+            "escalations ES-0001",
+            "/press 2",  # Don't accept: go to level 2
+            "",  # keep the pre-filled "what did you try"
+            "Three missed health visits since",
+        ]
+    )
+    await run_console(chat, stdin=io.StringIO(script + "\n"), interactive=False)
+    messages: list[dict[str, Any]] = [json.loads(line) for line in out.getvalue().splitlines()]
+    tom_card = next(m for m in messages if m["to"] == "mgr.tom" and "disagrees with your team" in m["text"])
+    assert [b["label"] for b in tom_card["buttons"]] == ["Record our response"]
+    told = next(m for m in messages if m["to"] == "hv.amy" and "responded to ES-0001" in m["text"])
+    assert "decision maintained" in told["text"]
+    assert [b["label"] for b in told["buttons"]][:2] == ["Accept: resolved", "Don't accept: go to level 2"]
+    moved = next(m for m in messages if m["to"] == "hv.amy" and "is now at level 2" in m["text"])
+    assert squeeze("Their position") in squeeze(moved["text"])
+    kate = next(m for m in messages if m["to"] == "mgr.kate" and "moved ES-0001" in m["text"])
+    assert "Your manager" not in kate["text"]

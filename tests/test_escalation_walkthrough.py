@@ -208,9 +208,15 @@ async def test_immediate_risk_sends_to_999_and_the_open_front_door_and_stops(wor
         "Call 999 now, then the Children's front door (MASH) on 0161 496 0100 (open now)."
     )
     assert "not a disagreement to escalate" in reply.text and reply.buttons == ()
-    stopped = escalation(world)
-    assert (stopped.status, stopped.outcome, stopped.level_due_at) == ("stopped", "immediate_risk", None)
-    assert steps(world) == [(1, "immediate_risk")] and pending(world) == []
+    # A risk redirect against the case, in the audit log (and so the chronology): not an escalation.
+    with world.sessions() as session:
+        assert session.exec(select(Escalation)).all() == []
+        redirect = session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) == "case.risk_redirect")
+        ).one()
+    assert (redirect.actor, redirect.subject) == ("hv.amy", f"case:{CASE}") and pending(world) == []
+    chronology = await world.say("hv.amy", f"chronology {CASE}")
+    assert "a risk redirect, not an escalation" in full(chronology)
     # The walkthrough is over: the next "no" is not an answer to anything.
     assert "expired" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
 

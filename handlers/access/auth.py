@@ -60,6 +60,7 @@ __all__ = [
     "READ_AUDIT",
     "READ_CHRONOLOGY",
     "RECEIVE_DIGEST",
+    "RESPOND_ESCALATION",
     "REVIEW_DIRECTORY",
     "VIEW_ESCALATION",
     "VIEW_INSIGHT",
@@ -78,7 +79,8 @@ VIEW_ITEM: Final = "item.view"
 CHANGE_ITEM: Final = "item.change"  # ack, feedback, tried, pause, close, snooze
 CREATE_ITEM: Final = "item.create"  # refer, callback, ask
 VIEW_ESCALATION: Final = "escalation.view"
-CHANGE_ESCALATION: Final = "escalation.change"  # start, next level, resolve, stop
+CHANGE_ESCALATION: Final = "escalation.change"  # the raiser's side: resolve, next level, withdraw, hand over
+RESPOND_ESCALATION: Final = "escalation.respond"  # the challenged side: record its response
 READ_CHRONOLOGY: Final = "chronology.read"
 READ_AUDIT: Final = "audit.read"
 EXPORT_AUDIT: Final = "audit.export"
@@ -95,6 +97,7 @@ ACTIONS: Final[dict[str, str]] = {
     CREATE_ITEM: "send referrals or requests",
     VIEW_ESCALATION: "see {subject}",
     CHANGE_ESCALATION: "change {subject}",
+    RESPOND_ESCALATION: "respond to {subject}",
     READ_CHRONOLOGY: "see the chronology for {subject}",
     READ_AUDIT: "read the audit log",
     EXPORT_AUDIT: "export the audit log",
@@ -110,7 +113,11 @@ _REASONS: Final[dict[str, str]] = {
     CHANGE_ITEM: "Only the referrer, the receiving team and their managers can.",
     CREATE_ITEM: "Your role in joinup is read-only.",
     VIEW_ESCALATION: "Escalations are for the people and teams involved, and their managers.",
-    CHANGE_ESCALATION: "Only the person who raised it, and the managers involved, can.",
+    CHANGE_ESCALATION: (
+        "Only the person who raised it, or their manager, decides whether it is resolved. "
+        "If it is raised about your team, press Record our response."
+    ),
+    RESPOND_ESCALATION: "Only the team the disagreement is with, and its managers, respond to it.",
     READ_CHRONOLOGY: "It's for the people and teams involved in the case, their managers and auditors.",
     READ_AUDIT: "The audit log is for auditors.",
     EXPORT_AUDIT: "Audit exports are for auditors.",
@@ -177,12 +184,16 @@ def can(
             return not access.is_read_only and rules.may_change_item(session, access, item)
         case "item.create":
             return not access.is_read_only
-        case "escalation.view" | "escalation.change":
+        case "escalation.view" | "escalation.change" | "escalation.respond":
             if escalation is None:
                 raise ValueError(f"{action} needs escalation=")
             if action == VIEW_ESCALATION:
                 return rules.may_see_escalation(session, access, escalation)
-            return rules.may_change_escalation(session, access, escalation) and (
+            if action == RESPOND_ESCALATION:
+                return not access.is_read_only and rules.may_respond_to_escalation(
+                    session, access, escalation
+                )
+            return rules.may_decide_escalation(session, access, escalation) and (
                 not access.is_read_only or (access.is_partnership and escalation.status == "partnership")
             )
         case "chronology.read":

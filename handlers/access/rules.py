@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlmodel import Session, col, select
 
 from handlers.access.roles import Access
 from storage.models import ContactAttempt, Escalation, Person, SharingDecision, Team, TrackedItem
+
+EscalationSide = Literal["raiser", "challenged", "partnership"]
 
 
 def may_see_item(access: Access, item: TrackedItem) -> bool:
@@ -32,28 +36,54 @@ def may_change_item(session: Session, access: Access, item: TrackedItem) -> bool
 
 
 def may_see_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
-    """Tell whether the person sees an escalation: those who may act on it, their teams, auditors."""
-    if access.is_auditor or may_change_escalation(session, access, escalation):
+    """Tell whether the person sees an escalation: both sides, their teams, the partnership, auditors."""
+    if access.is_auditor or escalation_sides(session, access, escalation):
         return True
     if escalation.raised_by_person_id in access.team_member_ids:
         return True
-    if escalation.other_team_id is not None and escalation.other_team_id in access.seen_team_ids:
-        return True
-    return access.is_partnership and escalation.status == "partnership"
+    return escalation.other_team_id is not None and escalation.other_team_id in access.seen_team_ids
 
 
-def may_change_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
-    """Tell whether the person may act on an escalation: the raiser, the managers involved, the partnership."""
+def escalation_sides(session: Session, access: Access, escalation: Escalation) -> frozenset[EscalationSide]:
+    """Return the sides the person takes in an escalation: who may decide it, and who answers it.
+
+    This is the one rule for who may do what in a professional disagreement (seed 001: the challenged side
+    must never close it against the raiser):
+    - "raiser": the person who raised it (or the colleague it was handed to) and their manager, at any
+      level. They decide whether a level is resolved, move it up, withdraw it or hand it over.
+    - "challenged": the team the disagreement is with (its members, managers and named contact). They
+      record a response (decision maintained, changed, more information needed); they never close it.
+    - "partnership": the safeguarding partnership, once the escalation is with it. Its decision is final.
+    """
+    sides: set[EscalationSide] = set()
     raiser_id = escalation.raised_by_person_id
     if raiser_id == access.person_id or raiser_id in access.report_ids:
-        return True
+        sides.add("raiser")
+    else:
+        raiser = session.get(Person, raiser_id)
+        if raiser is not None and raiser.team_id is not None and raiser.team_id in access.managed_team_ids:
+            sides.add("raiser")
+    other = escalation.other_team_id
+    if other is not None and "raiser" not in sides:
+        if other == access.team_id or other in access.managed_team_ids:
+            sides.add("challenged")
+        else:
+            team = session.get(Team, other)
+            if team is not None and team.contact_person_handle == access.handle:
+                sides.add("challenged")
     if access.is_partnership and escalation.status == "partnership":
-        return True
-    raiser = session.get(Person, raiser_id)
-    managed = access.managed_team_ids
-    if raiser is not None and raiser.team_id is not None and raiser.team_id in managed:
-        return True
-    return escalation.other_team_id is not None and escalation.other_team_id in managed
+        sides.add("partnership")
+    return frozenset(sides)
+
+
+def may_decide_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
+    """Tell whether the person decides an escalation's level: the raiser's side, or the partnership at its level."""
+    return bool({"raiser", "partnership"} & escalation_sides(session, access, escalation))
+
+
+def may_respond_to_escalation(session: Session, access: Access, escalation: Escalation) -> bool:
+    """Tell whether the person records the challenged side's response to an escalation."""
+    return "challenged" in escalation_sides(session, access, escalation)
 
 
 def is_party_to_case(session: Session, access: Access, case_ref: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from directory.search import resolve_team
-from handlers.access import auth
+from handlers.access import auth, rules
 from handlers.context import HandlerContext
 from handlers.escalation import cards, flow, risk, steps
 from handlers.messages import Button, InboundMessage, Reply, Section
@@ -117,21 +117,61 @@ def make_handlers(router: Router) -> dict[str, Any]:
                 .where(col(Escalation.status).in_(escalation_records.OPEN_STATUSES))
                 .order_by(col(Escalation.opened_at), col(Escalation.id))
             ).all()
-            sections = tuple(
-                Section(
-                    title=f"{e.ref}, case {e.case_ref}: level {e.level}",
-                    text=cards.due_words(e),
-                    buttons=(Button("Show", cards.SHOW, e.ref),),
-                )
-                for e in rows
-            )
-        if not sections:
+            listed = _listing(ctx, session, list(rows))
+        if not listed.sections:
             return Reply(
                 text="You have no open escalations. To start one, type escalate and the case reference."
             )
-        return Reply(text="Your open escalations:", sections=sections)
+        return listed
 
     return {"escalate": escalate, "disagree": disagree, "button": escalate_button, "list": escalations}
+
+
+_GROUPS = {"raiser": "Raised by your team", "challenged": "Raised about your team"}
+
+
+def _listing(ctx: HandlerContext, session: Session, rows: list[Escalation]) -> Reply:
+    """List open escalations raised by the person's teams, then those raised about them, overdue first."""
+    now = ctx.clock.now()
+    access = auth.access_of(session, ctx.person)
+
+    def group(found: Escalation) -> str:
+        sides = rules.escalation_sides(session, access, found)
+        if "raiser" in sides or found.raised_by_person_id in access.team_member_ids:
+            return "raiser"
+        if "challenged" in sides:
+            return "challenged"
+        return "other"
+
+    def is_overdue(found: Escalation) -> bool:
+        return found.level_due_at is not None and found.level_due_at < now
+
+    order = {"raiser": 0, "challenged": 1, "other": 2}
+    ranked = sorted(
+        rows,
+        key=lambda e: (order[group(e)], not is_overdue(e), e.level_due_at or e.opened_at, e.id or 0),
+    )
+    sections = []
+    for found in ranked:
+        heading = _GROUPS.get(group(found), "Other")
+        due = cards.due_words(found)
+        if is_overdue(found) and found.level_due_at is not None:
+            due = f"Overdue at level {found.level}: it was due by {moment_in_words(found.level_due_at)}"
+        sections.append(
+            Section(
+                title=f"{heading}: {found.ref}, case {found.case_ref}, level {found.level}",
+                text=due,
+                buttons=(Button("Show", cards.SHOW, found.ref),),
+            )
+        )
+    counts = []
+    for key, words in _GROUPS.items():
+        mine = [e for e in rows if group(e) == key]
+        if mine:
+            late = sum(is_overdue(e) for e in mine)
+            counts.append(f"{len(mine)} {words.lower()}" + (f" ({late} overdue)" if late else ""))
+    summary = "; ".join(counts) or f"{len(rows)} you can see"
+    return Reply(text=f"Your open escalations: {summary}.", sections=tuple(sections))
 
 
 def _card(ctx: HandlerContext, session: Session, ref: str) -> Reply:
@@ -140,7 +180,7 @@ def _card(ctx: HandlerContext, session: Session, ref: str) -> Reply:
     if found.status not in escalation_records.OPEN_STATUSES:
         outcome = f": {found.outcome}" if found.outcome else ""
         return Reply(text=f"{found.ref} (case {found.case_ref}) is {found.status}{outcome}.")
-    return cards.level_reply(session, found)
+    return cards.level_reply(session, found, viewer=ctx.person)
 
 
 async def _show(msg: InboundMessage, ctx: HandlerContext) -> Reply:

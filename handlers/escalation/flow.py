@@ -11,7 +11,7 @@ from sqlmodel import Session
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.errors import to_reply
-from handlers.escalation import cards, risk, steps
+from handlers.escalation import cards, response, risk, steps
 from handlers.messages import InboundMessage, Reply
 from handlers.router import clean_text
 from handlers.state import clear_state, get_state, set_state
@@ -134,15 +134,22 @@ async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
                     "at the last level",
                     "move it up a level. When the decision comes, press Record the decision",
                 )
+        kind = steps.FORM_FOR_STEP[step]
+        # Answering the other side's response: what they said is already known, so ask only the rest.
+        known = steps.prefill(session, kind, found)
+        if step == "resolve_outcome" and "outcome" in known:
+            step = "resolve_rationale"
+        elif step == "next_tried" and "tried" in known:
+            step = "next_why"
         set_state(
             session=session,
             clock=ctx.clock,
             person_id=ctx.person_id,
             flow=FLOW,
             step=step,
-            data={"ref": found.ref},
+            data={"ref": found.ref, **known},
         )
-        return replace(_ask(step, found.ref), form=steps.form_for(steps.FORM_FOR_STEP[step], found))
+        return replace(_ask(step, found.ref), form=steps.form_for(kind, found, known))
 
 
 async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
@@ -169,10 +176,13 @@ async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> 
         data = dict(state.data) if state else {}
     ref = str(data.get("ref", ""))
     try:
+        if step in response.QUESTIONS:
+            return await response.continue_answer(ctx, step, {k: str(v) for k, v in data.items()}, text)
         return await _record_answer(ctx, step, ref, data, text)
     except (InvalidInput, PersonalDataRefused) as error:
         # Ask again: nothing was stored, and the person keeps their place in the walkthrough.
-        return Reply(text=f"{to_reply(error).text}\n{QUESTIONS.get(step, '')}".strip())
+        asked = QUESTIONS.get(step) or response.QUESTIONS.get(step, "")
+        return Reply(text=f"{to_reply(error).text}\n{asked}".strip())
     except DomainError:
         # The escalation closed or changed hands meanwhile: end the walkthrough, then say why.
         with ctx.sessions.begin() as session:

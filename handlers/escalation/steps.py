@@ -16,8 +16,9 @@ from handlers.router import Handler, Router
 from handlers.state import clear_state
 from schedules.escalation import ladder as escalation
 from schedules.escalation import records as escalation_records
+from schedules.escalation import responses
 from storage.errors import InvalidInput, PersonalDataRefused
-from storage.models import Escalation
+from storage.models import Escalation, Team
 
 Outcome = Literal["resolve", "next", "withdraw"]
 KINDS: tuple[Outcome, ...] = ("resolve", "next", "withdraw")
@@ -47,9 +48,24 @@ def changeable(ctx: HandlerContext, session: Session, ref: str, wanted: str) -> 
     return found
 
 
-def form_for(kind: Outcome, found: Escalation) -> Form:
-    """Return the form that asks for all of a step's answers at once."""
+def prefill(session: Session, kind: Outcome, found: Escalation) -> dict[str, str]:
+    """Return answers already known from the other side's response: accepting it, or carrying both
+    positions up a level."""
+    response = responses.latest_response(session=session, escalation=found)
+    if response is None or kind == "withdraw":
+        return {}
+    team = session.get(Team, found.other_team_id) if found.other_team_id else None
+    name = team.name if team else "The other side"
+    if kind == "resolve":
+        return {"outcome": f"Accepted the response from {name}: {response.words}"[:200]}
+    said = f"Level {found.level}: {name} responded, {response.words}: {response.step.rationale}"
+    return {"tried": said[:300]}
+
+
+def form_for(kind: Outcome, found: Escalation, initial: dict[str, str] | None = None) -> Form:
+    """Return the form that asks for all of a step's answers at once (pre-filled with what is known)."""
     ref = found.ref
+    known = initial or {}
     if kind == "resolve":
         return Form(
             title=f"Record the outcome of {ref}",
@@ -61,6 +77,7 @@ def form_for(kind: Outcome, found: Escalation) -> Form:
                     "outcome",
                     "What was agreed",
                     placeholder="Case accepted for a child and family assessment",
+                    initial=known.get("outcome", ""),
                 ),
                 FormInput("why", "Why is that the right outcome", kind="multiline"),
             ),
@@ -76,6 +93,7 @@ def form_for(kind: Outcome, found: Escalation) -> Form:
                     "tried",
                     "What did you try at this level",
                     placeholder="Called the duty senior practitioner twice",
+                    initial=known.get("tried", ""),
                 ),
                 FormInput("why", "Why didn't it resolve", kind="multiline"),
             ),
@@ -95,14 +113,22 @@ def _moved(ctx: HandlerContext, session: Session, moved: escalation.Moved) -> tu
     if found.status == "partnership":
         intro += "\n" + cards.partnership_lines(session, moved.partnership_item)
     raiser = escalation_records.person(session, found.raised_by_person_id)
-    # From level 2 the manager acts too: tell them (or the raiser, if the manager moved it).
-    note = cards.level_reply(
-        session,
-        found,
-        intro=f"{ctx.person.display_name} moved {found.ref} (case {found.case_ref}) to level {found.level}.",
-    )
+    # From level 2 the manager acts too: tell them (or the raiser, if the manager moved it), each with a
+    # card addressed to them.
     others = [p for p in (raiser.id, raiser.manager_id) if p is not None and p != ctx.person_id]
-    return cards.level_reply(session, found, intro=intro), [(p, note) for p in others]
+    intro_for_others = (
+        f"{ctx.person.display_name} moved {found.ref} (case {found.case_ref}) to level {found.level}."
+    )
+    notices = [
+        (
+            p,
+            cards.level_reply(
+                session, found, intro=intro_for_others, viewer=escalation_records.person(session, p)
+            ),
+        )
+        for p in others
+    ]
+    return cards.level_reply(session, found, intro=intro, viewer=ctx.person), notices
 
 
 def _to_raiser(ctx: HandlerContext, found: Escalation, text: str) -> list[Notice]:
@@ -175,7 +201,8 @@ def _submitted(kind: Outcome) -> Handler:
         except (InvalidInput, PersonalDataRefused) as error:
             with ctx.sessions() as session:
                 found = escalation_records.get(session=session, ref=ref)
-            return Reply(text=to_reply(error).text, form=form_for(kind, found))
+                form = form_for(kind, found, prefill(session, kind, found))
+            return Reply(text=to_reply(error).text, form=form)
 
     return submit
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date
 
 from rapidfuzz import fuzz, process
 
@@ -10,7 +12,16 @@ from handlers.context import HandlerContext
 from handlers.dates import NATION_NAMES, parse_day
 from handlers.messages import Field, InboundMessage, Reply
 from handlers.router import Router
-from schedules.guidance.timescales import SOURCE, TIMESCALES, Deadline, Event, due_date
+from schedules.guidance.timescales import (
+    Deadline,
+    Event,
+    NationPolicy,
+    NoTimescale,
+    Timescale,
+    due_date,
+    nation_policies,
+    nation_policy,
+)
 from schedules.time.calendar import LONDON, NATIONS
 from schedules.time.calendars import day_calendar
 from schedules.time.words import date_in_words, list_days
@@ -18,119 +29,17 @@ from storage.errors import InvalidInput
 
 USAGE = "due <event> from <date>"
 EXAMPLE = "due core group from 21/12/2026"
-
-# The words people use for each event; matched whole first, then with small typos.
-EVENT_WORDS: dict[Event, tuple[str, ...]] = {
-    Event.REFERRAL_DECISION: (
-        "referral",
-        "referral decision",
-        "decision",
-        "referral ack",
-        "acknowledge referral",
-        "ack",
-        "acknowledgement",
-        "contact",
-        "front door decision",
-        "decision on referral",
-        "next steps",
-    ),
-    Event.ASSESSMENT: (
-        "assessment",
-        "single assessment",
-        "s17",
-        "s47",
-        "section 17",
-        "section 47",
-        "s17 assessment",
-        "s47 assessment",
-        "child and family assessment",
-        "c&f assessment",
-        "assessment completed",
-        "cin assessment",
-    ),
-    Event.ICPC: (
-        "icpc",
-        "initial conference",
-        "initial child protection conference",
-        "child protection conference",
-        "cp conference",
-        "initial cp conference",
-        "conference",
-        "cpc",
-        "initial case conference",
-        "case conference",
-    ),
-    Event.CORE_GROUP: ("core group", "first core group", "core group meeting", "core", "cg"),
-    Event.FIRST_REVIEW: (
-        "review",
-        "first review",
-        "review conference",
-        "first review conference",
-        "rcpc",
-        "first rcpc",
-        "review child protection conference",
-        "review cp conference",
-    ),
-    Event.LATER_REVIEW: (
-        "later review",
-        "later reviews",
-        "next review",
-        "subsequent review",
-        "second review",
-        "further review",
-        "6 month review",
-        "six month review",
-        "next rcpc",
-        "later review conference",
-    ),
-    Event.LADO: (
-        "lado",
-        "allegation",
-        "lado referral",
-        "report to lado",
-        "lado report",
-        "allegation against staff",
-        "tell the lado",
-        "telling the lado",
-    ),
-}
-_ALIASES = {word: event for event, words in EVENT_WORDS.items() for word in words}
-# Events people type that start a timescale rather than end one, and the timescale they start.
-_STARTS = {
-    "strategy discussion": Event.ICPC,
-    "strategy meeting": Event.ICPC,
-    "strategy": Event.ICPC,
-    "last strategy discussion": Event.ICPC,
-}
-
-# Wording: what is due, and what the clock counts from.
-EVENT_NAMES = {
-    Event.REFERRAL_DECISION: "The decision on the referral",
-    Event.ASSESSMENT: "The assessment",
-    Event.ICPC: "The initial child protection conference",
-    Event.CORE_GROUP: "The first core group",
-    Event.FIRST_REVIEW: "The first review conference",
-    Event.LATER_REVIEW: "The next review conference",
-    Event.LADO: "Telling the LADO about the allegation",
-}
-COUNTED_FROM = {
-    "referral": "the day the referral was received",
-    "strategy_discussion": "the strategy discussion (the last one, if there was more than one)",
-    "allegation": "the day the allegation became known",
-    Event.ICPC: "the initial child protection conference",
-    Event.FIRST_REVIEW: "the previous review conference",
-}
-SHORT_NAMES = {
-    Event.REFERRAL_DECISION: "referral decision",
-    Event.ASSESSMENT: "assessment",
-    Event.ICPC: "ICPC",
-    Event.CORE_GROUP: "core group",
-    Event.FIRST_REVIEW: "review",
-    Event.LATER_REVIEW: "later review",
-    Event.LADO: "LADO",
-}
+UNIT_WORDS = {"working_days": "working day", "calendar_days": "calendar day", "months": "month"}
 _SEPARATOR = re.compile(r"^(?P<event>.*?)\s+(?:from|after|since|following|counting from)\s+(?P<date>.+)$")
 _FILLER = re.compile(r"^(?:(?:is|are|the|a|an|for|of|when|date|deadline)\s+)+|\s+(?:due|date|deadline)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """An event recognised in what someone typed, and the other nation's word if they used one."""
+
+    event: Event
+    foreign_word: str = ""  # "icpc" typed by someone in Scotland, where it is a CPPM
 
 
 def _event_words(text: str) -> str:
@@ -138,33 +47,73 @@ def _event_words(text: str) -> str:
     return _FILLER.sub("", " ".join(words.split())).strip()
 
 
-def find_event(text: str) -> Event:
-    """Recognise an event name: 'icpc', 'initial conference', 'core group', 'assessment', 'review'.
+def _aliases(policy: NationPolicy) -> dict[str, Event]:
+    return {word: t.key for t in policy.events for word in (*t.words, t.short.lower())}
+
+
+def _everyone_elses(policy: NationPolicy) -> dict[str, Event]:
+    other: dict[str, Event] = {}
+    for nation, each in nation_policies().items():
+        if nation != policy.nation:
+            other.update({w: e for w, e in _aliases(each).items() if policy.timescale(e) is not None})
+    return other
+
+
+def _day(day: date) -> str:
+    return date_in_words(day, with_year=True)
+
+
+def _amount(timescale: Timescale) -> str:
+    unit = UNIT_WORDS[timescale.unit]
+    return f"{timescale.amount} {unit}{'' if timescale.amount == 1 else 's'}"
+
+
+def recognise(text: str, nation: str = "ENG") -> Found:
+    """Recognise an event in the words of the person's nation (or another nation's words for it).
+
+    Raises:
+        InvalidInput: no event matches, or the words name an event that starts a clock.
+    """
+    policy = nation_policy(nation)
+    words = _event_words(text)
+    own = _aliases(policy)
+    if words in own:
+        return Found(own[words])
+    if len(words) >= 3:
+        best = process.extractOne(words, list(own), scorer=fuzz.ratio, score_cutoff=80)
+        if best is not None:
+            return Found(own[best[0]])
+    other = _everyone_elses(policy)
+    if words in other and words not in policy.starts:
+        return Found(other[words], foreign_word=words)
+    known = ", ".join(t.short for t in policy.events)
+    if words in policy.starts:  # "due strategy discussion from …": it starts a clock, it doesn't have one
+        follows = policy.timescale(policy.starts[words])
+        short = follows.short if follows else "conference"
+        raise InvalidInput(
+            "event",
+            f"A {words} starts a clock rather than having a deadline of its own: the {short} counts from it. "
+            f"Type: due {short} from the {words} date.",
+            example=f"due {short} from 25/11/2026",
+        )
+    what = f"'{text.strip()}'" if text.strip() else "that"
+    raise InvalidInput(
+        "event",
+        f"I don't know a timescale for {what} in {policy.framework}. I know: {known}.",
+        example=EXAMPLE,
+    )
+
+
+def find_event(text: str, nation: str = "ENG") -> Event:
+    """Recognise an event name: 'icpc', 'cppm', 'core group', 'assessment', 'review'.
 
     Raises:
         InvalidInput: no event matches.
     """
-    words = _event_words(text)
-    if words in _ALIASES:
-        return _ALIASES[words]
-    if len(words) >= 3:
-        best = process.extractOne(words, list(_ALIASES), scorer=fuzz.ratio, score_cutoff=80)
-        if best is not None:
-            return _ALIASES[best[0]]
-    known = ", ".join(SHORT_NAMES[e] for e in Event)
-    if words in _STARTS:  # "due strategy discussion from …": it starts a clock, it doesn't have one
-        event = _STARTS[words]
-        raise InvalidInput(
-            "event",
-            f"A {words} starts a clock rather than having a deadline of its own: "
-            f"the {SHORT_NAMES[event]} counts from it. Type: due {SHORT_NAMES[event]} from the {words} date.",
-            example=f"due {SHORT_NAMES[event]} from 25/11/2026",
-        )
-    what = f"'{text.strip()}'" if text.strip() else "that"
-    raise InvalidInput("event", f"I don't know a timescale for {what}. I know: {known}.", example=EXAMPLE)
+    return recognise(text, nation).event
 
 
-def split_request(args: str) -> tuple[str, str]:
+def split_request(args: str, nation: str = "ENG") -> tuple[str, str]:
     """Split 'core group from 21/12/2026' (or 'core group 21/12/2026') into event words and date words.
 
     Raises:
@@ -175,82 +124,114 @@ def split_request(args: str) -> tuple[str, str]:
     if match is not None:
         return match.group("event"), match.group("date")
     words = text.split()
+    policy = nation_policy(nation)
+    known = {**_everyone_elses(policy), **_aliases(policy)}
     # The longest exact event name that leaves a date behind ("core group 21 Dec"), then allowing typos.
     for cut in range(len(words) - 1, 0, -1):
         head = " ".join(words[:cut])
-        if _event_words(head) in _ALIASES:
+        if _event_words(head) in known:
             return head, " ".join(words[cut:])
     for cut in range(len(words) - 1, 0, -1):
         head = " ".join(words[:cut])
         try:
-            find_event(head)
+            recognise(head, nation)
         except InvalidInput:
             continue
         return head, " ".join(words[cut:])
-    event = find_event(text)  # an event with no date: say what's missing
-    start = COUNTED_FROM[TIMESCALES[event].counted_from]
+    event = recognise(text, nation).event  # an event with no date: say what's missing
+    timescale = policy.timescale(event)
+    start = timescale.counted_from if timescale else "the event it counts from"
+    short = timescale.short.lower() if timescale else "icpc"
     raise InvalidInput(
-        "date",
-        f"From which date? Give the date of {start}.",
-        example=f"due {SHORT_NAMES[event].lower()} from 17/12/2026",
+        "date", f"From which date? Give the date of {start}.", example=f"due {short} from 17/12/2026"
     )
 
 
 def describe(deadline: Deadline, *, is_past: bool) -> str:
     """Say a deadline in one sentence, like DOMAIN.md's worked example."""
     timescale = deadline.timescale
-    unit = "working day" if timescale.unit == "working_days" else "month"
-    amount = f"{timescale.amount} {unit}{'' if timescale.amount == 1 else 's'}"
     verb = "was due" if is_past else "is due"
-    why = f"{amount} after {date_in_words(deadline.start, with_year=True)}"
+    why = f"{_amount(timescale)} after {_day(deadline.start)}"
     if deadline.holidays_skipped:
         count = len(deadline.holidays_skipped)
         are = "is a bank holiday" if count == 1 else "are bank holidays"
         nation = NATION_NAMES.get(deadline.nation, deadline.nation)
         why += f"; {list_days(deadline.holidays_skipped)} {are} in {nation}"
-    sentence = (
-        f"{EVENT_NAMES[timescale.event]} {verb} by {date_in_words(deadline.due, with_year=True)} ({why})."
-    )
+    sentence = f"{timescale.name} {verb} by {_day(deadline.due)} ({why})."
     if deadline.last_working_day is not None:
-        sentence += f" That isn't a working day, so plan for {date_in_words(deadline.last_working_day, with_year=True)} at the latest."
+        sentence += f" That isn't a working day, so plan for {_day(deadline.last_working_day)} at the latest."
     return sentence
 
 
-def overview() -> Reply:
-    """List every timescale joinup knows, with an example."""
+def _check_line(policy: NationPolicy, timescale: Timescale) -> str:
+    if not timescale.verified:
+        return f"This timescale isn't confirmed in {policy.framework}: check your local procedures."
+    return "Check your local procedures: they may be shorter. Type due to see every timescale."
+
+
+def overview(policy: NationPolicy) -> Reply:
+    """List every timescale the person's nation has, with an example and the source."""
     fields = []
-    for event, timescale in TIMESCALES.items():
-        unit = "working day" if timescale.unit == "working_days" else "month"
-        amount = f"{timescale.amount} {unit}{'' if timescale.amount == 1 else 's'}"
-        fields.append(Field(SHORT_NAMES[event], f"{amount} from {COUNTED_FROM[timescale.counted_from]}"))
+    for timescale in policy.events:
+        if timescale.amount is None:
+            value = f"no set timescale: check your local procedures ({timescale.counted_from})"
+        else:
+            value = f"{_amount(timescale)} from {timescale.counted_from}"
+            if not timescale.verified:
+                value += " (not confirmed: check your local procedures)"
+        fields.append(Field(timescale.short, value))
     return Reply(
         text=f"Tell me the event and the date it counts from. For example: {EXAMPLE}\n"
-        f"These are the longest times {SOURCE} allows. Your area may set shorter ones.",
+        f"These are the longest times {policy.framework} allows in {policy.nation_name}. "
+        f"Your area may set shorter ones.\nSource: {policy.source}.",
         fields=tuple(fields),
     )
 
 
+def _no_timescale(policy: NationPolicy, event: Event, timescale: Timescale | None) -> Reply:
+    if timescale is None:
+        english = nation_policy("ENG").timescale(event)
+        name = english.short if english else str(event)
+        known = ", ".join(t.short for t in policy.events)
+        return Reply(
+            text=f"{policy.framework} sets no {name} timescale in {policy.nation_name}. I know: {known}. "
+            "Check your local procedures."
+        )
+    note = f" {timescale.note}" if timescale.note else ""
+    return Reply(
+        text=f"{policy.framework} sets no timescale I can count for the {timescale.short}.{note} "
+        "Check your local procedures."
+    )
+
+
 async def show_due(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Answer 'due <event> from <date>'."""
+    """Answer 'due <event> from <date>' under the person's own nation's framework."""
     args = ctx.message.text if msg.action else _args(msg.text)
+    nation = ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
+    policy = nation_policy(nation)
     if not args:
-        return overview()
-    event_words, date_words = split_request(args)
-    event = find_event(event_words)
+        return overview(policy)
+    event_words, date_words = split_request(args, nation)
+    found = recognise(event_words, nation)
     today = ctx.clock.now().astimezone(LONDON).date()
     start = parse_day(date_words, today=today)
-    nation = ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
-    deadline = due_date(event=event, start=start, nation=nation)
-    lines = [describe(deadline, is_past=deadline.due < today)]
+    try:
+        deadline = due_date(event=found.event, start=start, nation=nation)
+    except NoTimescale as missing:
+        return _no_timescale(missing.policy, missing.event, missing.timescale)
+    timescale = deadline.timescale
+    lines = []
+    if found.foreign_word:
+        # Someone in Scotland typing "icpc": answer with Scotland's meeting, and say so.
+        lines.append(f"In {policy.nation_name} that meeting is the {timescale.short}.")
+    lines.append(describe(deadline, is_past=deadline.due < today))
     calendar = day_calendar(nation=nation)
-    if deadline.timescale.unit == "working_days" and not calendar.is_working_day(start):
-        lines.append(
-            f"{date_in_words(start, with_year=True)} isn't a working day, so the count starts on the next one."
-        )
-    lines.append(
-        f"Counted from {COUNTED_FROM[deadline.timescale.counted_from]}, as {SOURCE} sets out. "
-        "Check your local procedures: they may be shorter. Type due to see every timescale."
-    )
+    if timescale.unit == "working_days" and not calendar.is_working_day(start):
+        lines.append(f"{_day(start)} isn't a working day, so the count starts on the next one.")
+    lines.append(f"Counted from {timescale.counted_from}, as {policy.framework} sets out.")
+    if timescale.note:
+        lines.append(timescale.note)
+    lines.append(_check_line(policy, timescale))
     return Reply(text="\n".join(lines))
 
 
@@ -267,6 +248,6 @@ def register(router: Router) -> None:
         "due",
         show_due,
         aliases=("deadline", "timescale", "timescales", "deadlines"),
-        summary="Work out a Working Together deadline on your nation's working days.",
+        summary="Work out a statutory child protection deadline under your nation's framework and working days.",
         usage=USAGE,
     )

@@ -14,9 +14,11 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from directory.hours import closes_at, describe_hours, is_open, next_open
+from handlers.escalation import cards as escalation_cards
 from handlers.messages import Button, DeliveryFailed, Field, Notifier, Reply
 from handlers.router import Router
 from handlers.tracking.words import OUTCOME_WORDS
+from schedules.escalation import records as escalation_records
 from schedules.escalation.records import escalation_contacts
 from schedules.outbox.sweep import Deliver, SendFailed, SweepReport, sweep
 from schedules.settings import ReminderSettings
@@ -25,7 +27,7 @@ from schedules.time.clock import Clock
 from schedules.time.words import moment_in_words, time_in_words
 from schedules.tracking import chasing
 from schedules.tracking.items import choose_route
-from storage.models import ContactRoute, Person, Reminder, Team, TrackedItem
+from storage.models import ContactRoute, Escalation, Person, Reminder, Team, TrackedItem
 
 _REFERRER_KINDS = (chasing.ACK_CHASE, chasing.FEEDBACK_CHASE)
 _ACK_KINDS = (chasing.ACK_CHASE, chasing.RECEIVER_ACK_CHASE)
@@ -94,12 +96,45 @@ def _who(session: Session, person_id: int) -> str:
     return f"{person.display_name}{role}" + (f" ({team.name})" if team else "")
 
 
+def _chased_with_earlier(session: Session, item: TrackedItem, team: Team, kind: str) -> bool:
+    """Tell whether an earlier open referral about the same case to the same team carries this chase:
+    two referrals about one case are chased as one, on the first."""
+    if item.kind != "referral":
+        return False
+    referrer = session.get(Person, item.from_person_id)
+    if referrer is None:
+        return False
+    earlier = chasing.recent_referral(
+        session=session,
+        settings=ReminderSettings(),
+        team=team,
+        case_ref=item.case_ref,
+        at=item.sent_at,
+        referrer=referrer,
+        before_id=item.id,
+    )
+    if earlier is None:
+        return False
+    return earlier.acknowledged_at is None if kind in _ACK_KINDS else earlier.feedback_at is None
+
+
+def escalation_words(session: Session, escalation: Escalation) -> str:
+    """Return "ES-0166 is at level 3 of 4, Senior managers (due by 5pm on Friday 27 November)"."""
+    policy = escalation_records.policy_for(session=session, escalation=escalation)
+    level = policy.level(escalation.level)
+    due = f" ({escalation_cards.due_words(escalation)})" if escalation.level_due_at else ""
+    return f"{escalation.ref} is at {escalation_cards.level_title(policy, level)}{due}"
+
+
 def render_chase(session: Session, reminder: Reminder) -> Reply | None:
     """A chase: to the referrer with exactly how to chase, or to the receiving team asking for an answer."""
     loaded = _load(session, reminder)
     if loaded is None or _is_moot(loaded[0], reminder.kind):
         return None
     item, team = loaded
+    if _chased_with_earlier(session, item, team, reminder.kind):
+        return None
+    escalated = chasing.open_escalation_for(session=session, item=item)
     is_ack = reminder.kind in _ACK_KINDS
     due_at = item.ack_due_at if is_ack else item.feedback_due_at
     what = "acknowledgement" if is_ack else "feedback"
@@ -110,13 +145,20 @@ def render_chase(session: Session, reminder: Reminder) -> Reply | None:
             f"No {what} yet from {team.name} on {item.ref} (case {item.case_ref}).{due} "
             "Chase them now; here's how. Then tell me how it went."
         )
+        last = (
+            Button(f"Show {escalated.ref}", escalation_cards.SHOW, escalated.ref)
+            if escalated is not None
+            else Button("Escalate", "escalate", item.ref, style="danger")
+        )
+        if escalated is not None:
+            text += f"\nThis case is already being escalated: {escalation_words(session, escalated)}."
         chase_buttons = (
             Button("I tried again", "tried", item.ref, style="primary"),
             Button(
                 "They acknowledged" if is_ack else "Add feedback", "ack" if is_ack else "feedback", item.ref
             ),
             Button("Snooze 1 working day", "snooze", item.ref),
-            Button("Escalate", "escalate", item.ref, style="danger"),
+            last,
         )
         return Reply(
             text=text,
@@ -131,6 +173,8 @@ def render_chase(session: Session, reminder: Reminder) -> Reply | None:
     )
     if chase > 1:
         text += f" This is reminder {chase}."
+    if escalated is not None:
+        text += f"\nThe referrer has escalated this case: {escalation_words(session, escalated)}."
     buttons = ((Button("Acknowledge", "ack", item.ref, style="primary"),) if is_ack else ()) + (
         Button("Add feedback", "feedback", item.ref),
         Button("Snooze 1 working day", "snooze", item.ref),
@@ -144,6 +188,22 @@ def render_escalation_nudge(session: Session, reminder: Reminder) -> Reply | Non
     if loaded is None or _is_moot(loaded[0], reminder.kind):
         return None
     item, team = loaded
+    if _chased_with_earlier(session, item, team, reminder.kind):
+        return None
+    escalated = chasing.open_escalation_for(session=session, item=item)
+    if escalated is not None:
+        # Suggesting escalation again would ignore the one already under way: point to it instead.
+        return Reply(
+            text=f"{team.name} still hasn't given feedback on {item.ref} (case {item.case_ref}) after "
+            f"{reminder.payload.get('of', 'several')} reminders. The case is already being escalated: "
+            f"{escalation_words(session, escalated)}. Add this to that escalation's record.",
+            buttons=(
+                Button(f"Show {escalated.ref}", escalation_cards.SHOW, escalated.ref, style="primary"),
+                Button("Add feedback", "feedback", item.ref),
+                Button("Snooze 1 working day", "snooze", item.ref),
+            ),
+            kind="reminder",
+        )
     contacts = escalation_contacts(session=session, team_id=team.id, level=1)
     text = (
         f"{team.name} still hasn't given feedback on {item.ref} (case {item.case_ref}) after "

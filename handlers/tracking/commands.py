@@ -9,6 +9,7 @@ attempt; the third contact about a case with a team suggests escalating.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,13 +29,18 @@ from handlers.tracking.words import (
     find_phrase,
 )
 from schedules.escalation.records import escalation_contacts
-from schedules.time.words import moment_in_words
+from schedules.time.words import day_in_words, moment_in_words
+from schedules.tracking import chasing
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
 from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
 from storage.errors import InvalidInput, NotFound
-from storage.models import Team, TrackedItem
+from storage.models import Person, Team, TrackedItem
 
 FLOW = "refer"
+REPEAT_NEW = "refer_repeat_new"
+REPEAT_CHASING = "refer_repeat_chasing"
+_REPEAT_NEW_WORDS = frozenset({"new", "a new referral", "new referral", "it's new", "its new"})
+_REPEAT_CHASING_WORDS = frozenset({"chasing", "chasing that one", "chase", "chasing it", "the earlier one"})
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
 REFER_EXAMPLE = "refer front door case NB-204518 by phone"
 TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
@@ -153,7 +159,76 @@ async def _continue(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
                 text=f"What is your case reference for the referral to {name}? For example NB-204518. Not a name."
             ),
         )
+    if not data.get("repeat_checked"):
+        question = _repeat_question(ctx, data)
+        if question is not None:
+            return await _ask(ctx, "repeat", {**data, "repeat_checked": True}, question)
     return await _log_referral(ctx, data)
+
+
+def _repeat_question(ctx: HandlerContext, data: dict[str, Any]) -> Reply | None:
+    """Ask about a second referral on the same case to the same team within 10 working days (seed 001)."""
+    with ctx.sessions() as session:
+        if not auth.can(session, ctx.person, auth.CREATE_ITEM):
+            return None  # logging refuses them anyway, with the reason
+        team = _team_by_key(session, data["team_key"])
+        earlier = chasing.recent_referral(
+            session=session,
+            settings=ctx.settings.reminders,
+            team=team,
+            case_ref=check_case_ref(data["case_ref"]),
+            at=ctx.clock.now(),
+            referrer=ctx.person,
+        )
+        if earlier is None:
+            return None
+        sender = session.get(Person, earlier.from_person_id)
+        by = (
+            "You"
+            if earlier.from_person_id == ctx.person_id
+            else (sender.display_name if sender else "Your team")
+        )
+        when = day_in_words(earlier.sent_at)
+    return Reply(
+        text=f"{by} referred {earlier.case_ref} to {team.name} on {when} "
+        f"({earlier.ref}). Is this a new referral, or chasing that one?",
+        buttons=(
+            Button("Chasing that one", REPEAT_CHASING, earlier.ref, style="primary"),
+            Button("A new referral", REPEAT_NEW, earlier.ref),
+        ),
+    )
+
+
+async def _answer_repeat(ctx: HandlerContext, is_new: bool) -> Reply:
+    with ctx.sessions.begin() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        if state is None or state.flow != FLOW or state.step != "repeat":
+            return Reply(text="That question has expired. Type refer to log a referral.")
+        data = dict(state.data)
+        clear_state(session=session, person_id=ctx.person_id)
+    if is_new:
+        reply = await _log_referral(ctx, data)
+        return replace(
+            reply,
+            text=reply.text
+            + "\nI'll chase it together with the earlier referral, as one, while both are open.",
+        )
+    with ctx.sessions() as session:
+        team = _team_by_key(session, data["team_key"])
+        earlier = chasing.recent_referral(
+            session=session,
+            settings=ctx.settings.reminders,
+            team=team,
+            case_ref=check_case_ref(data["case_ref"]),
+            at=ctx.clock.now(),
+            referrer=ctx.person,
+        )
+    if earlier is None:
+        return await _log_referral(ctx, data)
+    return Reply(
+        text=f"OK, I haven't logged a new referral. How did chasing {earlier.ref} go?",
+        buttons=_tried_choices(earlier.ref),
+    )
 
 
 async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
@@ -224,6 +299,13 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
     if step == "team":
         data["team"], data["team_key"] = answer, ""
         return await _continue(ctx, data)
+    if step == "repeat":
+        words = answer.lower().strip(" .!?")
+        if words in _REPEAT_NEW_WORDS:
+            return await _answer_repeat(ctx, True)
+        if words in _REPEAT_CHASING_WORDS:
+            return await _answer_repeat(ctx, False)
+        return Reply(text="Type new for a new referral, or chasing if you're chasing the earlier one.")
     if not any(ch.isdigit() for ch in answer):
         return Reply(
             text="Case references have numbers in them, like NB-204518. What is yours? Type cancel to stop."
@@ -358,6 +440,8 @@ def register(router: Router) -> None:
         needs_onboarding=True,  # a referral records the referrer's team and nation: ask them first
     )
     router.action("refer", refer_button, needs_onboarding=True)
+    router.action(REPEAT_NEW, lambda msg, ctx: _answer_repeat(ctx, True))
+    router.action(REPEAT_CHASING, lambda msg, ctx: _answer_repeat(ctx, False))
 
     async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         text = clean_text(msg.text)

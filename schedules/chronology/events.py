@@ -63,10 +63,20 @@ AUDIT_WORDS = {
     "item.snoozed": "Reminders snoozed",
     "item.closed": "Closed",
     "item.reopened": "Reopened",
+    "case.risk_redirect": "Child said to be at immediate risk: told to call 999, then the front door or EDT "
+    "(a risk redirect, not an escalation)",
+}
+# The challenged side's responses (schedules/escalation/responses.py keeps the same words).
+RESPONSE_WORDS = {
+    "maintained": "decision maintained",
+    "changed": "decision changed",
+    "more_information": "more information needed",
 }
 # Audit actions the tables already tell in full; the audit log adds nothing for them.
 COVERED_PREFIXES = ("item.referred", "item.acknowledged", "item.feedback", "item.attempt", "item.created")
 COVERED_FAMILIES = ("escalation.", "chronology.", "policy.")
+# Who looked, or was refused a look, is the audit log's business, not the case's history.
+NOT_CASE_HISTORY = ("access.",)
 
 
 class _Names:
@@ -221,6 +231,11 @@ def _step_words(step: EscalationStep, level_name: str) -> tuple[str, str]:
             return f"Resolved at {level}: {step.outcome}", _join(f"Rationale: {step.rationale}")
         case "withdrawn":
             return f"Withdrawn at {level}", _join(f"Reason: {step.rationale}")
+        case "response":
+            decision = RESPONSE_WORDS.get(step.outcome, step.outcome)
+            return f"Response at {level}: {decision}", _join(f"Rationale: {step.rationale}")
+        case "handed_over":
+            return f"Handed over at {level}, {step.contacted}", ""
         case _:
             return f"{step.action.replace('_', ' ').capitalize()} at {level}", _join(step.rationale)
 
@@ -284,7 +299,7 @@ def sharing_entries(*, session: Session, decisions: Sequence[SharingDecision]) -
 
 
 def _is_covered(action: str) -> bool:
-    return action.startswith(COVERED_PREFIXES) or action.startswith(COVERED_FAMILIES)
+    return action.startswith((*COVERED_PREFIXES, *COVERED_FAMILIES, *NOT_CASE_HISTORY))
 
 
 def audit_entries(*, session: Session, subjects: Iterable[str]) -> list[Entry]:

@@ -30,10 +30,12 @@ from schedules.escalation.timers import cancel_timers, start_level
 from schedules.insight.durations import record_resolution
 from schedules.time.calendars import WorkingHours, calendar_for_person
 from schedules.time.clock import Clock
+from storage import audit
 from storage.errors import NotFound, WrongState
 from storage.models import Escalation, EscalationStep, Person, TrackedItem
 
 IMMEDIATE_RISK = "immediate_risk"
+RISK_REDIRECT = "case.risk_redirect"  # audit action: told to call 999 and the front door, not escalated
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,20 +183,20 @@ def start(
     return escalation
 
 
-def stop_immediate_risk(*, session: Session, clock: Clock, person_id: int, subject: Subject) -> Escalation:
-    """Record that a child was said to be at immediate risk: not an escalation, so it stops at once.
-
-    Raises:
-        NotFound: no policy is loaded.
+def stop_immediate_risk(*, session: Session, clock: Clock, person_id: int, subject: Subject) -> None:
+    """Record a risk redirect against the case: a child was said to be at immediate risk, so the person was
+    sent to 999 and the front door (or EDT). It is not an escalation, so no escalation is opened or counted;
+    the audit log holds it and the case's chronology shows it.
     """
     raiser = person(session, person_id)
-    escalation = _new_escalation(session, clock, raiser=raiser, subject=subject, about="", status="stopped")
-    escalation.outcome = IMMEDIATE_RISK
-    escalation.rationale = "A child was at immediate risk: told to call 999, then the front door or EDT."
-    escalation.closed_at = clock.now()
-    escalation.level_due_at = None
-    record_step(session, clock, escalation, action=IMMEDIATE_RISK, actor=raiser, outcome=IMMEDIATE_RISK)
-    return escalation
+    audit.record(
+        session=session,
+        at=clock.now(),
+        actor=raiser.handle,
+        action=RISK_REDIRECT,
+        subject=f"case:{subject.case_ref}",
+        data={"item": subject.item.ref if subject.item else None, "other_team_id": subject.other_team_id},
+    )
 
 
 def record_contacted(

@@ -43,6 +43,14 @@ def start_level(
         else None
     )
     session.flush()
+    schedule_level_reminders(session, clock, escalation, raiser, settings=settings)
+
+
+def schedule_level_reminders(
+    session: Session, clock: Clock, escalation: Escalation, raiser: Person, *, settings: WorkingHours
+) -> None:
+    """Schedule the reminders for when the current level's time runs out (to the raiser, and their manager
+    from level 2)."""
     if escalation.level_due_at is None:
         return
     recipients = [("raiser", raiser)]
@@ -54,7 +62,7 @@ def start_level(
         outbox.schedule(
             session=session,
             clock=clock,
-            dedupe_key=f"escalation:{escalation.id}:level:{escalation.level}:due:{audience}",
+            dedupe_key=f"escalation:{escalation.id}:level:{escalation.level}:due:{audience}:{recipient.id}",
             recipient_person_id=recipient.id,
             kind=LEVEL_DUE,
             due_at=delivery_time(person=recipient, at=escalation.level_due_at, settings=settings),

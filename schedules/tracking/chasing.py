@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -14,7 +14,7 @@ from schedules.settings import ReminderSettings
 from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
-from storage.models import Person, Reminder, RoleGrant, Team, TrackedItem
+from storage.models import Escalation, Person, Reminder, RoleGrant, Team, TrackedItem
 
 # Reminder kinds this module schedules; handlers/tracking/chasing.py renders them.
 ACK_CHASE = "ack_chase"  # to the referrer: no acknowledgement yet, here's how to chase
@@ -222,3 +222,58 @@ def tell_other_side(
         if reminder is not None:
             created.append(reminder)
     return created
+
+
+# --- the whole case: an open escalation, and a repeat referral ------------------------------------
+REPEAT_WINDOW_WORKING_DAYS = 10  # a second referral about a case to a team this soon is questioned
+
+
+def open_escalation_for(*, session: Session, item: TrackedItem) -> Escalation | None:
+    """Return the open escalation about the item's case and receiving team (or the item itself), if any."""
+    return session.exec(
+        select(Escalation)
+        .where(func.upper(col(Escalation.case_ref)) == item.case_ref.upper())
+        .where(col(Escalation.status).in_(("open", "partnership")))
+        .where((col(Escalation.other_team_id) == item.to_team_id) | (col(Escalation.item_id) == item.id))
+        .order_by(col(Escalation.level).desc(), col(Escalation.id))
+    ).first()
+
+
+def recent_referral(
+    *,
+    session: Session,
+    settings: ReminderSettings,
+    team: Team,
+    case_ref: str,
+    at: datetime,
+    referrer: Person,
+    before_id: int | None = None,
+) -> TrackedItem | None:
+    """Return the latest open referral about the case to the team in the last 10 working days, from the
+    referrer or their team (before item `before_id`, if given): a second one is questioned when logged,
+    and chased as one with it."""
+    calendar = calendars.calendar_for_team(team=team, settings=settings)
+    since_on, counted = calendar.local(at).date(), 0
+    while counted < REPEAT_WINDOW_WORKING_DAYS:  # step back ten working days
+        since_on -= timedelta(days=1)
+        counted += calendar.is_working_day(since_on)
+    since_at = datetime.combine(since_on, calendar.local(at).time(), tzinfo=calendar.tz)
+    query = (
+        select(TrackedItem)
+        .where(func.upper(col(TrackedItem.case_ref)) == case_ref.upper())
+        .where(col(TrackedItem.to_team_id) == team.id)
+        .where(col(TrackedItem.kind) == "referral")
+        .where(col(TrackedItem.status) == "open")
+        .where(col(TrackedItem.sent_at) >= since_at)
+        .where(col(TrackedItem.sent_at) <= at)
+    )
+    if referrer.team_id is not None:
+        query = query.where(
+            (col(TrackedItem.from_team_id) == referrer.team_id)
+            | (col(TrackedItem.from_person_id) == referrer.id)
+        )
+    else:
+        query = query.where(col(TrackedItem.from_person_id) == referrer.id)
+    if before_id is not None:
+        query = query.where(col(TrackedItem.id) < before_id)
+    return session.exec(query.order_by(col(TrackedItem.sent_at).desc(), col(TrackedItem.id).desc())).first()

@@ -21,27 +21,31 @@ TODAY = date(2026, 11, 25)
     [
         # DOMAIN.md's worked example: 25 and 28 Dec and 1 Jan are bank holidays in England...
         (Event.CORE_GROUP, date(2026, 12, 21), "ENG", date(2027, 1, 7)),
-        (Event.CORE_GROUP, date(2026, 12, 21), "WLS", date(2027, 1, 7)),
         (Event.CORE_GROUP, date(2026, 12, 21), "NIR", date(2027, 1, 7)),
-        # ...and Scotland also has Monday 4 January 2027 (2 January falls on a Saturday).
-        (Event.CORE_GROUP, date(2026, 12, 21), "SCT", date(2027, 1, 8)),
+        # Scotland's first core group is 15 working days after the CPPM, and Scotland also has Monday
+        # 4 January 2027 off (2 January falls on a Saturday).
+        (Event.CORE_GROUP, date(2026, 12, 21), "SCT", date(2027, 1, 15)),
         (Event.ICPC, date(2026, 12, 17), "ENG", date(2027, 1, 12)),
-        (Event.ICPC, date(2026, 12, 17), "SCT", date(2027, 1, 13)),
+        # Scotland holds a CPPM within 28 calendar days, not an ICPC within 15 working days.
+        (Event.ICPC, date(2026, 12, 17), "SCT", date(2027, 1, 14)),
+        # Wales: the first core group within 10 working days of the initial conference.
+        (Event.CORE_GROUP, date(2026, 12, 21), "WLS", date(2027, 1, 7)),
         # A referral on Christmas Eve: the decision is due on the next working day, after Boxing Day's substitute.
         (Event.REFERRAL_DECISION, date(2026, 12, 24), "ENG", date(2026, 12, 29)),
         (Event.LADO, date(2026, 12, 31), "ENG", date(2027, 1, 4)),
-        (Event.LADO, date(2026, 12, 31), "SCT", date(2027, 1, 5)),
         # Easter 2027: Good Friday 26 March everywhere; Easter Monday 29 March except in Scotland.
         (Event.REFERRAL_DECISION, date(2027, 3, 25), "ENG", date(2027, 3, 30)),
         (Event.REFERRAL_DECISION, date(2027, 3, 25), "WLS", date(2027, 3, 30)),
         (Event.REFERRAL_DECISION, date(2027, 3, 25), "NIR", date(2027, 3, 30)),
-        (Event.REFERRAL_DECISION, date(2027, 3, 25), "SCT", date(2027, 3, 29)),
+        # Scotland: Good Friday only, so 15 working days from Thursday 25 March end on Friday 16 April.
+        (Event.CORE_GROUP, date(2027, 3, 25), "SCT", date(2027, 4, 16)),
         # St Patrick's Day (Wednesday 17 March 2027) only in Northern Ireland.
         (Event.CORE_GROUP, date(2027, 3, 10), "ENG", date(2027, 3, 24)),
         (Event.CORE_GROUP, date(2027, 3, 10), "NIR", date(2027, 3, 25)),
         # 45 working days from a referral, across Christmas and New Year.
         (Event.ASSESSMENT, date(2026, 11, 25), "ENG", date(2027, 2, 1)),
-        (Event.ASSESSMENT, date(2026, 11, 25), "SCT", date(2027, 2, 3)),  # St Andrew's Day too
+        # Wales: 42 working days from the start of the s47 enquiries (England: 45 from the referral).
+        (Event.ASSESSMENT, date(2026, 11, 25), "WLS", date(2027, 1, 27)),
         # Calendar months: 3 months after 30 November is the end of February.
         (Event.FIRST_REVIEW, date(2026, 11, 30), "ENG", date(2027, 2, 28)),
         (Event.LATER_REVIEW, date(2027, 1, 15), "ENG", date(2027, 7, 15)),
@@ -156,8 +160,10 @@ async def test_due_uses_the_persons_nation(world: World) -> None:
         assert person is not None
         person.nation = "SCT"
     reply = await world.say("due core group from 21/12/2026", who="gp.omar")
-    assert "Friday 8 January 2027" in reply.text
+    assert "Friday 15 January 2027 (15 working days after Monday 21 December 2026" in reply.text
     assert "25 and 28 December and 1 and 4 January are bank holidays in Scotland" in reply.text
+    assert "National Guidance for Child Protection in Scotland 2021 (updated 2023)" in reply.text
+    assert "Working Together" not in reply.text
 
 
 async def test_due_in_the_past_says_was_due(world: World) -> None:
@@ -204,3 +210,65 @@ async def test_due_without_arguments_lists_every_timescale(world: World) -> None
 async def test_due_bad_input_is_a_friendly_reply(world: World, text: str, answer: str) -> None:
     reply = await world.say(text)
     assert answer in reply.text
+
+
+def _set_nation(world: World, handle: str, nation: str) -> None:
+    from storage.models import Person
+
+    with world.sessions.begin() as session:
+        person = session.get(Person, world.person(handle).id)
+        assert person is not None
+        person.nation = nation
+
+
+async def test_england_names_working_together_and_the_worked_example(world: World) -> None:
+    reply = await world.say("due core group from 21/12/2026")
+    assert reply.text.startswith("The first core group is due by Thursday 7 January 2027")
+    assert "as Working Together to Safeguard Children 2023 sets out" in reply.text
+
+
+async def test_scotland_answers_an_icpc_question_with_its_cppm(world: World) -> None:
+    _set_nation(world, "gp.omar", "SCT")
+    reply = await world.say("due icpc from 2026-12-17", who="gp.omar")
+    assert "In Scotland that meeting is the CPPM." in reply.text
+    assert (
+        "The child protection planning meeting (CPPM) is due by Thursday 14 January 2027 "
+        "(28 calendar days after Thursday 17 December 2026)." in reply.text
+    )
+    assert "National Guidance for Child Protection in Scotland 2021 (updated 2023)" in reply.text
+    assert "Working Together" not in reply.text and "15 working days" not in reply.text
+    same = await world.say("due cppm from 2026-12-17", who="gp.omar")
+    assert "In Scotland that meeting" not in same.text and "Thursday 14 January 2027" in same.text
+    ird = await world.say("due ird from 2026-12-17", who="gp.omar")
+    assert "A ird starts a clock" in ird.text and "the CPPM counts from it" in ird.text
+
+
+async def test_wales_core_group_and_its_unconfirmed_initial_conference(world: World) -> None:
+    _set_nation(world, "gp.omar", "WLS")
+    reply = await world.say("due core group from 21/12/2026", who="gp.omar")
+    assert "The first core group is due by Thursday 7 January 2027 (10 working days" in reply.text
+    assert "as Wales Safeguarding Procedures sets out" in reply.text
+    conference = await world.say("due icpc from 2026-12-17", who="gp.omar")
+    assert "isn't confirmed in Wales Safeguarding Procedures: check your local procedures" in conference.text
+    lado = await world.say("due lado from 2026-12-17", who="gp.omar")
+    assert "Wales has no LADO" in lado.text and "Check your local procedures" in lado.text
+
+
+async def test_northern_ireland_says_its_timescales_need_local_confirmation(world: World) -> None:
+    _set_nation(world, "gp.omar", "NIR")
+    reply = await world.say("due case conference from 2026-12-17", who="gp.omar")
+    assert "The initial child protection case conference is due by" in reply.text
+    assert "isn't confirmed in Co-operating to Safeguard Children" in reply.text
+    listed = await world.say("due", who="gp.omar")
+    assert all("not confirmed: check your local procedures" in f.value for f in listed.fields)
+    assert "Source: Co-operating to Safeguard Children" in listed.text
+
+
+def test_every_nation_has_a_policy_file_with_a_source() -> None:
+    from schedules.guidance.timescales import nation_policies
+
+    policies = nation_policies()
+    assert sorted(policies) == ["ENG", "NIR", "SCT", "WLS"]
+    assert all(p.source and p.framework and p.events for p in policies.values())
+    assert policies["SCT"].terms["conference"] == "child protection planning meeting (CPPM)"
+    assert policies["SCT"].terms["strategy_discussion"] == "inter-agency referral discussion (IRD)"
