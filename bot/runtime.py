@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.inbox.worker import Inbox
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import (
@@ -92,6 +93,7 @@ class Runtime:
     dispatcher: Dispatcher
     jobs: JobRegistry[Runtime] = field(default_factory=lambda: JobRegistry(()))
     job_stats: JobStats = field(default_factory=JobStats)
+    inbox: Inbox | None = None  # platform requests stored before they are acked; built by build_runtime
 
     async def run_jobs_once(self) -> None:
         """Run every scheduled job once, in order, each under the guard: one failing job never stops the rest.
@@ -160,6 +162,7 @@ def build_runtime(
         router=router,
         dispatcher=dispatcher,
         jobs=JobRegistry(JOBS),
+        inbox=Inbox(engine=engine, sessions=sessions, clock=clock),
     )
 
 

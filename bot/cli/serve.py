@@ -30,7 +30,7 @@ def warm_directory_index(runtime: Runtime) -> None:
         current_index(session, at=runtime.clock.now())
 
 
-def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
+def build_server(runtime: Runtime, *, with_scheduler: bool = True, with_inbox_worker: bool = True) -> FastAPI:
     """Build the FastAPI app; the search index is built at start-up and the scheduler runs with the app."""
     app = build_web_app(runtime)
     scheduler = build_scheduler(runtime) if with_scheduler else None
@@ -40,11 +40,17 @@ def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
         await asyncio.to_thread(warm_directory_index, runtime)
         if scheduler is not None:
             scheduler.start()
+        if runtime.inbox is not None:
+            # Workers start with the server, so requests a stopped or killed replica acknowledged are done.
+            runtime.inbox.is_worker = with_inbox_worker
+            runtime.inbox.start()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if runtime.inbox is not None:
+                await runtime.inbox.stop()
 
     app.router.lifespan_context = lifespan
     return app

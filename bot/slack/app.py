@@ -11,6 +11,7 @@ from bot.slack.client import build_web_client
 from bot.slack.dedupe import DropRepeatedEvents
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import SlackListeners
+from bot.slack.work import SlackWork
 
 
 def build_slack_app(
@@ -53,5 +54,10 @@ def build_slack_app(
         process_before_response=True,
     )
     app.use(DropRepeatedEvents(sessions=runtime.sessions, clock=runtime.clock))
-    SlackListeners(runtime).register(app)
+    inbox = runtime.inbox
+    if inbox is None:
+        raise ConfigError("joinup's runtime has no inbox; build it with build_runtime.")
+    # Workers (here, or in `joinup worker`) post replies with the bot's own client, outside any request.
+    SlackWork(runtime, client=client).register(inbox)
+    SlackListeners(runtime, inbox=inbox).register(app)
     return app
