@@ -134,3 +134,17 @@ async def test_a_redelivered_event_finds_its_row_and_is_answered_once(joinup: Jo
     assert (first.status_code, again.status_code) == (200, 200)
     assert len(joinup.fake.calls_to("chat.postMessage")) == 1
     assert len(inbox_rows(joinup)) == 1
+
+
+async def test_done_rows_are_forgotten_once_no_redelivery_can_come(joinup: Joinup) -> None:
+    await joinup.command("help")
+    await settled(joinup)
+    keep_days = the_inbox(joinup).settings.keep_done_days
+
+    joinup.clock.advance(timedelta(days=keep_days) - timedelta(minutes=1))
+    await joinup.runtime.run_jobs_once()
+    assert len(inbox_rows(joinup)) == 1
+
+    joinup.clock.advance(timedelta(minutes=2))
+    await joinup.runtime.run_jobs_once()
+    assert inbox_rows(joinup) == []
