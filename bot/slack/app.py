@@ -8,7 +8,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import ConfigError
 from bot.runtime import Runtime
 from bot.slack.client import build_web_client
-from bot.slack.dedupe import DropRepeatedEvents
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import SlackListeners
 from bot.slack.work import SlackWork
@@ -53,7 +52,9 @@ def build_slack_app(
         # Slack waits 3 seconds at most for the ack; the work's own answer arrives through the Web API.
         process_before_response=True,
     )
-    app.use(DropRepeatedEvents(sessions=runtime.sessions, clock=runtime.clock))
+    # No separate de-duplication step: each listener's inbox row has the event's unique key, written before
+    # the ack. Claiming the event id first would turn a failed write (answered 500, so Slack retries) into a
+    # dropped retry.
     inbox = runtime.inbox
     if inbox is None:
         raise ConfigError("joinup's runtime has no inbox; build it with build_runtime.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import col, select
 
 from bot.inbox.worker import Inbox
@@ -148,3 +148,21 @@ async def test_done_rows_are_forgotten_once_no_redelivery_can_come(joinup: Joinu
     joinup.clock.advance(timedelta(minutes=2))
     await joinup.runtime.run_jobs_once()
     assert inbox_rows(joinup) == []
+
+
+async def test_an_event_that_could_not_be_stored_is_refused_and_its_retry_answered(joinup: Joinup) -> None:
+    event = payloads.dm_event("help", user=AMY, event_id="EvDBDOWN")
+    with joinup.runtime.engine.begin() as connection:  # the database can't take the row
+        connection.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+
+    refused = await joinup.event(event)
+
+    with joinup.runtime.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    assert refused.status_code >= 500  # not acknowledged, so Slack retries it
+    retried = await joinup.event(event, retry_num=1)
+    await settled(joinup)
+
+    assert retried.status_code == 200
+    (answer,) = joinup.fake.calls_to("chat.postMessage")
+    assert "I help you reach the right people" in answer.args["text"]

@@ -14,7 +14,7 @@ from sqlmodel import col, func, select
 from bot.slack.client import build_web_client
 from bot.slack.identity import BotIdentity
 from schedules.time.clock import FakeClock
-from storage.models import AuditEvent, ProcessedEvent
+from storage.models import AuditEvent, InboxItem
 from tests.fakes.slack import BOT_USER_ID, FakeSlack
 from tests.slack import payloads
 from tests.slack.conftest import AMY, Joinup, build_joinup, slack_settings
@@ -129,8 +129,8 @@ async def test_a_retried_event_is_handled_once(joinup: Joinup) -> None:
     await asyncio.sleep(0.2)  # a duplicate would have been posted by now
     assert len(joinup.fake.calls_to("chat.postMessage")) == 1
     with joinup.runtime.sessions() as session:
-        keys = session.exec(select(ProcessedEvent.key)).all()
-    assert keys == ["slack:event:Ev0RETRY001"]
+        keys = session.exec(select(InboxItem.event_key)).all()
+    assert keys == ["slack:event:Ev0RETRY001"]  # the inbox row is the event's one record
 
 
 async def test_the_same_event_id_twice_without_a_retry_header_is_still_one_side_effect(
