@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from bot.inbox.worker import Inbox
 from schedules.inbox import rows
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from schedules.time.clock import Clock
 
 
-async def prune_inbox(runtime: Runtime) -> None:
+class PruneContext(Protocol):
+    """What the prune job needs from the runtime (a protocol, so this module never imports bot.runtime)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def inbox(self) -> Inbox | None: ...
+
+
+async def prune_inbox(runtime: PruneContext) -> None:
     """Delete done and dropped inbox rows older than the inbox's keep_done_days (their content is gone)."""
     if runtime.inbox is None:
         return
-    settings = runtime.inbox.settings
     with runtime.sessions.begin() as session:
-        rows.prune(session, now=runtime.clock.now(), settings=settings)
+        rows.prune(session, now=runtime.clock.now(), settings=runtime.inbox.settings)
