@@ -16,6 +16,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.inbox.jobs import prune_inbox
+from bot.inbox.worker import Inbox
 from bot.slack.dedupe import prune_job as prune_slack_events
 from directory.demo import load_demo
 from handlers import (
@@ -92,6 +94,7 @@ class Runtime:
     dispatcher: Dispatcher
     jobs: JobRegistry[Runtime] = field(default_factory=lambda: JobRegistry(()))
     job_stats: JobStats = field(default_factory=JobStats)
+    inbox: Inbox | None = None  # platform requests stored before they are acked; built by build_runtime
 
     async def run_jobs_once(self) -> None:
         """Run every scheduled job once, in order, each under the guard: one failing job never stops the rest.
@@ -137,6 +140,7 @@ JOBS: tuple[Job[Runtime], ...] = (
     Job("escalation-timeouts", record_timeouts_job, wakeup=next_timeout),  # a level's time ran out
     Job("outbox-sweep", sweep_outbox, wakeup=next_reminder_due),  # every due reminder, chase and nudge
     Job("slack-event-prune", prune_slack_events),  # forget Slack event ids too old to be retried
+    Job("inbox-prune", prune_inbox),  # forget done inbox rows once no redelivery can come
     Job("insight-durations", fill_durations_job),  # fill missing working-time durations
 )
 
@@ -160,6 +164,7 @@ def build_runtime(
         router=router,
         dispatcher=dispatcher,
         jobs=JobRegistry(JOBS),
+        inbox=Inbox(engine=engine, sessions=sessions, clock=clock),
     )
 
 

@@ -46,3 +46,9 @@ def claim_once(
     except IntegrityError:
         return False
     return True
+
+
+def release(*, sessions: sessionmaker[Session], key: str) -> None:
+    """Forget one claimed key, so the next claim of it succeeds (its work failed and must be done again)."""
+    with sessions.begin() as session:
+        session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.key) == key[:200]))

@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "directory": "bot.cli.directory:directory",  # import/export/check/stale/verify/coverage
     "digest": "bot.cli.digest:digest",  # digest preview
     "purge": "bot.cli.retention:purge",  # purge closed work past the retention period
+    "inbox": "bot.cli.inbox:inbox",  # list, retry, drop the requests platforms handed joinup
+    "outbox": "bot.cli.inbox:outbox",  # list and retry undelivered reminders
+    "worker": "bot.cli.serve:worker",  # inbox workers and the scheduled jobs, without the web server
 }
 
 # Modules that only add commands to a group above; loaded with their group.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,7 +31,7 @@ def warm_directory_index(runtime: Runtime) -> None:
         current_index(session, at=runtime.clock.now())
 
 
-def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
+def build_server(runtime: Runtime, *, with_scheduler: bool = True, with_inbox_worker: bool = True) -> FastAPI:
     """Build the FastAPI app; the search index is built at start-up and the scheduler runs with the app."""
     app = build_web_app(runtime)
     scheduler = build_scheduler(runtime) if with_scheduler else None
@@ -40,14 +41,31 @@ def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
         await asyncio.to_thread(warm_directory_index, runtime)
         if scheduler is not None:
             scheduler.start()
+        if runtime.inbox is not None:
+            # Workers start with the server, so requests a stopped or killed replica acknowledged are done.
+            runtime.inbox.is_worker = with_inbox_worker
+            runtime.inbox.start()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if runtime.inbox is not None:
+                await runtime.inbox.stop()
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def build_process_runtime(database_url: str | None) -> Runtime:
+    """Settings, database (migrated), notifier and runtime for one serving or working process."""
+    settings = load_settings(database_url)
+    require_platform_secrets(settings)
+    engine = open_engine(settings)
+    migrate.upgrade(engine)
+    notifier = build_routing_notifier(settings, make_sessions(engine))
+    clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+    return build_runtime(settings=settings, clock=clock, notifier=notifier, engine=engine)
 
 
 @click.command(
@@ -58,20 +76,64 @@ def build_server(runtime: Runtime, *, with_scheduler: bool = True) -> FastAPI:
 @click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
 @click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs in this process.")
 @click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Only store and acknowledge requests here; `joinup worker` processes answer them.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log one line per HTTP request (paths and statuses only; off by default).",
+)
+@click.option(
     "--socket-mode",
     is_flag=True,
     help="Also receive Slack over Socket Mode (local development; needs an app token).",
 )
-def serve(host: str, port: int, database_url: str | None, no_scheduler: bool, socket_mode: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    database_url: str | None,
+    no_scheduler: bool,
+    no_worker: bool,
+    access_log: bool,
+    socket_mode: bool,
+) -> None:
     """Start the server."""
-    settings = load_settings(database_url)
-    require_platform_secrets(settings)
-    engine = open_engine(settings)
-    migrate.upgrade(engine)
-    notifier = build_routing_notifier(settings, make_sessions(engine))
-    clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
-    runtime = build_runtime(settings=settings, clock=clock, notifier=notifier, engine=engine)
-    server = build_server(runtime, with_scheduler=not no_scheduler)
+    runtime = build_process_runtime(database_url)
+    server = build_server(runtime, with_scheduler=not no_scheduler, with_inbox_worker=not no_worker)
     if socket_mode:
         server = with_socket_mode(server, runtime)
-    uvicorn.run(server, host=host, port=port, log_level="info")
+    uvicorn.run(server, host=host, port=port, log_level="info", access_log=access_log)
+
+
+@click.command(help="Run inbox workers and the scheduled jobs without the web server (a dedicated pool).")
+@click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
+@click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs in this process.")
+@click.option("--concurrency", default=8, show_default=True, help="Requests worked on at once.")
+def worker(database_url: str | None, no_scheduler: bool, concurrency: int) -> None:
+    """Claim and work on inbox rows until stopped (SIGINT or SIGTERM)."""
+    runtime = build_process_runtime(database_url)
+    # Building the web app registers each enabled platform's inbox kinds; it serves nothing here.
+    build_web_app(runtime)
+    assert runtime.inbox is not None
+    runtime.inbox.concurrency = concurrency
+    scheduler = None if no_scheduler else build_scheduler(runtime)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        assert runtime.inbox is not None
+        if scheduler is not None:
+            scheduler.start()
+        runtime.inbox.start()
+        click.echo("joinup worker running; Ctrl+C stops it.", err=True)
+        await stop.wait()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await runtime.inbox.stop()
+
+    asyncio.run(run())

@@ -1,13 +1,19 @@
-"""Who a Slack user is: look up their e-mail (users.info), so the same person links across Slack and Teams."""
+"""Who a Slack user is (users.info, so the same person links across Slack and Teams), and who the bot is
+(auth.test, learned in the background)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackClientError
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
@@ -61,3 +67,93 @@ class SlackProfiles:
         email = profile.get("email") or None
         name = profile.get("real_name") or user.get("real_name") or None
         return dataclasses.replace(msg, sender_email=email, sender_name=name)
+
+
+# Waits between auth.test attempts while Slack can't be reached: quick at first, then once a minute.
+IDENTITY_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class BotIdentity:
+    """Who the bot is in its workspace (auth.test), learned at start-up and in the background.
+
+    bolt's single-workspace authorisation calls auth.test on the first request and answers 500 when Slack
+    can't be reached. joinup authorises every request from what it already knows instead: the bot token,
+    plus the bot's ids once auth.test has answered. Nothing on a request's path waits for Slack.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        retry_seconds: tuple[float, ...] = IDENTITY_RETRY_SECONDS,
+    ) -> None:
+        self.client = client
+        self.retry_seconds = retry_seconds
+        self.auth_test: dict[str, Any] | None = None
+        self.known = asyncio.Event()  # set once auth.test has answered
+        self._task: asyncio.Task[None] | None = None
+
+    async def fetch(self) -> bool:
+        """Ask auth.test once; True when the bot's ids are now known."""
+        try:
+            response = await self.client.auth_test()
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+            log.warning(
+                "auth.test failed; Slack requests are served meanwhile", extra={"error": _name(error)}
+            )
+            return False
+        self.auth_test = dict(response.data) if isinstance(response.data, dict) else {}
+        self.known.set()
+        return True
+
+    async def _keep_trying(self) -> None:
+        attempt = 0
+        while not await self.fetch():
+            await asyncio.sleep(self.retry_seconds[min(attempt, len(self.retry_seconds) - 1)])
+            attempt += 1
+
+    def start(self) -> None:
+        """Learn the bot's ids in the background, retrying until Slack answers (idempotent)."""
+        if self.auth_test is None and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._keep_trying())
+
+    async def stop(self) -> None:
+        """Stop retrying (at shut-down)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def result(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        """The bot token always; the bot's ids once auth.test has given them."""
+        self.start()  # not awaited: a request never waits for Slack to say who the bot is
+        known = self.auth_test or {}
+        return AuthorizeResult(
+            enterprise_id=enterprise_id or known.get("enterprise_id"),
+            team_id=team_id or known.get("team_id"),
+            team=known.get("team"),
+            url=known.get("url"),
+            bot_user_id=known.get("user_id"),
+            bot_id=known.get("bot_id"),
+            bot_token=self.client.token,
+            user_id=user_id,
+        )
+
+    def authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """bolt's `authorize` function (bolt passes arguments by their names, so this is a plain function)."""
+
+        async def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            return self.result(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+
+        return authorize
+
+
+def _name(error: BaseException) -> str:
+    # Slack's own error code when it answered; otherwise the kind of failure (never the token).
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return type(error).__name__

@@ -1,5 +1,10 @@
-"""The bolt listeners: each acknowledges at once, then turns the payload into an InboundMessage, asks the
-Dispatcher for a Reply and puts it in front of the person. No listener phrases anything itself."""
+"""The bolt listeners: each stores what its work needs in the inbox, then acknowledges.
+
+The work itself (ask the Dispatcher, post the reply) is done by inbox workers (bot/slack/work.py), in this
+process or another, so a request acknowledged is never lost with the process that acknowledged it. What must
+be answered inside the request stays here: the team picker's options, and opening a modal from a button
+(Slack's trigger id lasts three seconds and nothing is stored).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,20 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.inbox.worker import Content, Inbox
 from bot.runtime import Runtime
 from bot.slack import home, modals, parse
-from bot.slack.deliver import open_form, send_dm, update_pressed_message
-from bot.slack.identity import SlackProfiles
-from bot.slack.render import message_payload
-from handlers.messages import InboundMessage, Reply
+from bot.slack.work import (
+    SLACK_FAILURES,
+    button_content,
+    command_content,
+    dm_content,
+    event_key,
+    home_content,
+    view_content,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +44,30 @@ async def _guarded(kind: str, work: Callable[[], Awaitable[object]]) -> None:
     # Runs after ack(): Slack already has its 200, so a failure here can only be logged (ids, never text).
     try:
         await work()
+    except SLACK_FAILURES as error:
+        log.warning("Slack call after ack failed", extra={"slack_kind": kind, "error": type(error).__name__})
     except Exception:
         log.exception("Slack listener failed after ack", extra={"slack_kind": kind})
 
 
 class SlackListeners:
-    """Registers joinup's listeners on a bolt app; every inbound path ends in `runtime.dispatcher`."""
+    """Registers joinup's listeners on a bolt app; each request is stored in the inbox, then acked."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, inbox: Inbox) -> None:
         self.runtime = runtime
-        self.profiles = SlackProfiles(sessions=runtime.sessions, clock=runtime.clock)
+        self.inbox = inbox
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _after_ack(self, kind: str, work: Callable[[], Awaitable[object]]) -> None:
-        """Run `work` in the background: the listener returns at once, so bolt answers Slack with the ack
-        before any of the work (database, rendering, Web API calls) has had a chance to delay it."""
+        """Run a single Web API call (opening a modal) after the ack; nothing is stored for it."""
         task = asyncio.get_running_loop().create_task(_guarded(kind, work))
         self._tasks.add(task)  # keep a reference until it finishes, or the task may be collected mid-way
         task.add_done_callback(self._tasks.discard)
+
+    async def _store(self, kind: str, body: Body, content: Content) -> None:
+        await self.inbox.receive(
+            platform="slack", event_key=event_key(body, kind), kind=kind, content=content
+        )
 
     def register(self, app: AsyncApp) -> None:
         """Attach the slash command, DM, App Home, button and modal listeners."""
@@ -68,65 +84,22 @@ class SlackListeners:
         app.view(modals.REFER_VIEW)(self.on_modal_submitted)
         app.view(modals.FEEDBACK_VIEW)(self.on_modal_submitted)
 
-    async def _answer(self, msg: InboundMessage, client: AsyncWebClient) -> Reply:
-        msg = await self.profiles.add_to(msg, client=client)
-        return await self.runtime.dispatcher.handle(msg)
-
-    # --- /joinup ------------------------------------------------------------------------------
-    async def on_command(
-        self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        """`/joinup <text>`: answer privately through the response URL, or open the reply's form as a modal."""
+    # Each listener stores first and acks second: a request that can't be stored gets an error, not an
+    # ack, so nothing acknowledged lives only in memory.
+    async def on_command(self, ack: AsyncAck, body: Body) -> None:
+        """`/joinup <text>`: answered through the response URL by a worker."""
+        await self._store("slack.command", body, command_content(body))
         await ack()
 
-        async def work() -> None:
-            trigger_id = body.get("trigger_id")
-            form_view = modals.view_for_command(str(body.get("text") or ""))
-            if form_view is not None and trigger_id:
-                # A bare "/joinup refer" (or "feedback [item]") opens the form rather than asking one
-                # question at a time.
-                await client.views_open(trigger_id=trigger_id, view=form_view)
-                return
-            reply = await self._answer(parse.from_slash_command(body), client)
-            if reply.form is not None and reply.form.inputs and trigger_id:
-                await open_form(
-                    client, trigger_id=trigger_id, form=reply.form, origin_channel=body.get("channel_id", "")
-                )
-                return
-            # Always ephemeral: /joinup can be typed in any channel, and an answer may name case references
-            # that only the person who asked should see.
-            await respond(response_type="ephemeral", **message_payload(reply))
-
-        self._after_ack("command", work)
-
-    # --- DMs ----------------------------------------------------------------------------------
-    async def on_message(self, event: Body, body: Body, client: AsyncWebClient) -> None:
+    async def on_message(self, event: Body, body: Body) -> None:
         """A person's own message in the bot's DM (bolt acknowledges the event as soon as this returns)."""
-        if not parse.is_direct_message(event):
-            return
+        if parse.is_direct_message(event):
+            await self._store("slack.dm", body, dm_content(body))
 
-        async def work() -> None:
-            reply = await self._answer(parse.from_direct_message(body), client)
-            await client.chat_postMessage(channel=event["channel"], **message_payload(reply))
-
-        self._after_ack("message.im", work)
-
-    # --- App Home -----------------------------------------------------------------------------
-    async def on_home_opened(self, event: Body, body: Body, client: AsyncWebClient) -> None:
-        """Publish the Home tab: the person's open items, overdue first, and a search button."""
-        if event.get("tab", "home") != "home":
-            return
-        self._after_ack(
-            "app_home_opened", lambda: self.publish_home(client, user_id=str(event["user"]), body=body)
-        )
-
-    async def publish_home(self, client: AsyncWebClient, *, user_id: str, body: Body) -> None:
-        """Render the reply to "mine" as the user's Home tab."""
-        use_action = self.runtime.router.get_action(home.MINE) is not None
-        team_id = body.get("team_id") or (body.get("team") or {}).get("id")
-        msg = home.mine_message(user_id=user_id, team_id=team_id, use_action=use_action)
-        reply = await self._answer(msg, client)
-        await client.views_publish(user_id=user_id, view=home.home_view(reply))
+    async def on_home_opened(self, event: Body, body: Body) -> None:
+        """The Home tab was opened: a worker publishes it."""
+        if event.get("tab", "home") == "home":
+            await self._store("slack.home", body, home_content(body))
 
     async def on_home_search(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """The Home tab's search button opens a one-question modal."""
@@ -135,78 +108,21 @@ class SlackListeners:
             "home.search", lambda: client.views_open(trigger_id=body["trigger_id"], view=home.search_modal())
         )
 
-    async def on_search_submitted(
-        self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient
-    ) -> None:
-        """Answer the Home tab search in the person's DM, as if they had typed `find <query>`."""
+    async def on_search_submitted(self, ack: AsyncAck, body: Body) -> None:
+        """The Home tab search: answered in the person's DM by a worker."""
+        await self._store("slack.home_search", body, view_content(body))
         await ack()
 
-        async def work() -> None:
-            values = parse.form_values((view.get("state") or {}).get("values") or {})
-            user_id = str(body["user"]["id"])
-            msg = home.search_message(
-                user_id=user_id,
-                team_id=(body.get("team") or {}).get("id"),
-                query=values.get(home.SEARCH_INPUT_ID, ""),
-            )
-            await send_dm(client, user_id=user_id, reply=await self._answer(msg, client))
-
-        self._after_ack("home.search_submitted", work)
-
-    # --- buttons and modals -------------------------------------------------------------------
-    async def on_button(
-        self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        """A joinup button: run its action, then show the answer where the button was."""
+    async def on_button(self, ack: AsyncAck, body: Body) -> None:
+        """A joinup button: a worker runs its action and shows the answer where the button was."""
+        await self._store("slack.button", body, button_content(body))
         await ack()
 
-        async def work() -> None:
-            msg = parse.from_block_action(body)
-            if msg is None:
-                return
-            reply = await self._answer(msg, client)
-            await self._show_after_action(body, reply, client, respond)
-
-        self._after_ack("block_actions", work)
-
-    async def _show_after_action(
-        self, body: Body, reply: Reply, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        user_id = str(body["user"]["id"])
-        trigger_id = body.get("trigger_id")
-        if reply.form is not None and reply.form.inputs and trigger_id:
-            channel = (body.get("container") or {}).get("channel_id") or ""
-            await open_form(client, trigger_id=trigger_id, form=reply.form, origin_channel=channel)
-            return
-        if await update_pressed_message(client, body=body, reply=reply):
-            return
-        container = body.get("container") or {}
-        if container.get("type") == "message" and body.get("response_url"):
-            # An ephemeral message (a slash command's answer) can only be replaced through its response URL.
-            await respond(replace_original=True, **message_payload(reply))
-            return
-        await send_dm(client, user_id=user_id, reply=reply)
-        if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
-            await self.publish_home(client, user_id=user_id, body=body)
-
-    async def on_form_submitted(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
-        """A joinup modal (refer, feedback, escalation outcome): close it, then answer in the DM."""
+    async def on_form_submitted(self, ack: AsyncAck, body: Body) -> None:
+        """A joinup modal (refer, feedback, escalation outcome): closed at once, answered in the DM."""
+        await self._store("slack.form", body, view_content(body))
         await ack()
 
-        async def work() -> None:
-            msg = parse.from_view_submission(body)
-            if msg is None:
-                return
-            reply = await self._answer(msg, client)
-            trigger_id = body.get("trigger_id")
-            if reply.form is not None and reply.form.inputs and trigger_id:
-                await open_form(client, trigger_id=trigger_id, form=reply.form)
-                return
-            await send_dm(client, user_id=msg.sender_key, reply=reply)
-
-        self._after_ack("view_submission", work)
-
-    # --- Slack-only modals (referral, feedback) -----------------------------------------------
     async def on_open_refer(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """The Home tab's "Log a referral" button."""
         await ack()
@@ -227,18 +143,7 @@ class SlackListeners:
         runtime = self.runtime
         await ack(options=modals.team_options(sessions=runtime.sessions, clock=runtime.clock, query=query))
 
-    async def on_modal_submitted(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
-        """Close the modal, run the command it stands for, and answer in the DM."""
+    async def on_modal_submitted(self, ack: AsyncAck, body: Body) -> None:
+        """The referral and feedback modals: closed at once, answered in the DM by a worker."""
+        await self._store("slack.modal", body, view_content(body))
         await ack()
-
-        async def work() -> None:
-            user_id = str(body["user"]["id"])
-            msg = modals.modal_message(
-                callback_id=str(view.get("callback_id")),
-                user_id=user_id,
-                team_id=(body.get("team") or {}).get("id"),
-                form=parse.form_values((view.get("state") or {}).get("values") or {}),
-            )
-            await send_dm(client, user_id=user_id, reply=await self._answer(msg, client))
-
-        self._after_ack("modal.submitted", work)

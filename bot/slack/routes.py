@@ -14,6 +14,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.runtime import Runtime
 from bot.slack.app import build_slack_app
+from bot.slack.client import build_web_client
+from bot.slack.identity import BotIdentity
 from bot.slack.parse import payload_problem
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,19 @@ def slack_routes(runtime: Runtime) -> APIRouter:
     slack = runtime.settings.slack
     if not slack.enabled or slack.signing_secret is None:
         return router
-    handler = AsyncSlackRequestHandler(build_slack_app(runtime))
+    client = build_web_client(slack)
+    identity = BotIdentity(client=client)
+
+    @asynccontextmanager
+    async def learn_who_the_bot_is(_app: FastAPI) -> AsyncIterator[None]:
+        identity.start()  # at start-up, in the background: Slack being down delays nothing
+        try:
+            yield
+        finally:
+            await identity.stop()
+
+    router = APIRouter(lifespan=learn_who_the_bot_is)
+    handler = AsyncSlackRequestHandler(build_slack_app(runtime, client=client, identity=identity))
     verifier = SignatureVerifier(slack.signing_secret.get_secret_value())
 
     @router.post(EVENTS_PATH, include_in_schema=False)

@@ -7,10 +7,13 @@ joinup keeps working and the next contact (or `joinup teams sync-people`) tries 
 from __future__ import annotations
 
 import logging
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import AuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -34,6 +37,13 @@ log = logging.getLogger(__name__)
 
 USER_FIELDS = ["id", "displayName", "mail", "userPrincipalName", "jobTitle", "department"]
 TIMEOUT_SECONDS = 10.0
+# A token request is tried this many more times before the person is answered without Graph data.
+TOKEN_RETRIES = 1
+# While Graph is down every contact would log; one line a minute (with a count) says the same.
+WARN_EVERY_SECONDS = 60.0
+# Every way a Graph call can fail: Graph's own errors, the network, and the token (azure.core raises
+# ClientAuthenticationError for a wrong or expired secret, ServiceRequestError with no route to Entra ID).
+GRAPH_ERRORS: tuple[type[Exception], ...] = (APIError, httpx.HTTPError, AzureError, ValueError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +85,11 @@ def build_graph_client(
         )
 
         credential = ClientSecretCredential(
-            teams.tenant_id, teams.app_id, teams.app_password.get_secret_value()
+            teams.tenant_id,
+            teams.app_id,
+            teams.app_password.get_secret_value(),
+            retry_total=TOKEN_RETRIES,
+            connection_timeout=TIMEOUT_SECONDS,
         )
         auth = AzureIdentityAuthenticationProvider(
             credential, scopes=["https://graph.microsoft.com/.default"]
@@ -91,8 +105,26 @@ def build_graph_client(
 class GraphPeople:
     """Looks people up in Entra ID through Graph; failures become None, never exceptions."""
 
-    def __init__(self, client: GraphServiceClient) -> None:
+    def __init__(
+        self, client: GraphServiceClient, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.client = client
+        self._monotonic = monotonic  # only paces the warning below; no domain time is read here
+        self._warned_at: float | None = None
+        self._unwarned = 0
+
+    def _warn(self, what: str, *, user_id: str, error: Exception) -> None:
+        """Log a failed lookup at most once a minute, saying how many failed since the last line."""
+        self._unwarned += 1
+        now = self._monotonic()
+        if self._warned_at is not None and now - self._warned_at < WARN_EVERY_SECONDS:
+            return
+        log.warning(
+            "graph %s failed; people are answered without Graph data and looked up again later",
+            what,
+            extra={"teams_user_id": user_id, "error": type(error).__name__, "failures": self._unwarned},
+        )
+        self._warned_at, self._unwarned = now, 0
 
     async def profile(self, user_id: str) -> GraphProfile | None:
         """Return a user's mail, job, department and manager; None if Graph can't say."""
@@ -104,11 +136,8 @@ class GraphPeople:
         )
         try:
             user = await builder.get(request_configuration=config)
-        except (APIError, httpx.HTTPError, ValueError) as error:
-            log.warning(
-                "graph user lookup failed; will retry on the next contact",
-                extra={"teams_user_id": user_id, "error": type(error).__name__},
-            )
+        except GRAPH_ERRORS as error:
+            self._warn("user lookup", user_id=user_id, error=error)
             return None
         if user is None:
             return None
@@ -126,17 +155,10 @@ class GraphPeople:
     async def _manager(self, builder: UserItemRequestBuilder, user_id: str) -> tuple[str | None, str | None]:
         try:
             manager = await builder.manager.get()
-        except APIError as error:
-            if error.response_status_code != 404:  # 404: nobody is recorded as this user's manager
-                log.warning(
-                    "graph manager lookup failed", extra={"teams_user_id": user_id, "error": str(error)}
-                )
-            return None, None
-        except (httpx.HTTPError, ValueError) as error:
-            log.warning(
-                "graph manager lookup failed",
-                extra={"teams_user_id": user_id, "error": type(error).__name__},
-            )
+        except GRAPH_ERRORS as error:
+            # 404: nobody is recorded as this user's manager, which is an answer, not a failure.
+            if not (isinstance(error, APIError) and error.response_status_code == 404):
+                self._warn("manager lookup", user_id=user_id, error=error)
             return None, None
         if manager is None:
             return None, None

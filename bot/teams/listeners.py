@@ -20,7 +20,7 @@ from bot.teams.people import find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
 from handlers.messages import InboundMessage, Reply
 from schedules.time.clock import Clock
-from storage.claims import claim_once
+from storage.claims import claim_once, release
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,11 @@ class TeamsListeners:
         log.info("dropped a repeated Teams activity", extra={"activity_id": activity_id})
         return False
 
+    def _release(self, activity_id: str | None) -> None:
+        """Forget a claimed id whose work failed: the Bot Framework's redelivery must be handled, not dropped."""
+        if activity_id:
+            release(sessions=self.runtime.sessions, key=f"{KEY_PREFIX}{activity_id}")
+
     async def _answer(self, msg: InboundMessage) -> Reply:
         msg = forms.as_typed(msg)
         form = forms.form_for(msg.text) if msg.action is None else None
@@ -89,8 +94,12 @@ class TeamsListeners:
         """Typed text or an Action.Submit press: answer in the same conversation."""
         if not self._is_new(ctx.activity.id):
             return
-        reply = await self._answer(parse.from_message(ctx.activity))
-        await ctx.send(to_activity(reply))
+        try:
+            reply = await self._answer(parse.from_message(ctx.activity))
+            await ctx.send(to_activity(reply))
+        except BaseException:
+            self._release(ctx.activity.id)
+            raise
 
     async def on_card_action(
         self, ctx: ActivityContext[AdaptiveCardInvokeActivity]
@@ -105,7 +114,11 @@ class TeamsListeners:
         if not parse.bot_was_added(activity) or not self._is_new(activity.id):
             return
         base = parse.from_activity(activity)
-        await ctx.send(to_activity(await self._answer(dataclasses.replace(base, text=WELCOME_TEXT))))
+        try:
+            await ctx.send(to_activity(await self._answer(dataclasses.replace(base, text=WELCOME_TEXT))))
+        except BaseException:
+            self._release(activity.id)
+            raise
         if self._needs_onboarding(base):
             await ctx.send(to_activity(await self._answer(dataclasses.replace(base, text=SETUP_COMMAND))))
 

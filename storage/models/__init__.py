@@ -3,6 +3,7 @@
 from storage.models.audit import AuditEvent
 from storage.models.directory import Agency, ConcernTaxonomy, ContactRoute, EscalationContact, Synonym, Team
 from storage.models.escalation import Escalation, EscalationStep, PolicyVersion
+from storage.models.inbox import InboxItem
 from storage.models.outbox import DigestRun, Reminder
 from storage.models.people import ConversationRef, ConversationState, Person, ProcessedEvent, RoleGrant
 from storage.models.tracking import ContactAttempt, SharingDecision, TrackedItem
@@ -19,6 +20,7 @@ __all__ = [
     "Escalation",
     "EscalationContact",
     "EscalationStep",
+    "InboxItem",
     "Person",
     "PolicyVersion",
     "ProcessedEvent",

@@ -7,11 +7,17 @@ import json
 import time
 
 import pytest
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from storage.models import AuditEvent, ProcessedEvent
+from bot.slack.client import build_web_client
+from bot.slack.identity import BotIdentity
+from schedules.time.clock import FakeClock
+from storage.models import AuditEvent, InboxItem
+from tests.fakes.slack import BOT_USER_ID, FakeSlack
 from tests.slack import payloads
-from tests.slack.conftest import AMY, Joinup
+from tests.slack.conftest import AMY, Joinup, build_joinup, slack_settings
 
 
 async def test_help_by_slash_command_answers_through_the_response_url(joinup: Joinup) -> None:
@@ -123,8 +129,8 @@ async def test_a_retried_event_is_handled_once(joinup: Joinup) -> None:
     await asyncio.sleep(0.2)  # a duplicate would have been posted by now
     assert len(joinup.fake.calls_to("chat.postMessage")) == 1
     with joinup.runtime.sessions() as session:
-        keys = session.exec(select(ProcessedEvent.key)).all()
-    assert keys == ["slack:event:Ev0RETRY001"]
+        keys = session.exec(select(InboxItem.event_key)).all()
+    assert keys == ["slack:event:Ev0RETRY001"]  # the inbox row is the event's one record
 
 
 async def test_the_same_event_id_twice_without_a_retry_header_is_still_one_side_effect(
@@ -142,3 +148,34 @@ async def test_the_same_event_id_twice_without_a_retry_header_is_still_one_side_
             select(func.count()).select_from(AuditEvent).where(col(AuditEvent.action) == "error")
         )
         assert errors.one() == 0
+
+
+async def test_slack_web_api_down_at_the_first_request_does_not_fail_a_slash_command(
+    fake_slack: FakeSlack, clock: FakeClock, engine: Engine
+) -> None:
+    fake_slack.fail("auth.test", status=500, times=50)  # who the bot is can't be learned yet
+    runtime, http = build_joinup(fake=fake_slack, clock=clock, engine=engine)
+    app = Joinup(runtime=runtime, http=http, fake=fake_slack, clock=clock)
+    async with http:
+        response = await app.command("help")
+
+        assert response.status_code == 200
+        await fake_slack.wait_for("response")
+    assert "I help you reach the right people" in fake_slack.last("response")["text"]
+
+
+async def test_who_the_bot_is_is_learned_in_the_background_once_slack_answers(fake_slack: FakeSlack) -> None:
+    fake_slack.fail("auth.test", status=500, times=6)  # two attempts' worth, each retried twice
+    client = build_web_client(
+        slack_settings(fake_slack).slack, retry_interval=FixedValueRetryIntervalCalculator(0.01)
+    )
+    identity = BotIdentity(client=client, retry_seconds=(0.01,))
+
+    first = identity.result(enterprise_id=None, team_id="T1", user_id=AMY)  # starts learning; never waits
+    assert first.bot_token == "xoxb-0000-test" and first.bot_user_id is None
+    await asyncio.wait_for(identity.known.wait(), timeout=10)
+    await identity.stop()
+
+    known = identity.result(enterprise_id=None, team_id="T1", user_id=AMY)
+    assert known.bot_user_id == BOT_USER_ID
+    assert len(fake_slack.calls_to("auth.test")) == 7

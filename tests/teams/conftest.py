@@ -12,6 +12,7 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from kiota_abstractions.authentication import AuthenticationProvider
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
@@ -177,6 +178,7 @@ def build_joinup(
     clock: FakeClock,
     engine: Engine,
     allow_unauthenticated: bool = True,
+    graph_auth: AuthenticationProvider | None = None,
 ) -> TeamsJoinup:
     """Build the runtime (demo loaded, Teams notifier routed) and an HTTP client on the ASGI app."""
     settings = teams_settings(allow_unauthenticated=allow_unauthenticated)
@@ -198,7 +200,7 @@ def build_joinup(
         cloud=fake.cloud(),
         sleep=sleep,
         graph_http=graph.http_client(),
-        graph_auth=graph.auth(),
+        graph_auth=graph_auth or graph.auth(),
     )
     web = FastAPI()
     web.include_router(endpoint.router())

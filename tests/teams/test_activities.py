@@ -267,3 +267,26 @@ def test_handled_activity_ids_are_forgotten_after_a_day(
     with sessions() as session:
         keys = sorted(session.exec(select(ProcessedEvent.key)).all())
     assert keys == ["slack:Ev01", "teams:f:new"]  # Slack's ids are Slack's to forget
+
+
+async def test_a_redelivery_after_a_failed_attempt_is_answered(joinup: TeamsJoinup) -> None:
+    activity = personal_activity(joinup.fake, user=AMY, text="help", activity_id="f:retry-after-500")
+    joinup.fake.fail(status=500, times=4)  # every attempt at the reply fails, so the first delivery fails
+
+    first = await joinup.post(activity)
+    second = await joinup.post(activity)  # the Bot Framework delivers the same activity again
+
+    assert first.status_code >= 500
+    assert second.status_code == 200
+    assert len(joinup.replies()) == 1
+
+
+async def test_a_redelivery_of_an_activity_already_answered_is_dropped(joinup: TeamsJoinup) -> None:
+    activity = personal_activity(joinup.fake, user=AMY, text="help", activity_id="f:answered")
+    await joinup.post(activity)
+    joinup.fake.fail(status=500, times=4)  # were the work repeated, this reply would fail
+
+    again = await joinup.post(activity)
+
+    assert again.status_code == 200
+    assert len(joinup.replies()) == 1

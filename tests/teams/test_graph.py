@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+from typing import Any
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity.aio import ClientSecretCredential
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.teams.graph import GraphPeople, GraphProfile, build_graph_client
 from bot.teams.people import sync_people
+from schedules.time.clock import FakeClock
 from storage.models import AuditEvent, Person
 from tests.fakes.graph import FakeGraph
-from tests.teams.conftest import AMY, JO, KATE, STRANGER, TeamsJoinup, teams_settings
+from tests.fakes.teams import APP_ID, TENANT_ID, FakeBotFramework
+from tests.teams.conftest import AMY, JO, KATE, STRANGER, TeamsJoinup, build_joinup, teams_settings
 
 
 def graph_people(fake: FakeGraph) -> GraphPeople:
@@ -169,3 +184,91 @@ async def test_someone_met_while_graph_was_down_is_linked_when_it_answers(joinup
     assert linked is not None and linked.id == amy.id
     with joinup.runtime.sessions() as session:
         assert "person.linked" in session.exec(select(AuditEvent.action)).all()
+
+
+class WrongSecret:
+    """An azure-identity credential as it behaves with a wrong or expired client secret."""
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        raise ClientAuthenticationError("AADSTS7000215: Invalid client secret provided.")
+
+    async def close(self) -> None:
+        return None
+
+
+def unreachable_token_endpoint() -> ClientSecretCredential:
+    """A real client-secret credential whose Entra ID has no route (nothing listens on the port)."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    return ClientSecretCredential(
+        TENANT_ID,
+        APP_ID,
+        "not-a-real-secret",
+        authority=f"https://127.0.0.1:{port}",
+        disable_instance_discovery=True,
+        retry_total=0,
+    )
+
+
+def people_with(credential: AsyncTokenCredential, fake: FakeGraph, **kwargs: Any) -> GraphPeople:
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=["https://graph.microsoft.com/.default"])
+    client = build_graph_client(teams_settings().teams, http_client=fake.http_client(), auth=auth)
+    assert client is not None
+    return GraphPeople(client, **kwargs)
+
+
+async def test_a_wrong_secret_means_no_profile_not_an_error(fake_graph: FakeGraph) -> None:
+    assert await people_with(WrongSecret(), fake_graph).profile(AMY) is None
+    assert fake_graph.requests == []  # nothing reached Graph without a token
+
+
+async def test_no_route_to_the_token_endpoint_means_no_profile_not_an_error(fake_graph: FakeGraph) -> None:
+    credential = unreachable_token_endpoint()
+    try:
+        assert await people_with(credential, fake_graph).profile(AMY) is None
+    finally:
+        await credential.close()
+
+
+async def test_graph_failures_are_logged_once_a_minute(
+    fake_graph: FakeGraph, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [1000.0]
+    people = people_with(WrongSecret(), fake_graph, monotonic=lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="bot.teams.graph")
+
+    for _ in range(5):
+        await people.profile(AMY)
+    now[0] += 61
+    await people.profile(JO)
+
+    lines = [record for record in caplog.records if record.name == "bot.teams.graph"]
+    assert len(lines) == 2
+    assert lines[1].__dict__["failures"] == 5  # the four held back, and this one
+    assert all(record.exc_info is None for record in lines)  # an expected failure: one line, no traceback
+
+
+async def test_a_graph_token_failure_still_answers_the_person(
+    fake_teams: FakeBotFramework, fake_graph: FakeGraph, clock: FakeClock, engine: Engine
+) -> None:
+    app = build_joinup(
+        fake=fake_teams, graph=fake_graph, clock=clock, engine=engine, graph_auth=wrong_secret_auth()
+    )
+    async with app.http:
+        response = await app.say("help", user=STRANGER)
+
+    assert response.status_code == 200
+    assert len(app.replies(STRANGER)) == 1
+    sam = app.teams_person(STRANGER)
+    assert sam is not None and sam.email is None  # handled without Graph data, to be filled in later
+
+    fake_graph_ok = build_joinup(fake=fake_teams, graph=fake_graph, clock=clock, engine=engine)
+    async with fake_graph_ok.http:
+        await fake_graph_ok.say("help", user=STRANGER)
+    healed = fake_graph_ok.teams_person(STRANGER)
+    assert healed is not None and healed.email == "new.starter@example.org"
+
+
+def wrong_secret_auth() -> AzureIdentityAuthenticationProvider:
+    return AzureIdentityAuthenticationProvider(WrongSecret(), scopes=["https://graph.microsoft.com/.default"])

@@ -1,0 +1,1 @@
+"""The inbox's workers: claim stored platform requests, do their work, post the reply, mark them done."""

@@ -1,0 +1,1 @@
+"""What joinup says about a message it received but could not handle."""

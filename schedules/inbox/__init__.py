@@ -1,0 +1,1 @@
+"""The inbox: platform requests stored on arrival, claimed under leases, retried, and emptied when done."""
