@@ -17,6 +17,13 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'joinup.sqlite3'}"
 
 
+DEFAULT_LINK_SECRET = "change-me-in-production"
+# A link secret signs sessions for directory admins and partnership chairs: 32 characters of
+# `secrets.token_urlsafe` carry about 190 bits, far past guessing.
+MIN_LINK_SECRET_LENGTH = 32
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
 class SlackSettings(BaseModel):
     """Slack app credentials (HTTP mode) and, for local development, a Socket Mode app token."""
 
@@ -49,7 +56,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     retention_years: int = Field(default=6, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
-    link_secret: SecretStr = SecretStr("change-me-in-production")
+    link_secret: SecretStr = SecretStr(DEFAULT_LINK_SECRET)
+    # "development" lets `serve` start with the default link secret; anything else is treated as production.
+    env: str = "production"
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
@@ -90,3 +99,27 @@ def require_platform_secrets(settings: Settings) -> None:
             raise ConfigError("Teams is enabled but JOINUP_TEAMS__APP_PASSWORD is not set.")
         if not settings.teams.tenant_id:
             raise ConfigError("Teams is enabled but JOINUP_TEAMS__TENANT_ID is not set.")
+
+
+def require_link_secret(settings: Settings) -> None:
+    """Refuse to serve with the published default or a short link secret, outside development.
+
+    Anyone who has read the README knows the default, so with it they could forge a directory admin's
+    session or a partnership chair's sign-in link.
+
+    Raises:
+        ConfigError: the secret is the default or shorter than MIN_LINK_SECRET_LENGTH characters.
+    """
+    if settings.env.strip().lower() == "development":
+        return
+    secret = settings.link_secret.get_secret_value()
+    if secret == DEFAULT_LINK_SECRET:
+        problem = "is the published default"
+    elif len(secret) < MIN_LINK_SECRET_LENGTH:
+        problem = f"is shorter than {MIN_LINK_SECRET_LENGTH} characters"
+    else:
+        return
+    raise ConfigError(
+        f"JOINUP_LINK_SECRET {problem}: set it to a long random value ({GENERATE_SECRET}), "
+        "or set JOINUP_ENV=development on a development machine."
+    )

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import click
 import uvicorn
 from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
-from bot.config import require_platform_secrets
+from bot.config import require_link_secret, require_platform_secrets
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
 from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
+from bot.web_guard import AccessLogTokenFilter, HeaderTimeoutProtocol
 from directory.index import current_index
 from schedules.time.clock import Clock, FileClock, SystemClock
 from storage import migrate
@@ -66,6 +69,7 @@ def serve(host: str, port: int, database_url: str | None, no_scheduler: bool, so
     """Start the server."""
     settings = load_settings(database_url)
     require_platform_secrets(settings)
+    require_link_secret(settings)
     engine = open_engine(settings)
     migrate.upgrade(engine)
     notifier = build_routing_notifier(settings, make_sessions(engine))
@@ -74,4 +78,21 @@ def serve(host: str, port: int, database_url: str | None, no_scheduler: bool, so
     server = build_server(runtime, with_scheduler=not no_scheduler)
     if socket_mode:
         server = with_socket_mode(server, runtime)
-    uvicorn.run(server, host=host, port=port, log_level="info")
+    uvicorn.run(
+        server,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config(),
+        http=HeaderTimeoutProtocol,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,  # request line and headers: 16 KB is plenty
+    )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up, with sign-in tokens kept out of the access log."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["strip_tokens"] = {"()": AccessLogTokenFilter}
+    config["handlers"]["access"].setdefault("filters", []).append("strip_tokens")
+    return config
