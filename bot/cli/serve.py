@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
-from bot.config import require_link_secret, require_platform_secrets
+from bot.config import require_audit_key, require_link_secret, require_platform_secrets
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
@@ -70,6 +70,7 @@ def serve(host: str, port: int, database_url: str | None, no_scheduler: bool, so
     settings = load_settings(database_url)
     require_platform_secrets(settings)
     require_link_secret(settings)
+    require_audit_key(settings)
     engine = open_engine(settings)
     migrate.upgrade(engine)
     notifier = build_routing_notifier(settings, make_sessions(engine))
