@@ -461,6 +461,37 @@ def find_personal_data_in_reference(ref: str) -> str | None:
     return None
 
 
+MOBILE_NUMBER = "a mobile number"
+PERSONAL_EMAIL = "a personal e-mail address"
+
+
+def is_mobile_number(value: str) -> bool:
+    """Tell whether a UK phone number is a mobile (07..., +44 7..., 0044 7...)."""
+    digits = _normalise_phone(value)
+    return len(digits) == 11 and digits.startswith("07")
+
+
+def is_personal_email(value: str) -> bool:
+    """Tell whether an e-mail address is at a mail provider people use privately (gmail.com, ...)."""
+    domain = value.rpartition("@")[2].lower().strip()
+    return domain.split(".")[0] in PERSONAL_MAIL_DOMAINS
+
+
+def find_personal_contacts(text: str) -> list[str]:
+    """Return the kinds of private contact details in `text`: mobile numbers and personal e-mail addresses.
+
+    For public directory text, where work lines and work mailboxes belong and a person's own do not.
+    """
+    found = [MOBILE_NUMBER for m in _PHONE.finditer(text) if is_mobile_number(m.group(0))]
+    found += [PERSONAL_EMAIL for m in _EMAIL.finditer(text) if is_personal_email(m.group(0))]
+    found += [
+        PERSONAL_EMAIL
+        for m in _OBFUSCATED_EMAIL.finditer(text)
+        if "@" not in m.group(0) and any(d in m.group(0).lower() for d in PERSONAL_MAIL_DOMAINS)
+    ]
+    return found
+
+
 def directory_contacts(*, session: Session) -> frozenset[str]:
     """Return every e-mail address and phone number the directory and the people table hold."""
     values: set[str] = set()
