@@ -174,16 +174,33 @@ _NAME_CUES = (
     "stepdad|stepmum|stepfather|stepmother|nan|nana|gran|granny|grandma|grandad|grandmother|grandfather|"
     r"aunt|auntie|uncle|cousin|boyfriend|girlfriend|pupil|called|named|known\s+as|aka|yp|cyp"
 )
+_CUE = re.compile(rf"\b(?:{_NAME_CUES}|partner)\b", re.IGNORECASE)
+# What follows a cue: "'s", punctuation, "is"/"was"/"called"/"known as", then the name itself. A name may be
+# hyphenated ("Lily-Mae", "ellie-may").
+_NAME_WORD = r"[A-Za-z][a-z']+(?:-[A-Za-z][a-z']+)*|[A-Z][A-Z']+(?:-[A-Z][A-Z']+)*"
 _AFTER_CUE = re.compile(
-    rf"\b(?:{_NAME_CUES})\b(?:'s)?[\s:,\-]*(?:(?:is|was|called|named)\s+)?(?P<name>[A-Za-z][a-z'\-]+|[A-Z][A-Z'\-]+)",
-    re.IGNORECASE,
+    rf"(?:'s)?[\s:,\-]*(?:(?:is|was|called|named|known\s+as|aka)\s+)?(?P<name>{_NAME_WORD})", re.IGNORECASE
 )
 # "Jayden aged 7", "Kelly (32)".
 _BEFORE_AGE = re.compile(
     r"\b(?P<name>[A-Z][a-z'\-]+)\s*,?\s+(?:aged|age)\s+\d|\b(?P<name2>[A-Z][a-z'\-]+)\s+\(\d{1,2}\)"
 )
 # Two capitalised words, the first a first name: "Jayden Smith", "Kelly O'Neill-Brown".
-_NAME_PAIR = re.compile(r"\b(?P<first>[A-Z][a-z'\-]+)\s+(?P<last>(?:Mc|Mac|O')?[A-Z][a-z'\-]+)\b")
+_NAME_PAIR = re.compile(
+    r"\b(?P<first>[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\s+(?P<last>(?:Mc|Mac|O')?[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\b"
+)
+# Job titles: a name next to one is a professional's ("Mark Allen, team manager", "DSL Will Kerr").
+_ROLE = (
+    r"manager|social\s+worker|sw|dsl|deputy\s+dsl|senco|nurse|midwife|health\s+visitor|hv|gp|doctor|dr|"
+    r"paediatrician|consultant|officer|teacher|head(?:teacher)?|lead|chair|worker|practitioner|iro|idva|"
+    r"coordinator|co-ordinator|advisor|adviser|keyworker|therapist|psychologist|pc|ds|dc|sergeant|inspector|"
+    r"director|principal|caseworker|clinician|counsellor|solicitor|lado"
+)
+_ROLE_AFTER = re.compile(
+    rf"\W{{0,3}}(?:(?:is|was|the|our|from|at|a|an|their|deputy|duty|team|named)\s+){{0,3}}(?:\w+\s+)?(?:{_ROLE})\b",
+    re.IGNORECASE,
+)
+_ROLE_BEFORE = re.compile(rf"\b(?:{_ROLE})[\s:,]+$", re.IGNORECASE)
 # First names that are also everyday words: a name only when capitalised, never after a cue in lower case.
 _WORD_NAMES = frozenset(
     [
@@ -279,11 +296,6 @@ _PLACE_WORDS = frozenset(
         "row",
         "rise",
         "parade",
-        "hill",
-        "view",
-        "park",
-        "green",
-        "vale",
         "court",
         "house",
         "hall",
@@ -330,6 +342,16 @@ _PLACE_WORDS = frozenset(
 )
 
 
+# Place words that are also common surnames: a place only after a first name that is an everyday word
+# ("Rose Hill", "Hope Park") or before another place word ("Charlie Green Primary").
+_SURNAME_PLACE_WORDS = frozenset(["hill", "view", "park", "green", "vale", "wood", "field", "brook", "bank"])
+_PLACE_AFTER = re.compile(
+    r"\s+(?:primary|school|academy|surgery|road|street|lane|centre|center|house|hall|court|park|"
+    r"hospital|clinic|nursery|college|estate|drive|avenue|way|close|practice|medical)\b",
+    re.IGNORECASE,
+)
+
+
 def _load_first_names() -> frozenset[str]:
     path = Path(__file__).with_name("data") / "first_names.txt"
     return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line)
@@ -354,19 +376,37 @@ def _is_first_name(word: str) -> bool:
     return word.lower().strip("'") in first_names()
 
 
+def _is_professional(text: str, start: int, end: int, known: set[str], first: str, last: str) -> bool:
+    """Tell whether the name at text[start:end] is a professional's: a known user, or next to a job title."""
+    if f"{first} {last}".lower() in known or last.lower() in known:
+        return True
+    return (
+        _ROLE_AFTER.match(text, end) is not None
+        or _ROLE_BEFORE.search(text[max(0, start - 30) : start]) is not None
+    )
+
+
 def _names(text: str, known_names: Collection[str]) -> Iterator[Finding]:
     known = {n.lower() for n in known_names}
-    for match in _AFTER_CUE.finditer(text):
+    for cue in _CUE.finditer(text):
+        match = _AFTER_CUE.match(text, cue.end())
+        if match is None:
+            continue
         word = match.group("name")
         lower = word.lower()
-        if lower in known or lower in _PLACE_WORDS:
+        head = lower.split("-")[0]
+        if lower in known or lower in _PLACE_WORDS or head in _PLACE_WORDS:
             continue
         # After "called", "named" or "known as" any capitalised word is a name, listed or not ("Zaylee").
         is_naming = re.search(r"(?:called|named|as|aka)\W*$", text[: match.start("name")], re.IGNORECASE)
-        is_listed = _is_first_name(word) and (word[0].isupper() or lower not in _WORD_NAMES)
+        is_listed = _is_first_name(head) and (word[0].isupper() or head not in _WORD_NAMES)
+        if cue.group(0).lower() == "partner" and not word[0].isupper():
+            continue  # "partner agency", "partner's view": only a capitalised name after "partner"
         if is_listed or (is_naming is not None and word[0].isupper()):
             pair = _NAME_PAIR.match(text, match.start("name"))
-            if pair is not None and f"{pair.group('first')} {pair.group('last')}".lower() in known:
+            if pair is not None and _is_professional(
+                text, pair.start(), pair.end(), known, pair.group("first"), pair.group("last")
+            ):
                 continue
             yield Finding(NAME, match.start("name"), match.end("name"))
     for match in _BEFORE_AGE.finditer(text):
@@ -375,13 +415,16 @@ def _names(text: str, known_names: Collection[str]) -> Iterator[Finding]:
             yield Finding(NAME, match.start(group), match.end(group))
     for match in _NAME_PAIR.finditer(text):
         first, last = match.group("first"), match.group("last")
-        if (
-            not _is_first_name(first)
-            or last.lower() in _PLACE_WORDS
-            or (last.lower() in first_names() and (last.lower() in _WORD_NAMES))
+        if not _is_first_name(first.split("-")[0]) or last.lower() in _PLACE_WORDS:
+            continue
+        # "Charlie Green" is a person; "Rose Hill" and "Grace Green" read as places.
+        if last.lower() in _SURNAME_PLACE_WORDS and (
+            first.lower() in _WORD_NAMES or _PLACE_AFTER.match(text, match.end()) is not None
         ):
             continue
-        if f"{first} {last}".lower() in known or last.lower() in known:
+        if last.lower() in first_names() and last.lower() in _WORD_NAMES:
+            continue
+        if _is_professional(text, match.start(), match.end(), known, first, last):
             continue
         yield Finding(NAME, match.start(), match.end())
 
@@ -402,11 +445,14 @@ def find_all_personal_data(
     known = {c.strip().lower() for c in known_contacts} | {
         _normalise_phone(c) for c in known_contacts if "@" not in c
     }
+    # A mailbox at a domain the directory's own contacts use (the council's, the trust's) is a work address.
+    work_domains = {c.rpartition("@")[2].strip().lower() for c in known_contacts if "@" in c} - {""}
+    work_domains = {d for d in work_domains if d.split(".")[0] not in PERSONAL_MAIL_DOMAINS}
     found += [
         Finding(EMAIL, m.start(), m.end())
         for pattern in (_EMAIL, _OBFUSCATED_EMAIL)
         for m in pattern.finditer(text)
-        if m.group(0).lower() not in known
+        if m.group(0).lower() not in known and m.group(0).rpartition("@")[2].lower() not in work_domains
     ]
     found += [
         Finding(PHONE, m.start(), m.end()) for m in _phones(text) if _normalise_phone(m.group(0)) not in known

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from bench.privacy import Note, read_notes, score
 from handlers.errors import NHS_REFUSAL
 from schedules.time.clock import FakeClock
 from storage.first_names import select_names
@@ -198,3 +199,25 @@ def test_the_list_is_rebuilt_by_rank_from_the_library_table() -> None:
         "J": {"rank": {"GB": 1}},
     }
     assert select_names(table) == ["Jayden", "Zbigniew"]
+
+
+def test_the_labelled_set_is_large_balanced_and_holds_out_a_part() -> None:
+    notes = read_notes()
+    personal = [n for n in notes if n.is_personal]
+    assert len(notes) >= 300 and abs(len(personal) - len(notes) / 2) <= 5
+    held_out = [n for n in notes if n.split == "held-out"]
+    assert len(held_out) >= 60 and {n.is_personal for n in held_out} == {True, False}
+    assert {n.split for n in notes} == {"dev", "held-out"}
+
+
+def test_the_score_counts_misses_and_false_refusals() -> None:
+    notes = [
+        Note("dev", "personal:name", "child Jayden"),
+        Note("dev", "personal:dob", "DOB 03042019"),
+        Note("dev", "clean", "ICPC at 3pm"),
+        Note("dev", "clean", "Will Kerr"),
+    ]
+    refused = {"child Jayden": NAME, "DOB 03042019": None, "ICPC at 3pm": None, "Will Kerr": NAME}
+    result = score(notes, refused)
+    assert result["recall %"] == 50.0 and result["false refusals %"] == 50.0
+    assert result["missed"] == ["personal:dob: DOB 03042019"]
