@@ -127,10 +127,26 @@ def is_valid_nhs_number(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+_DIGIT_GROUP = re.compile(r"\d+")
+# A date and an hour ("17/12/2026 10", "2026-12-17 10") is ten digits too; one in eleven would pass the check.
+_DATE_AND_HOUR_GROUPS = ([2, 2, 4, 2], [4, 2, 2, 2])
+
+
+def _could_be_nhs_number(run: str) -> bool:
+    """Tell whether a run of ten digits is grouped the way NHS numbers are written, not like a date."""
+    groups = [len(g) for g in _DIGIT_GROUP.findall(run)]
+    if groups in ([10], [3, 3, 4]):
+        return True
+    if groups in _DATE_AND_HOUR_GROUPS:
+        return False
+    # Other groupings only with spaces and dashes, as people type a number they read out ("9434 765 919").
+    return set(_DIGIT_GROUP.sub("", run)) <= {" ", "-"}
+
+
 def _nhs_numbers(text: str) -> Iterator[re.Match[str]]:
     for match in _DIGIT_RUN.finditer(text):
         digits = _NOT_DIGIT.sub("", match.group(1))
-        if len(digits) == 10 and is_valid_nhs_number(digits):
+        if len(digits) == 10 and _could_be_nhs_number(match.group(1)) and is_valid_nhs_number(digits):
             yield match
 
 

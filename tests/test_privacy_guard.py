@@ -88,6 +88,9 @@ def test_the_gaps_are_closed(text: str, what: str) -> None:
         "called the front door on 0161 496 0100",
         "meeting in Court 2 at Northbrook Family Court",
         "the child was seen alone",
+        "ICPC 17/12/2026 10am at Ashgrove",
+        "review on 2026-12-17 10:00",
+        "meeting 03.02.2027 14 in room 2",
     ],
 )
 def test_ordinary_notes_pass(text: str) -> None:
