@@ -234,6 +234,7 @@ def platform_env(
     env.update(
         {
             "JOINUP_DATABASE_URL": database_url,
+            "JOINUP_ENV": "development",  # loopback only: the default web link secret is fine here
             "JOINUP_SLACK__ENABLED": "true",
             "JOINUP_SLACK__BOT_TOKEN": BOT_TOKEN,
             "JOINUP_SLACK__SIGNING_SECRET": SIGNING_SECRET,

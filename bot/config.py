@@ -9,12 +9,24 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schedules.settings import DomainSettings, Nation, ReminderSettings
+from storage.audit import DEVELOPMENT_KEYS, AuditKeys
 
 
 def default_database_url() -> str:
     """Return the SQLite file under the user's data directory that joinup uses by default."""
     data_dir = Path(platformdirs.user_data_dir("joinup", appauthor=False))
     return f"sqlite:///{data_dir / 'joinup.sqlite3'}"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable to set."""
+
+
+DEFAULT_LINK_SECRET = "change-me-in-production"
+# A link secret signs sessions for directory admins and partnership chairs: 32 characters of
+# `secrets.token_urlsafe` carry about 190 bits, far past guessing.
+MIN_LINK_SECRET_LENGTH = 32
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class SlackSettings(BaseModel):
@@ -39,6 +51,35 @@ class TeamsSettings(BaseModel):
     graph_url: str = "https://graph.microsoft.com/v1.0"
 
 
+class AuditSettings(BaseModel):
+    """The audit chain's keys (outside the database) and where its head is checkpointed."""
+
+    # Key id -> secret, e.g. JOINUP_AUDIT__KEYS='{"2026-12": "<48 random characters>"}'. Keep old keys
+    # when rotating: events they sealed are still checked with them.
+    keys: dict[str, SecretStr] = {}
+    # The key that seals new events; the only key, when there is one.
+    key_id: str = ""
+    # A file outside the database (another disk, or a mounted bucket) that checkpoints are appended to.
+    checkpoint_path: Path | None = None
+    checkpoint_every_minutes: int = Field(default=60, ge=1)
+
+    def keyring(self) -> AuditKeys:
+        """Return the configured keys (the development keys when none are set).
+
+        Raises:
+            ConfigError: key_id names no configured key, or there are several keys and no key_id.
+        """
+        if not self.keys:
+            return DEVELOPMENT_KEYS
+        current = self.key_id or (next(iter(self.keys)) if len(self.keys) == 1 else "")
+        if current not in self.keys:
+            raise ConfigError(
+                "JOINUP_AUDIT__KEY_ID must name one of the keys in JOINUP_AUDIT__KEYS "
+                f"({', '.join(sorted(self.keys))})."
+            )
+        return AuditKeys(current, {k: v.get_secret_value().encode() for k, v in self.keys.items()})
+
+
 class Settings(BaseSettings):
     """Everything joinup can be configured with, from JOINUP_* variables (nested with __)."""
 
@@ -49,10 +90,13 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     retention_years: int = Field(default=6, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
-    link_secret: SecretStr = SecretStr("change-me-in-production")
+    link_secret: SecretStr = SecretStr(DEFAULT_LINK_SECRET)
+    # "development" lets `serve` start with the default link secret; anything else is treated as production.
+    env: str = "production"
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
+    audit: AuditSettings = AuditSettings()
     # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.
     clock_file: Path | None = None
 
@@ -66,10 +110,6 @@ class Settings(BaseSettings):
             reminders=self.reminders,
             link_secret=self.link_secret,
         )
-
-
-class ConfigError(Exception):
-    """A setting is missing or wrong; the message names the variable to set."""
 
 
 def require_platform_secrets(settings: Settings) -> None:
@@ -90,3 +130,51 @@ def require_platform_secrets(settings: Settings) -> None:
             raise ConfigError("Teams is enabled but JOINUP_TEAMS__APP_PASSWORD is not set.")
         if not settings.teams.tenant_id:
             raise ConfigError("Teams is enabled but JOINUP_TEAMS__TENANT_ID is not set.")
+
+
+def require_audit_key(settings: Settings) -> None:
+    """Refuse to serve without an audit key outside development, naming the variable.
+
+    Without one the chain is sealed with a published development key, and anyone who can edit the database
+    could recompute it after changing an event.
+
+    Raises:
+        ConfigError: no key, a short key, or a key id that names none.
+    """
+    keyring = settings.audit.keyring()
+    if settings.env.strip().lower() == "development":
+        return
+    if keyring is DEVELOPMENT_KEYS:
+        raise ConfigError(
+            'JOINUP_AUDIT__KEYS is not set: set it to {"<key id>": "<a long random value>"} '
+            f"({GENERATE_SECRET} makes one), or set JOINUP_ENV=development on a development machine."
+        )
+    short = [key_id for key_id, secret in keyring.secrets.items() if len(secret) < MIN_LINK_SECRET_LENGTH]
+    if short:
+        raise ConfigError(
+            f"JOINUP_AUDIT__KEYS: key {short[0]!r} is shorter than {MIN_LINK_SECRET_LENGTH} characters."
+        )
+
+
+def require_link_secret(settings: Settings) -> None:
+    """Refuse to serve with the published default or a short link secret, outside development.
+
+    Anyone who has read the README knows the default, so with it they could forge a directory admin's
+    session or a partnership chair's sign-in link.
+
+    Raises:
+        ConfigError: the secret is the default or shorter than MIN_LINK_SECRET_LENGTH characters.
+    """
+    if settings.env.strip().lower() == "development":
+        return
+    secret = settings.link_secret.get_secret_value()
+    if secret == DEFAULT_LINK_SECRET:
+        problem = "is the published default"
+    elif len(secret) < MIN_LINK_SECRET_LENGTH:
+        problem = f"is shorter than {MIN_LINK_SECRET_LENGTH} characters"
+    else:
+        return
+    raise ConfigError(
+        f"JOINUP_LINK_SECRET {problem}: set it to a long random value ({GENERATE_SECRET}), "
+        "or set JOINUP_ENV=development on a development machine."
+    )

@@ -21,10 +21,23 @@ def directory_feed_routes(runtime: Runtime) -> APIRouter:
     router = APIRouter()
 
     @router.get(SERVICES_PATH)
-    def list_services(page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)) -> JSONResponse:
+    def list_services(page: str = Query("1"), per_page: str = Query(str(DEFAULT_PER_PAGE))) -> JSONResponse:
+        # Read as text and checked here, so every bad value gets the same 400 as an out-of-range one.
+        numbers = {}
+        for name, value in (("page", page), ("per_page", per_page)):
+            if not value.strip().isdecimal() or len(value.strip()) > 9:
+                return JSONResponse(
+                    {"error": f"{name} must be a whole number from 1, like ?{name}=1"}, status_code=400
+                )
+            numbers[name] = int(value)
         try:
             with runtime.sessions() as session:
-                body = services_page(session=session, at=runtime.clock.now(), page=page, per_page=per_page)
+                body = services_page(
+                    session=session,
+                    at=runtime.clock.now(),
+                    page=numbers["page"],
+                    per_page=numbers["per_page"],
+                )
         except InvalidInput as error:
             return JSONResponse({"error": f"{error.field} {error.problem}"}, status_code=400)
         return JSONResponse(body)

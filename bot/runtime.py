@@ -6,6 +6,7 @@ their commands, scheduled jobs in the order they run on each tick, demo seeders 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ from schedules.insight.history import seed_demo_history
 from schedules.jobs import Job, JobRegistry, JobStats, run_jobs, wakeup_times
 from schedules.outbox import rows as outbox_rows
 from schedules.time.clock import Clock, FakeClock
+from storage import audit
 from storage.db import make_engine, make_sessions
 
 
@@ -132,6 +134,22 @@ def next_reminder_due(runtime: Runtime) -> datetime | None:
         return outbox_rows.next_due_at(session=session)
 
 
+async def checkpoint_audit(runtime: Runtime) -> None:
+    """Append the audit chain's head to the checkpoint file outside the database, when one is due."""
+    path = runtime.settings.audit.checkpoint_path
+    if path is None:
+        return
+
+    def write() -> None:
+        with runtime.sessions() as session:
+            audit.checkpoint_if_due(
+                session=session, path=path, at=runtime.clock.now(),
+                every_minutes=runtime.settings.audit.checkpoint_every_minutes,
+            )  # fmt: skip
+
+    await asyncio.to_thread(write)  # file and database reads: off the event loop
+
+
 # Scheduled jobs, in the order they run on each tick. The digest job schedules directory review nudges
 # and the escalation job records timeouts before the sweep runs, so what they queue goes out on the same tick.
 JOBS: tuple[Job[Runtime], ...] = (
@@ -142,6 +160,7 @@ JOBS: tuple[Job[Runtime], ...] = (
     Job("slack-event-prune", prune_slack_events),  # forget Slack event ids too old to be retried
     Job("inbox-prune", prune_inbox),  # forget done inbox rows once no redelivery can come
     Job("insight-durations", fill_durations_job),  # fill missing working-time durations
+    Job("audit-checkpoint", checkpoint_audit),  # the audit chain's head, written outside the database
 )
 
 
@@ -150,6 +169,7 @@ def build_runtime(
 ) -> Runtime:
     """Create the engine, sessions, router, dispatcher and job registry for one process."""
     engine = engine or make_engine(settings.database_url)
+    audit.use_keys(engine, settings.audit.keyring())  # the chain's keys live in settings, not the database
     sessions = make_sessions(engine)
     router = build_router()
     dispatcher = Dispatcher(

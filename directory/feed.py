@@ -18,7 +18,9 @@ from directory.oruk_export import service_json
 from storage.errors import InvalidInput, NotFound
 from storage.models import Agency, ContactRoute, Team
 
-MAX_PER_PAGE = 100
+MAX_PER_PAGE = 500
+# Far past any directory's last page, and small enough that the row offset always fits the database's integer.
+MAX_PAGE = 1_000_000
 DEFAULT_PER_PAGE = 25
 
 
@@ -73,10 +75,10 @@ def services_page(
     """Return one HSDS Page of public services, in a stable order.
 
     Raises:
-        InvalidInput: `page` is below 1, or `per_page` is outside 1-100.
+        InvalidInput: `page` is outside 1 to MAX_PAGE, or `per_page` outside 1 to MAX_PER_PAGE.
     """
-    if page < 1:
-        raise InvalidInput("page", "must be 1 or more", example="?page=1")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput("page", f"must be between 1 and {MAX_PAGE}", example="?page=1")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput("per_page", f"must be between 1 and {MAX_PER_PAGE}", example="?per_page=25")
     total = session.exec(select(func.count(col(Team.id))).where(col(Team.is_public))).one()

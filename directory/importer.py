@@ -12,6 +12,7 @@ from directory.csv_format import parse_csv
 from directory.document import DirectoryDoc, DirectoryInvalid, Problem
 from directory.index import bump_generation
 from directory.oruk_format import parse_oruk
+from directory.public_text import check_public_text
 from directory.records import Collector
 from directory.store import ImportSummary, apply_document, summarise
 from directory.yaml_format import parse_yaml
@@ -85,6 +86,7 @@ def import_text(
                 "concerns",
                 f"there is no concern {concern_id} in the concern taxonomy; fix the id or add the concern",
             )
+    check_public_text(collector, doc, wheres)
     if collector.problems:
         raise DirectoryInvalid(collector.problems)
     summary = summarise(session=session, doc=doc)

@@ -13,6 +13,17 @@ NHS_REFUSAL = "Please don't share NHS numbers here — use your case reference."
 UNEXPECTED = "Something went wrong on our side; nothing you entered was lost. Try again in a few minutes."
 
 
+def personal_data_refusal(*, what: str, field: str, without: str) -> str:
+    """Say what kind of personal data was found (never the value), that nothing was saved, and what the
+    text would read without it, so the person can send that instead of retyping."""
+    text = (
+        f"That looks like {what}. joinup stores case references, not personal details, so nothing was saved."
+    )
+    if without.replace("[removed]", "").strip(" ,.;:-"):
+        return f"{text} Without it, the {field} would read: \u201c{without}\u201d. Send it again that way to save it."
+    return f"{text} Please rephrase without it."
+
+
 def sentence(text: str) -> str:
     """Make a phrase a sentence: a capital first letter and a full stop (or ? or !) at the end."""
     text = text.strip()
@@ -36,13 +47,10 @@ def to_reply(error: Exception, *, error_id: str = "") -> Reply:
             return Reply(
                 text=f"{kind.capitalize()} {key} is {state}, so you can't {wanted}. Type mine to see it."
             )
-        case PersonalDataRefused(what="an NHS number"):
+        case PersonalDataRefused(what="an NHS number", without=""):
             return Reply(text=NHS_REFUSAL)
-        case PersonalDataRefused(what=what):
-            return Reply(
-                text=f"That looks like {what}. joinup stores case references, not personal details. "
-                "Please rephrase without it; nothing was saved."
-            )
+        case PersonalDataRefused(what=what, field=field, without=without):
+            return Reply(text=personal_data_refusal(what=what, field=field, without=without))
         case _:
             suffix = f" (reference {error_id})" if error_id else ""
             return Reply(text=UNEXPECTED + suffix)

@@ -50,7 +50,9 @@ class WrongState(DomainError):
 class PersonalDataRefused(DomainError):
     """Free text contains something that looks like personal data (an NHS number, a postcode, ...)."""
 
-    def __init__(self, what: str, field: str = "text") -> None:
+    def __init__(self, what: str, field: str = "text", without: str = "") -> None:
         super().__init__(f"personal data refused: {what} in {field}")
         self.what = what
         self.field = field
+        # The text with every flagged part cut out, for the "save it without that part" preview; never logged.
+        self.without = without

@@ -9,18 +9,27 @@ case references like NB-2026-00123, "s47 2nd strategy", "ICPC at 3pm", professio
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from storage.errors import PersonalDataRefused
 from storage.models import ContactRoute, EscalationContact, Person
 
-# A run of 10 digits, alone or grouped with spaces or dashes (3-3-4 is usual). A run that continues a
-# dashed reference (NB-2026-0012345678) is not a candidate; one glued to letters (NHS9434765919) still is.
-_DIGIT_RUN = re.compile(r"(?<![\d-])(\d[\d \-]{8,14}\d)(?![\d-])")
+# A run of 10 digits, alone or grouped with any separator people type (3-3-4 is usual: spaces, dashes,
+# dots, slashes, underscores). A run that continues a dashed reference (NB-2026-0012345678) is not a
+# candidate; one glued to letters (NHS9434765919) still is. Longer runs are matched whole, so 12 digits
+# never hide a 10-digit candidate.
+_DIGIT_RUN = re.compile(r"(?<![\d\-./_])(\d(?:[ \-./_]{0,3}\d){9,13})(?!\d|[\-./_]\d)")
+_NOT_DIGIT = re.compile(r"\D")
+# How an NHS number is written when it is one: ten digits together, or 3-3-4 with one separator.
+_NHS_SHAPE = re.compile(r"\d{10}|\d{3}([ \-./_])\d{3}\1\d{4}")
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -28,16 +37,20 @@ _MONTH = (
 )
 _DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"  # 03/04/2019, 3.4.19, 03-04-2019
-    r"|\d{4}-\d{1,2}-\d{1,2}"  # 2019-04-03
+    r"|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"  # 2019-04-03, 2019/04/03, 2019.04.03
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{2,4}}"  # 3rd April 2019, 3 Apr 19
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # April 3rd, 2019
     rf"|{_MONTH}\.?\s+\d{{4}})"  # April 2019
 )
-_DOB_WORD = r"(?:dob|d\.\s?o\.\s?b\.?|born|date\s+of\s+birth|birth\s+date|birthday)"
-# "DOB: 03/04/2019", "born on 3rd April 2019", and the other way round: "03/04/2019 (DOB)".
+_DOB_WORD = r"(?:dob|d\.\s?o\.\s?b\.?|born|date\s+of\s+birth|birth\s*date|birthday|aged)"
+# Unseparated dates (03042019, 030419, 20190403) are only a date of birth next to a cue: alone they are
+# as likely a reference or a phone extension.
+_PACKED_DATE = r"(?:\d{8}|\d{6})"
+# "DOB: 03/04/2019", "born on 3rd April 2019", "DOB 03042019", and the other way round: "03/04/2019 (DOB)".
 _DOB = re.compile(
-    rf"\b{_DOB_WORD}(?![a-z])[\s:.\-=(]*(?:on\s+|in\s+|is\s+)?{_DATE}(?!\d)"
-    rf"|(?<!\d){_DATE}[\s,]*[(\[]?\s*{_DOB_WORD}(?![a-z])",
+    rf"\b{_DOB_WORD}(?![a-z])[\s:.\-=(]*(?:on\s+|in\s+|is\s+|of\s+|given\s+as\s+)?"
+    rf"(?:{_DATE}|{_PACKED_DATE})(?!\d)"
+    rf"|(?<!\d)(?:{_DATE}|{_PACKED_DATE})[\s,]*[(\[]?\s*{_DOB_WORD}(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -58,11 +71,44 @@ _NINO = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A UK phone number: +44 or 0, then digits with optional spaces, dashes or brackets around the area code.
-# Not glued to a word or dash, so references like NB-01614960123 are not phone numbers.
-_PHONE = re.compile(r"(?<![\w+\-])(?:\+44\s?\(?0?\)?|\(?0)\d[\d\s\-()]{7,14}\d(?![\w\-])")
+# E-mail addresses written to dodge a filter: name(at)gmail.com, name [at] gmail [dot] com, name at gmail
+# dot com. The plain " at " form only with a mail provider people use privately, since "message at nhs.net"
+# is ordinary English.
+_AT = r"(?:\s*(?:\(at\)|\[at\]|\{at\}|<at>)\s*|\s+@\s+)"
+_DOT = r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|<dot>)\s*|\s+dot\s+|\.)"
+PERSONAL_MAIL_DOMAINS = (
+    "gmail", "googlemail", "hotmail", "outlook", "live", "msn", "yahoo", "ymail", "icloud", "me", "aol",
+    "btinternet", "sky", "virginmedia", "talktalk", "protonmail", "proton", "gmx", "mail",
+)  # fmt: skip
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+(?:{_AT}[\w-]+(?:{_DOT}[\w-]+)+"
+    rf"|\s+at\s+(?:{'|'.join(PERSONAL_MAIL_DOMAINS)})(?:{_DOT}[a-z]{{2,6}})+\b)",
+    re.IGNORECASE,
+)
+# A UK phone number: +44, 0044 or 0, then digits with optional spaces, dashes or brackets around the area
+# code. Not glued to a word or dash, so references like NB-01614960123 are not phone numbers.
+_PHONE = re.compile(r"(?<![\w+\-])(?:(?:\+|00)44\s?\(?0?\)?|\(?0)\d[\d\s\-()]{7,14}\d(?![\w\-])")
+# Any other country's number: + or 00, a country code, then 6 to 13 more digits.
+_INTERNATIONAL_PHONE = re.compile(
+    r"(?<![\w+\-])(?:\+|00)(?!44)[1-9]\d{0,2}[\s\-]?\(?\d[\d\s\-()]{5,14}\d(?![\w\-])"
+)
+
+# A street address: a house number, one to three name words, a street word ("12 Acacia Avenue",
+# "Flat 3, 7 Mill Lane"). In capitals as addresses are written; in lower case only for the street words
+# that are never anything else.
+_STREET_TITLE = (
+    "Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Cres|Place|Pl|Gardens|Gdns|Grove|"
+    "Terrace|Walk|Square|Sq|Mews|Row|Rise|Parade|Hill|View|Park|Green|Vale|Wharf|Boulevard|Croft|Fold|Brow"
+)
+_STREET_LOWER = "road|street|avenue|lane|crescent|terrace|gardens|mews|close|drive|grove"
+_ADDRESS = re.compile(
+    rf"(?<![\w\-/.])\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'\-]+\s+){{1,3}}(?:{_STREET_TITLE})\b\.?"
+    rf"|(?<![\w\-/.])\d{{1,4}}[a-z]?,?\s+(?:[a-z'\-]{{3,}}\s+){{1,2}}(?:{_STREET_LOWER})\b"
+)
 
 NHS_NUMBER = "an NHS number"
+NAME = "a person's name"
+ADDRESS = "a street address"
 DATE_OF_BIRTH = "a date of birth"
 NI_NUMBER = "a National Insurance number"
 POSTCODE = "a postcode"
@@ -81,15 +127,31 @@ def is_valid_nhs_number(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+_DIGIT_GROUP = re.compile(r"\d+")
+# A date and an hour ("17/12/2026 10", "2026-12-17 10") is ten digits too; one in eleven would pass the check.
+_DATE_AND_HOUR_GROUPS = ([2, 2, 4, 2], [4, 2, 2, 2])
+
+
+def _could_be_nhs_number(run: str) -> bool:
+    """Tell whether a run of ten digits is grouped the way NHS numbers are written, not like a date."""
+    groups = [len(g) for g in _DIGIT_GROUP.findall(run)]
+    if groups in ([10], [3, 3, 4]):
+        return True
+    if groups in _DATE_AND_HOUR_GROUPS:
+        return False
+    # Other groupings only with spaces and dashes, as people type a number they read out ("9434 765 919").
+    return set(_DIGIT_GROUP.sub("", run)) <= {" ", "-"}
+
+
 def _nhs_numbers(text: str) -> Iterator[re.Match[str]]:
     for match in _DIGIT_RUN.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group(1))
-        if len(digits) == 10 and is_valid_nhs_number(digits):
+        digits = _NOT_DIGIT.sub("", match.group(1))
+        if len(digits) == 10 and _could_be_nhs_number(match.group(1)) and is_valid_nhs_number(digits):
             yield match
 
 
 def find_nhs_number(text: str) -> bool:
-    """Tell whether `text` holds a 10-digit run (spaces or dashes allowed) that is a valid NHS number."""
+    """Tell whether `text` holds a 10-digit run (any separators) that is a valid NHS number."""
     return next(_nhs_numbers(text), None) is not None
 
 
@@ -102,7 +164,9 @@ def _postcodes(text: str) -> Iterator[re.Match[str]]:
 
 
 def _normalise_phone(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
+    digits = _NOT_DIGIT.sub("", value)
+    if digits.startswith("0044"):
+        digits = digits[2:]
     if digits.startswith("44"):
         digits = digits[2:]
         return digits if digits.startswith("0") else "0" + digits
@@ -115,32 +179,379 @@ def _phones(text: str) -> Iterator[re.Match[str]]:
         # UK numbers are 0 plus 9 or 10 digits; 00 starts an international prefix, not a UK number.
         if 10 <= len(digits) <= 11 and digits[1] != "0":
             yield match
+    for match in _INTERNATIONAL_PHONE.finditer(text):
+        if 8 <= len(_NOT_DIGIT.sub("", match.group(0))) <= 17:
+            yield match
 
 
-def find_personal_data(text: str, *, known_contacts: Collection[str] = ()) -> str | None:
-    """Return what kind of personal data `text` seems to hold, or None.
+# Cue words a child's or relative's name follows ("mum Kelly", "child: jayden", "baby called Zaylee").
+_NAME_CUES = (
+    "child|children|mum|mom|mummy|mother|dad|daddy|father|baby|son|daughter|brother|sister|sibling|"
+    "stepdad|stepmum|stepfather|stepmother|nan|nana|gran|granny|grandma|grandad|grandmother|grandfather|"
+    r"aunt|auntie|uncle|cousin|boyfriend|girlfriend|pupil|called|named|known\s+as|aka|yp|cyp"
+)
+_CUE = re.compile(rf"\b(?:{_NAME_CUES}|partner)\b", re.IGNORECASE)
+# What follows a cue: "'s", punctuation, "is"/"was"/"called"/"known as", then the name itself. A name may be
+# hyphenated ("Lily-Mae", "ellie-may").
+_NAME_WORD = r"[A-Za-z][a-z']+(?:-[A-Za-z][a-z']+)*|[A-Z][A-Z']+(?:-[A-Z][A-Z']+)*"
+_AFTER_CUE = re.compile(
+    rf"(?:'s)?[\s:,\-]*(?:(?:is|was|called|named|known\s+as|aka)\s+)?(?P<name>{_NAME_WORD})", re.IGNORECASE
+)
+# "Jayden aged 7", "Kelly (32)".
+_BEFORE_AGE = re.compile(
+    r"\b(?P<name>[A-Z][a-z'\-]+)\s*,?\s+(?:aged|age)\s+\d|\b(?P<name2>[A-Z][a-z'\-]+)\s+\(\d{1,2}\)"
+)
+# Two capitalised words, the first a first name: "Jayden Smith", "Kelly O'Neill-Brown".
+_NAME_PAIR = re.compile(
+    r"\b(?P<first>[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\s+(?P<last>(?:Mc|Mac|O')?[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\b"
+)
+# Job titles: a name next to one is a professional's ("Mark Allen, team manager", "DSL Will Kerr").
+_ROLE = (
+    r"manager|social\s+worker|sw|dsl|deputy\s+dsl|senco|nurse|midwife|health\s+visitor|hv|gp|doctor|dr|"
+    r"paediatrician|consultant|officer|teacher|head(?:teacher)?|lead|chair|worker|practitioner|iro|idva|"
+    r"coordinator|co-ordinator|advisor|adviser|keyworker|therapist|psychologist|pc|ds|dc|sergeant|inspector|"
+    r"director|principal|caseworker|clinician|counsellor|solicitor|lado"
+)
+_ROLE_AFTER = re.compile(
+    rf"\W{{0,3}}(?:(?:is|was|the|our|from|at|a|an|their|deputy|duty|team|named)\s+){{0,3}}(?:\w+\s+)?(?:{_ROLE})\b",
+    re.IGNORECASE,
+)
+_ROLE_BEFORE = re.compile(rf"\b(?:{_ROLE})[\s:,]+$", re.IGNORECASE)
+# First names that are also everyday words: a name only when capitalised, never after a cue in lower case.
+_WORD_NAMES = frozenset(
+    [
+        "will",
+        "may",
+        "mark",
+        "june",
+        "april",
+        "august",
+        "grace",
+        "hope",
+        "faith",
+        "joy",
+        "rose",
+        "summer",
+        "sky",
+        "bill",
+        "jack",
+        "young",
+        "king",
+        "duke",
+        "prince",
+        "sunny",
+        "star",
+        "brook",
+        "dawn",
+        "rich",
+        "frank",
+        "earl",
+        "guy",
+        "lance",
+        "pat",
+        "sue",
+        "nick",
+        "rob",
+        "bob",
+        "art",
+        "ray",
+        "don",
+        "gene",
+        "drew",
+        "sandy",
+        "holly",
+        "ivy",
+        "iris",
+        "daisy",
+        "jade",
+        "amber",
+        "ruby",
+        "crystal",
+        "pearl",
+        "ash",
+        "chase",
+        "cash",
+        "sage",
+        "river",
+        "rain",
+        "storm",
+        "wolf",
+        "bear",
+        "lee",
+        "dee",
+        "jo",
+        "al",
+        "an",
+        "ed",
+        "max",
+        "rey",
+        "neil",
+        "long",
+        "will's",
+    ]
+)
+# Words that follow a first name in the names of places and organisations, not of people
+# ("Grace Road", "Rose Hill Surgery", "Hope Hospital").
+_PLACE_WORDS = frozenset(
+    [
+        "road",
+        "street",
+        "avenue",
+        "lane",
+        "close",
+        "drive",
+        "way",
+        "crescent",
+        "place",
+        "gardens",
+        "grove",
+        "terrace",
+        "walk",
+        "square",
+        "mews",
+        "row",
+        "rise",
+        "parade",
+        "court",
+        "house",
+        "hall",
+        "centre",
+        "center",
+        "hospital",
+        "surgery",
+        "clinic",
+        "school",
+        "primary",
+        "academy",
+        "college",
+        "nursery",
+        "church",
+        "chapel",
+        "ward",
+        "unit",
+        "team",
+        "hub",
+        "service",
+        "services",
+        "trust",
+        "practice",
+        "medical",
+        "health",
+        "lodge",
+        "farm",
+        "estate",
+        "tower",
+        "towers",
+        "community",
+        "children's",
+        "family",
+        "university",
+        "infant",
+        "junior",
+        "high",
+        "federation",
+        "partnership",
+        "board",
+        "council",
+        "police",
+    ]
+)
 
-    `known_contacts` are directory e-mail addresses and phone numbers, which are professional contacts and
-    not personal data.
+
+# Place words that are also common surnames: a place only after a first name that is an everyday word
+# ("Rose Hill", "Hope Park") or before another place word ("Charlie Green Primary").
+_SURNAME_PLACE_WORDS = frozenset(["hill", "view", "park", "green", "vale", "wood", "field", "brook", "bank"])
+_PLACE_AFTER = re.compile(
+    r"\s+(?:primary|school|academy|surgery|road|street|lane|centre|center|house|hall|court|park|"
+    r"hospital|clinic|nursery|college|estate|drive|avenue|way|close|practice|medical)\b",
+    re.IGNORECASE,
+)
+
+
+def _load_first_names() -> frozenset[str]:
+    path = Path(__file__).with_name("data") / "first_names.txt"
+    return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """Return the first-name list (lower case), read once: see storage/data/README.md for its source."""
+    return _load_first_names()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of personal data found in a text: its kind and where it is."""
+
+    what: str
+    start: int
+    end: int
+
+
+def _is_first_name(word: str) -> bool:
+    return word.lower().strip("'") in first_names()
+
+
+def _is_professional(text: str, start: int, end: int, known: set[str], first: str, last: str) -> bool:
+    """Tell whether the name at text[start:end] is a professional's: a known user, or next to a job title."""
+    if f"{first} {last}".lower() in known or last.lower() in known:
+        return True
+    return (
+        _ROLE_AFTER.match(text, end) is not None
+        or _ROLE_BEFORE.search(text[max(0, start - 30) : start]) is not None
+    )
+
+
+def _names(text: str, known_names: Collection[str]) -> Iterator[Finding]:
+    known = {n.lower() for n in known_names}
+    for cue in _CUE.finditer(text):
+        match = _AFTER_CUE.match(text, cue.end())
+        if match is None:
+            continue
+        word = match.group("name")
+        lower = word.lower()
+        head = lower.split("-")[0]
+        if lower in known or lower in _PLACE_WORDS or head in _PLACE_WORDS:
+            continue
+        # After "called", "named" or "known as" any capitalised word is a name, listed or not ("Zaylee").
+        is_naming = re.search(r"(?:called|named|as|aka)\W*$", text[: match.start("name")], re.IGNORECASE)
+        is_listed = _is_first_name(head) and (word[0].isupper() or head not in _WORD_NAMES)
+        if cue.group(0).lower() == "partner" and not word[0].isupper():
+            continue  # "partner agency", "partner's view": only a capitalised name after "partner"
+        if is_listed or (is_naming is not None and word[0].isupper()):
+            pair = _NAME_PAIR.match(text, match.start("name"))
+            if pair is not None and _is_professional(
+                text, pair.start(), pair.end(), known, pair.group("first"), pair.group("last")
+            ):
+                continue
+            yield Finding(NAME, match.start("name"), match.end("name"))
+    for match in _BEFORE_AGE.finditer(text):
+        group = "name" if match.group("name") else "name2"
+        if _is_first_name(match.group(group)) and match.group(group).lower() not in known:
+            yield Finding(NAME, match.start(group), match.end(group))
+    for match in _NAME_PAIR.finditer(text):
+        first, last = match.group("first"), match.group("last")
+        if not _is_first_name(first.split("-")[0]) or last.lower() in _PLACE_WORDS:
+            continue
+        # "Charlie Green" is a person; "Rose Hill" and "Grace Green" read as places.
+        if last.lower() in _SURNAME_PLACE_WORDS and (
+            first.lower() in _WORD_NAMES or _PLACE_AFTER.match(text, match.end()) is not None
+        ):
+            continue
+        if last.lower() in first_names() and last.lower() in _WORD_NAMES:
+            continue
+        if _is_professional(text, match.start(), match.end(), known, first, last):
+            continue
+        yield Finding(NAME, match.start(), match.end())
+
+
+def find_all_personal_data(
+    text: str, *, known_contacts: Collection[str] = (), known_names: Collection[str] = ()
+) -> list[Finding]:
+    """Return every piece of personal data `text` seems to hold, in order of where it starts.
+
+    `known_contacts` are directory e-mail addresses and phone numbers, and `known_names` the names of
+    joinup's users and directory contacts: professionals, not the people joinup protects.
     """
-    if find_nhs_number(text):
-        return NHS_NUMBER
-    if _DOB.search(text):
-        return DATE_OF_BIRTH
-    if _NINO.search(text):
-        return NI_NUMBER
-    if next(_postcodes(text), None) is not None:
-        return POSTCODE
+    found = [Finding(NHS_NUMBER, m.start(1), m.end(1)) for m in _nhs_numbers(text)]
+    found += [Finding(DATE_OF_BIRTH, m.start(), m.end()) for m in _DOB.finditer(text)]
+    found += [Finding(NI_NUMBER, m.start(), m.end()) for m in _NINO.finditer(text)]
+    found += [Finding(POSTCODE, m.start(), m.end()) for m in _postcodes(text)]
+    found += [Finding(ADDRESS, m.start(), m.end()) for m in _ADDRESS.finditer(text)]
     known = {c.strip().lower() for c in known_contacts} | {
         _normalise_phone(c) for c in known_contacts if "@" not in c
     }
-    for match in _EMAIL.finditer(text):
-        if match.group(0).lower() not in known:
-            return EMAIL
-    for match in _phones(text):
-        if _normalise_phone(match.group(0)) not in known:
-            return PHONE
+    # A mailbox at a domain the directory's own contacts use (the council's, the trust's) is a work address.
+    work_domains = {c.rpartition("@")[2].strip().lower() for c in known_contacts if "@" in c} - {""}
+    work_domains = {d for d in work_domains if d.split(".")[0] not in PERSONAL_MAIL_DOMAINS}
+    found += [
+        Finding(EMAIL, m.start(), m.end())
+        for pattern in (_EMAIL, _OBFUSCATED_EMAIL)
+        for m in pattern.finditer(text)
+        if m.group(0).lower() not in known and m.group(0).rpartition("@")[2].lower() not in work_domains
+    ]
+    found += [
+        Finding(PHONE, m.start(), m.end()) for m in _phones(text) if _normalise_phone(m.group(0)) not in known
+    ]
+    found += list(_names(text, known_names))
+    return sorted(found, key=lambda f: (f.start, -f.end))
+
+
+def find_personal_data(
+    text: str, *, known_contacts: Collection[str] = (), known_names: Collection[str] = ()
+) -> str | None:
+    """Return what kind of personal data `text` seems to hold, or None.
+
+    `known_contacts` are directory e-mail addresses and phone numbers, and `known_names` the names of
+    joinup's users and directory contacts, which are professionals and not personal data.
+    """
+    found = find_all_personal_data(text, known_contacts=known_contacts, known_names=known_names)
+    if not found:
+        return None
+    order = (NHS_NUMBER, DATE_OF_BIRTH, NI_NUMBER, POSTCODE, ADDRESS, EMAIL, PHONE, NAME)
+    return min((f.what for f in found), key=order.index)
+
+
+def without_personal_data(text: str, found: Collection[Finding]) -> str:
+    """Return `text` with each finding cut out, for a refusal's "save it without that part" preview."""
+    kept, at = [], 0
+    for finding in sorted(found, key=lambda f: f.start):
+        if finding.start >= at:
+            kept.append(text[at : finding.start])
+            kept.append("[removed]")
+        at = max(at, finding.end)
+    kept.append(text[at:])
+    return " ".join("".join(kept).split())
+
+
+def find_personal_data_in_reference(ref: str) -> str | None:
+    """Return what personal data a case reference holds (an NHS number or a name), or None.
+
+    A reference is letters, digits and separators, so only those two can hide in it: "JAYDEN-SMITH-030419"
+    holds a name; "NB-2026-00123" and "MASH/0042" hold none.
+    """
+    if find_nhs_number(ref):
+        return NHS_NUMBER
+    words = [w for w in re.split(r"[^A-Za-z]+", ref) if w]
+    for first, last in itertools.pairwise(words):
+        if len(first) >= 2 and len(last) >= 2 and _is_first_name(first) and first.lower() not in _WORD_NAMES:
+            return NAME
+    if any(len(w) >= 3 and _is_first_name(w) and w.lower() not in _WORD_NAMES for w in words) and re.search(
+        r"\d{6}", ref
+    ):
+        return NAME  # "JAYDEN030419": a first name next to what reads as a date of birth
     return None
+
+
+MOBILE_NUMBER = "a mobile number"
+PERSONAL_EMAIL = "a personal e-mail address"
+
+
+def is_mobile_number(value: str) -> bool:
+    """Tell whether a UK phone number is a mobile (07..., +44 7..., 0044 7...)."""
+    digits = _normalise_phone(value)
+    return len(digits) == 11 and digits.startswith("07")
+
+
+def is_personal_email(value: str) -> bool:
+    """Tell whether an e-mail address is at a mail provider people use privately (gmail.com, ...)."""
+    domain = value.rpartition("@")[2].lower().strip()
+    return domain.split(".")[0] in PERSONAL_MAIL_DOMAINS
+
+
+def find_personal_contacts(text: str) -> list[str]:
+    """Return the kinds of private contact details in `text`: mobile numbers and personal e-mail addresses.
+
+    For public directory text, where work lines and work mailboxes belong and a person's own do not.
+    """
+    found = [MOBILE_NUMBER for m in _PHONE.finditer(text) if is_mobile_number(m.group(0))]
+    found += [PERSONAL_EMAIL for m in _EMAIL.finditer(text) if is_personal_email(m.group(0))]
+    found += [
+        PERSONAL_EMAIL
+        for m in _OBFUSCATED_EMAIL.finditer(text)
+        if "@" not in m.group(0) and any(d in m.group(0).lower() for d in PERSONAL_MAIL_DOMAINS)
+    ]
+    return found
 
 
 def directory_contacts(*, session: Session) -> frozenset[str]:
@@ -152,34 +563,58 @@ def directory_contacts(*, session: Session) -> frozenset[str]:
     return frozenset(v for v in values if v)
 
 
+def professional_names(*, session: Session) -> frozenset[str]:
+    """Return the full names (and surnames) of joinup's users: professionals, whose names notes may hold."""
+    names: set[str] = set()
+    for display_name in session.exec(select(Person.display_name)).all():
+        words = display_name.split()
+        if len(words) >= 2:
+            names.add(" ".join(words[:2]).lower())
+            names.add(" ".join(words).lower())
+    return frozenset(names)
+
+
 def refuse_personal_data(*, session: Session, text: str, field: str) -> None:
-    """Check one free-text field before storing it; directory contacts are allowed.
+    """Check one free-text field before storing it; directory contacts and users' names are allowed.
 
     Raises:
         PersonalDataRefused: the text seems to hold personal data; nothing should be stored.
     """
     if not text.strip():
         return
-    what = find_personal_data(text, known_contacts=directory_contacts(session=session))
-    if what is not None:
-        raise PersonalDataRefused(what, field)
+    found = find_all_personal_data(
+        text,
+        known_contacts=directory_contacts(session=session),
+        known_names=professional_names(session=session),
+    )
+    if found:
+        raise refusal(text, found, field)
+
+
+def refusal(text: str, found: Collection[Finding], field: str) -> PersonalDataRefused:
+    """Return the error for `found` in `text`: the most serious kind, and the text without any of it."""
+    order = (NHS_NUMBER, DATE_OF_BIRTH, NI_NUMBER, POSTCODE, ADDRESS, EMAIL, PHONE, NAME)
+    what = min((f.what for f in found), key=order.index)
+    return PersonalDataRefused(what, field, without=without_personal_data(text, found))
 
 
 def redact(text: str) -> str:
     """Replace anything that looks like personal data with a placeholder; for log lines.
 
-    Broader than `find_personal_data`: every 10-digit run is hidden (valid NHS number or not), and every
-    e-mail and phone number, since logs never need them.
+    Broader than `find_personal_data`: every 10-digit run written the way NHS numbers are (valid or not)
+    is hidden, and every e-mail and phone number, since logs never need them. A date and hour such as
+    "2026-11-25 20" is not an NHS number's shape and is kept.
     """
     text = _DOB.sub("[date of birth]", text)
     text = _EMAIL.sub("[email]", text)
+    text = _OBFUSCATED_EMAIL.sub("[email]", text)
     text = _NINO.sub("[ni number]", text)
-    text = _DIGIT_RUN.sub(
-        lambda m: "[nhs number]" if len(re.sub(r"[ -]", "", m.group(1))) == 10 else m.group(0), text
-    )
+    text = _DIGIT_RUN.sub(_redact_digit_run, text)
     text = _PHONE.sub(
         lambda m: "[phone]" if 10 <= len(_normalise_phone(m.group(0))) <= 11 else m.group(0), text
     )
+    text = _INTERNATIONAL_PHONE.sub("[phone]", text)
+    text = _ADDRESS.sub("[address]", text)
     return _POSTCODE.sub(
         lambda m: (
             m.group(0)
@@ -188,6 +623,14 @@ def redact(text: str) -> str:
         ),
         text,
     )
+
+
+def _redact_digit_run(match: re.Match[str]) -> str:
+    run = match.group(1)
+    digits = _NOT_DIGIT.sub("", run)
+    if len(digits) == 10 and (is_valid_nhs_number(digits) or _NHS_SHAPE.fullmatch(run)):
+        return "[nhs number]"
+    return run
 
 
 class RedactingFilter(logging.Filter):

@@ -23,7 +23,7 @@ def test_an_export_is_audited(tmp_path: Path) -> None:
         audit.record(session=session, at=START, actor="hv.amy", action="item.created", subject="item:TI-0001")
     result = CliRunner().invoke(audit_group, ["export", "--db", url, "--by", "audit.sam"])
     assert result.exit_code == 0, result.output
-    assert [json.loads(line)["action"] for line in result.output.splitlines()] == ["item.created"]
+    assert [json.loads(line)["action"] for line in result.stdout.splitlines()] == ["item.created"]
     with make_sessions(engine)() as session:
         [event] = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "audit.exported")).all()
         assert (event.actor, event.data) == ("audit.sam", {"since": None, "events": 1})

@@ -81,7 +81,7 @@ def test_a_deleted_row_is_detected(sessions: sessionmaker[Session], clock: FakeC
     with sessions() as session:
         report = audit.verify(session=session)
     assert report.broken_id == 3
-    assert "link" in report.reason
+    assert "events 2 to 2 are missing" in report.reason
 
 
 @pytest.mark.postgres

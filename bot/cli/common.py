@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Settings
+from storage import audit
 from storage.db import DatabaseUrlError, make_engine
 
 
@@ -43,9 +44,11 @@ def open_engine(settings: Settings) -> Engine:
 
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return make_engine(settings.database_url)
+        engine = make_engine(settings.database_url)
     except DatabaseUrlError as error:
         raise click.ClickException(str(error)) from None
+    audit.use_keys(engine, settings.audit.keyring())
+    return engine
 
 
 @contextmanager

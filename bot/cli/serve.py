@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import click
 import uvicorn
 from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
-from bot.config import require_platform_secrets
+from bot.config import require_audit_key, require_link_secret, require_platform_secrets
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
 from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
+from bot.web_guard import AccessLogTokenFilter, HeaderTimeoutProtocol
 from directory.index import current_index
 from schedules.time.clock import Clock, FileClock, SystemClock
 from storage import migrate
@@ -61,6 +64,8 @@ def build_process_runtime(database_url: str | None) -> Runtime:
     """Settings, database (migrated), notifier and runtime for one serving or working process."""
     settings = load_settings(database_url)
     require_platform_secrets(settings)
+    require_link_secret(settings)
+    require_audit_key(settings)
     engine = open_engine(settings)
     migrate.upgrade(engine)
     notifier = build_routing_notifier(settings, make_sessions(engine))
@@ -105,7 +110,17 @@ def serve(
     server = build_server(runtime, with_scheduler=not no_scheduler, with_inbox_worker=not no_worker)
     if socket_mode:
         server = with_socket_mode(server, runtime)
-    uvicorn.run(server, host=host, port=port, log_level="info", access_log=access_log)
+    uvicorn.run(
+        server,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        log_config=log_config(),
+        http=HeaderTimeoutProtocol,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,  # request line and headers: 16 KB is plenty
+    )
 
 
 @click.command(help="Run inbox workers and the scheduled jobs without the web server (a dedicated pool).")
@@ -137,3 +152,11 @@ def worker(database_url: str | None, no_scheduler: bool, concurrency: int) -> No
         await runtime.inbox.stop()
 
     asyncio.run(run())
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up, with sign-in tokens kept out of the access log."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["strip_tokens"] = {"()": AccessLogTokenFilter}
+    config["handlers"]["access"].setdefault("filters", []).append("strip_tokens")
+    return config

@@ -106,7 +106,9 @@ def message_payload(reply: Reply) -> dict[str, Any]:
         blocks = blocks[-MAX_BLOCKS:]
     else:
         blocks = reply_blocks(reply)
-    return {"text": _cut(reply.text, MAX_FALLBACK_TEXT), "blocks": blocks}
+    # The fallback text is mrkdwn too (notifications, screen readers): escaped like the blocks, so a
+    # "<https://…|click>" someone typed is never a link.
+    return {"text": _cut(escape(reply.text), MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def _input_element(form_input: FormInput) -> dict[str, Any]:

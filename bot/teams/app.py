@@ -164,7 +164,7 @@ class TeamsEndpoint:
             await self.ready()
             try:
                 body = json.loads(await request.body())
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                 body = None
             if not isinstance(body, dict):
                 return JSONResponse({"error": "expected a JSON activity"}, status_code=400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from microsoft_teams.api.activities import MessageActivityInput
@@ -28,8 +29,29 @@ RESERVED_INPUT_IDS = frozenset({"action", "value", "msteams"})
 _ACTION_STYLES = {"primary": "positive", "danger": "destructive"}
 
 
+# Markdown that a TextBlock or fact would act on: a link or image ("[click](https://…)"), or an autolink
+# ("<https://…>"). Text that came from people or imports (a feedback reason, a directory entry) must never
+# become a clickable link in someone else's chat, so a zero-width space breaks the syntax; the words and
+# the address still show.
+_MARKDOWN_LINK = re.compile(r"\]\s*\(")
+_AUTOLINK = re.compile(r"<(?=[a-z][a-z0-9+.\-]*:)", re.IGNORECASE)
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def safe_markdown(text: str) -> str:
+    """Return `text` with Markdown links and autolinks broken, so it shows as typed and links nowhere."""
+    text = _MARKDOWN_LINK.sub("]" + ZERO_WIDTH_SPACE + "(", text)
+    return _AUTOLINK.sub("<" + ZERO_WIDTH_SPACE, text)
+
+
+def _text(text: str, **style: Any) -> TextBlock:
+    return TextBlock(text=safe_markdown(text), wrap=True, **style)
+
+
 def _facts(fields: tuple[Field, ...]) -> FactSet:
-    return FactSet(facts=[Fact(title=field.label, value=field.value) for field in fields])
+    return FactSet(
+        facts=[Fact(title=safe_markdown(field.label), value=safe_markdown(field.value)) for field in fields]
+    )
 
 
 def _submit(label: str, action: str, value: str, style: str = "default") -> SubmitAction:
@@ -44,9 +66,9 @@ def _actions(buttons: tuple[Button, ...]) -> ActionSet:
 
 
 def _section(section: Section) -> Container:
-    items: list[CardElement] = [TextBlock(text=section.title, wrap=True, weight="Bolder")]
+    items: list[CardElement] = [_text(section.title, weight="Bolder")]
     if section.text:
-        items.append(TextBlock(text=section.text, wrap=True))
+        items.append(_text(section.text))
     if section.fields:
         items.append(_facts(section.fields))
     if section.buttons:
@@ -81,7 +103,7 @@ def _input(form_input: FormInput) -> CardElement:
 
 
 def _form(form: Form) -> list[CardElement]:
-    elements: list[CardElement] = [TextBlock(text=form.title, wrap=True, weight="Bolder", separator=True)]
+    elements: list[CardElement] = [_text(form.title, weight="Bolder", separator=True)]
     elements += [_input(form_input) for form_input in form.inputs]
     elements.append(
         ActionSet(actions=[_submit(form.submit_label, form.submit_action, form.value, "primary")])
@@ -109,7 +131,7 @@ def to_card(reply: Reply) -> AdaptiveCard:
     Raises:
         ValueError: a form input uses a reserved id ("action", "value" or "msteams").
     """
-    body: list[CardElement] = [TextBlock(text=reply.text, wrap=True)]
+    body: list[CardElement] = [_text(reply.text)]
     if reply.fields:
         body.append(_facts(reply.fields))
     body += [_section(section) for section in reply.sections]
@@ -118,7 +140,7 @@ def to_card(reply: Reply) -> AdaptiveCard:
     if reply.buttons:
         body.append(_actions(reply.buttons))
     card = AdaptiveCard(body=body, version=CARD_VERSION)
-    card.fallback_text = plain_text(reply)
+    card.fallback_text = safe_markdown(plain_text(reply))
     return card
 
 

@@ -54,7 +54,7 @@ def bar_chart(
     parts = [
         f'<svg class="joinup-chart" id="{escape(chart_id)}" role="img" aria-labelledby="{escape(chart_id)}-title '
         f'{escape(chart_id)}-desc" viewBox="0 0 {width} {height}" width="100%" '
-        f'style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg" font-family="arial, sans-serif" font-size="14">',
+        f'xmlns="http://www.w3.org/2000/svg" font-family="arial, sans-serif" font-size="14">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]

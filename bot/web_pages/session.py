@@ -1,15 +1,19 @@
 """Signing in to the web pages: a signed link from chat becomes a signed session cookie.
 
-`GET /web/enter?t=...` checks the link (15 minutes, signed, not used yet) and shows a Continue button; the
-button's POST claims the link's nonce once (so a forwarded or previewed link can't be reused), audits its use,
-sets an HttpOnly cookie that lasts an hour, and redirects to the page the link was for. Every page reads the cookie and the person's roles again,
-so a role removed in the meantime takes effect at once. An expired or tampered link or cookie gets one clear
-page that says to ask the bot for a new link. Forms carry a CSRF token tied to the session.
+`GET /web/enter?t=...` checks the link (15 minutes, signed, not used yet), sets a state cookie in this browser
+and shows a Continue button; the button's POST must come back with that cookie (so another site can't sign a
+victim into the attacker's session), claims the link's nonce once (so a forwarded or previewed link can't be
+reused), audits its use, sets an HttpOnly cookie that lasts an hour, and redirects to the page the link was
+for. Every page reads the cookie and the person's roles again, so a role removed in the meantime takes effect
+at once. An expired or tampered link or cookie gets one clear page that says to ask the bot for a new link;
+it is counted, not audited (anyone can send junk tokens, and the audit log is permanent). Forms carry a CSRF
+token tied to the session. `POST /web/sign-out` ends the session for good.
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -24,6 +28,7 @@ from bot.runtime import Runtime
 from handlers.insight.links import (
     LINK_LIFETIME,
     PATHS,
+    SESSION_LIFETIME,
     LinkClaims,
     LinkRefused,
     Purpose,
@@ -37,10 +42,15 @@ from storage.claims import claim_once
 from storage.models import Person, ProcessedEvent
 
 COOKIE = "joinup_web"
+STATE_COOKIE = "joinup_state"
 LINK_KEY_PREFIX = "web-link:"
+SIGNED_OUT_PREFIX = "web-signed-out:"
 HERE = Path(__file__).parent
-STATIC = HERE / "static" / "govuk"
-STATIC_FILES = frozenset({"govuk-frontend.min.css", "govuk-frontend.min.js"})
+STATIC = HERE / "static"
+STATIC_FILES = {
+    "govuk": frozenset({"govuk-frontend.min.css", "govuk-frontend.min.js"}),
+    "joinup": frozenset({"joinup.css", "body-classes.js", "start.js"}),
+}
 TEMPLATES = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -79,6 +89,14 @@ def refused_page(reason: str, purpose: Purpose) -> HTMLResponse:
     command = "edit directory" if purpose == "directory" else "insight"
     if reason == "missing":
         heading, lines = "Sign in from chat", ["These pages open from a link the joinup bot sends you."]
+    elif reason == "browser":
+        heading = "Open the link again — ask the bot for a new one"
+        lines = [
+            "This sign-in didn't start in this browser, so it can't be finished here.",
+            "Open the link from chat and press Continue in the same browser.",
+        ]
+    elif reason == "signed-out":
+        heading, lines = "You have signed out", ["To come back, ask the bot for a new link."]
     elif reason == "used":
         heading = "Link already used — ask the bot for a new one"
         lines = ["Each link works once. If you didn't open it yourself, tell your manager."]
@@ -115,8 +133,13 @@ def visitor(request: Request, runtime: Runtime, purpose: Purpose) -> Visitor:
         raise SignInNeeded(refused.reason, purpose) from None
     with runtime.sessions() as session:
         person = session.get(Person, claims.person_id)
+        is_signed_out = bool(claims.nonce) and (
+            session.get(ProcessedEvent, SIGNED_OUT_PREFIX + claims.nonce) is not None
+        )
     if person is None:
         raise SignInNeeded("invalid", purpose)
+    if is_signed_out:
+        raise SignInNeeded("signed-out", purpose)
     return Visitor(person=person, claims=claims, csrf=csrf_token(runtime, token))
 
 
@@ -147,15 +170,31 @@ def page_context(v: Visitor, *, active: str, can_edit: bool, can_see_insight: bo
     }
 
 
+def state_value(runtime: Runtime, browser_state: str, claims: LinkClaims) -> str:
+    """Return the form value that binds a link's Continue button to the browser holding `browser_state`."""
+    key = runtime.settings.link_secret.get_secret_value().encode()
+    return hmac.new(key, f"state:{browser_state}:{claims.nonce}".encode(), sha256).hexdigest()
+
+
+def _count(request: Request, reason: str) -> None:
+    refusals = getattr(request.app.state, "refusals", None)
+    if refusals is not None:
+        refusals.add(reason)
+
+
 def session_routes(runtime: Runtime) -> APIRouter:
-    """GET /web/enter (use a link from chat) and the vendored GOV.UK Frontend files."""
+    """GET and POST /web/enter (use a link from chat), POST /web/sign-out, and the static files."""
     router = APIRouter()
 
-    def _check(token: str) -> LinkClaims:
-        """The link's claims, or LinkRefused (audited) if it is tampered with, too old or used already."""
+    def _check(request: Request, token: str) -> LinkClaims:
+        """The link's claims, or LinkRefused if it is tampered with, too old or used already.
+
+        Junk and expired tokens are only counted; a used link is audited, since a genuine link opened twice
+        may have been forwarded or intercepted.
+        """
         now = runtime.clock.now()
         try:
-            claims = read_link_token(secret=runtime.settings.link_secret, token=token, now=now)
+            claims = read_link_token(secret=runtime.settings.link_secret, token=token[:2000], now=now)
             with runtime.sessions() as session:
                 if (
                     not claims.nonce
@@ -163,35 +202,51 @@ def session_routes(runtime: Runtime) -> APIRouter:
                 ):
                     raise LinkRefused("used" if claims.nonce else "invalid")
         except LinkRefused as refused:
-            with runtime.sessions.begin() as session:
-                audit.record(
-                    session=session, at=now, actor="web:anonymous", action="web.link_refused",
-                    subject="web:link", data={"reason": refused.reason},
-                )  # fmt: skip
+            _count(request, f"sign-in link {refused.reason}")
+            if refused.reason == "used":
+                with runtime.sessions.begin() as session:
+                    audit.record(
+                        session=session, at=now, actor="web:anonymous", action="web.link_refused",
+                        subject="web:link", data={"reason": refused.reason},
+                    )  # fmt: skip
             raise
         return claims
 
     @router.get("/web/enter", include_in_schema=False)
-    async def enter(t: str = "") -> Response:
+    async def enter(request: Request, t: str = "") -> Response:
         # Only a page with a button: chat apps and mail scanners open links to preview them, and a GET
         # that signed in would use the link up before its person clicked it.
         try:
-            claims = _check(t)
+            claims = _check(request, t)
         except LinkRefused as refused:
             return refused_page(refused.reason, "insight")
         what = "the insight dashboard" if claims.purpose == "insight" else "the directory editor"
-        return render(
+        browser_state = request.cookies.get(STATE_COOKIE) or secrets.token_urlsafe(24)
+        response = render(
             "enter.html", title=f"Open {what}", heading=f"Open {what}", token=t, nav=[],
+            state=state_value(runtime, browser_state, claims),
             lines=["This link works once and only for you. Nobody else should use it."],
         )  # fmt: skip
+        # Strict: never sent with a form posted from another site, which is what login CSRF needs.
+        response.set_cookie(
+            STATE_COOKIE, browser_state, max_age=int(LINK_LIFETIME.total_seconds()), httponly=True,
+            secure=_secure(runtime), samesite="strict", path="/web/enter",
+        )  # fmt: skip
+        return response
 
     @router.post("/web/enter", include_in_schema=False)
     async def use(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8", errors="replace")
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
         try:
-            claims = _check(dict(parse_qsl(body)).get("t", ""))
+            claims = _check(request, form.get("t", ""))
         except LinkRefused as refused:
             return refused_page(refused.reason, "insight")
+        browser_state = request.cookies.get(STATE_COOKIE, "")
+        if not browser_state or not hmac.compare_digest(
+            state_value(runtime, browser_state, claims), form.get("state", "")
+        ):
+            _count(request, "sign-in from another browser")
+            return refused_page("browser", claims.purpose)
         now = runtime.clock.now()
         # A used link's record matters only while the link could still be used (15 minutes).
         claimed = claim_once(
@@ -220,12 +275,37 @@ def session_routes(runtime: Runtime) -> APIRouter:
             samesite="lax",
             path="/",
         )
+        response.delete_cookie(STATE_COOKIE, path="/web/enter")
         return response
 
-    @router.get("/static/govuk/{name}", include_in_schema=False)
-    async def static_file(name: str) -> Response:
-        if name not in STATIC_FILES:
+    @router.post("/web/sign-out", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        try:
+            v = visitor(request, runtime, "insight")
+            check_csrf(runtime, request, form.get("csrf", ""), "insight")
+        except SignInNeeded as needed:
+            return refused_page(needed.reason, needed.purpose)
+        now = runtime.clock.now()
+        if v.claims.nonce:  # remembered until the session would have ended anyway
+            claim_once(
+                sessions=runtime.sessions, key=SIGNED_OUT_PREFIX + v.claims.nonce, at=now,
+                prefix=SIGNED_OUT_PREFIX, forget_before=now - SESSION_LIFETIME,
+            )  # fmt: skip
+        with runtime.sessions.begin() as session:
+            audit.record(
+                session=session, at=now, actor=v.person.handle, action="web.signed_out",
+                subject=f"web:{v.claims.purpose}",
+            )  # fmt: skip
+        response = refused_page("signed-out", v.claims.purpose)
+        response.status_code = 200
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @router.get("/static/{folder}/{name}", include_in_schema=False)
+    async def static_file(folder: str, name: str) -> Response:
+        if name not in STATIC_FILES.get(folder, frozenset()):
             return Response(status_code=404)
-        return FileResponse(STATIC / name, headers={"Cache-Control": "public, max-age=3600"})
+        return FileResponse(STATIC / folder / name, headers={"Cache-Control": "public, max-age=3600"})
 
     return router

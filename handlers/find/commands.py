@@ -21,7 +21,7 @@ from handlers.router import Router, clean_text
 from schedules.time.calendar import NATIONS, WorkingCalendar
 from schedules.time.calendars import day_calendar
 from schedules.time.words import moment_in_words
-from storage.privacy import directory_contacts, find_personal_data
+from storage.privacy import directory_contacts, find_personal_data, professional_names
 
 LIMIT = 3  # enough to choose from; each result is a full card
 CANDIDATES = 10  # with open now, the open services are picked from this many of the best matches
@@ -111,7 +111,11 @@ async def _answer(ctx: HandlerContext, text: str) -> tuple[Answer | Reply, str, 
     with ctx.sessions() as session:
         # Directory phone numbers and mailboxes are not personal data; only look them up when needed.
         if what and find_personal_data(what) is not None:
-            personal = find_personal_data(what, known_contacts=directory_contacts(session=session))
+            personal = find_personal_data(
+                what,
+                known_contacts=directory_contacts(session=session),
+                known_names=professional_names(session=session),
+            )
             if personal is not None:
                 return _personal_data_reply(personal), what, area
         found = answer(

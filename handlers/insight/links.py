@@ -96,8 +96,15 @@ def read_link_token(*, secret: SecretStr, token: str, now: datetime) -> LinkClai
 
 
 def make_session_token(*, secret: SecretStr, claims: LinkClaims, now: datetime) -> str:
-    """Return the signed session cookie value set when a link is used; it lasts SESSION_LIFETIME."""
-    return _sign(secret, _SESSION_SALT, LinkClaims(claims.person_id, claims.purpose, now + SESSION_LIFETIME))
+    """Return the signed session cookie value set when a link is used; it lasts SESSION_LIFETIME.
+
+    It keeps the link's nonce, so signing out can end this one session for good.
+    """
+    return _sign(
+        secret,
+        _SESSION_SALT,
+        LinkClaims(claims.person_id, claims.purpose, now + SESSION_LIFETIME, claims.nonce),
+    )
 
 
 def read_session_token(*, secret: SecretStr, token: str, now: datetime) -> LinkClaims:

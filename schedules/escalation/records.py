@@ -20,7 +20,7 @@ from storage.models import (
     PolicyVersion,
     TrackedItem,
 )
-from storage.privacy import find_personal_data, refuse_personal_data
+from storage.privacy import find_personal_data_in_reference, refuse_personal_data
 
 OPEN_STATUSES = ("open", "partnership")
 CLOSED_STATUSES = ("resolved", "withdrawn", "stopped")
@@ -50,7 +50,7 @@ def normalise_case_ref(text: str) -> str:
         InvalidInput: it doesn't look like a case reference.
     """
     ref = text.strip()
-    what = find_personal_data(ref)
+    what = find_personal_data_in_reference(ref)
     if what is not None:
         raise PersonalDataRefused(what, field="case reference")
     if not _CASE_REF.fullmatch(ref):

@@ -103,7 +103,7 @@ def record_attempt(
     case_ref = check_case_ref(case_ref)
     if item is None:
         item = open_item_for(session=session, person=person, team=team, case_ref=case_ref)
-    note = check_free_text(note, field="note", limit=500)
+    note = check_free_text(note, session=session, field="note", limit=500)
     now = clock.now()
     attempt = ContactAttempt(
         item_id=item.id if item else None,

@@ -17,7 +17,7 @@ from schedules.tracking import chasing
 from storage import audit
 from storage.errors import InvalidInput, NotAllowed, NotFound, PersonalDataRefused, WrongState
 from storage.models import ContactAttempt, ContactRoute, Person, RoleGrant, Team, TrackedItem
-from storage.privacy import find_personal_data
+from storage.privacy import find_personal_data_in_reference, refuse_personal_data
 
 OUTCOMES = (
     "accepted_for_assessment",
@@ -64,7 +64,7 @@ def check_case_ref(case_ref: str) -> str:
         InvalidInput: it doesn't look like a case reference.
         PersonalDataRefused: it looks like personal data (an NHS number, a postcode, ...).
     """
-    what = find_personal_data(case_ref)
+    what = find_personal_data_in_reference(case_ref)
     if what is not None:
         raise PersonalDataRefused(what, field="case reference")
     if not _CASE_REF.match(case_ref):
@@ -76,17 +76,15 @@ def check_case_ref(case_ref: str) -> str:
     return case_ref.upper()
 
 
-def check_free_text(text: str, *, field: str, limit: int, known_contacts: list[str] | None = None) -> str:
-    """Return a short note a user typed, refusing personal data.
+def check_free_text(text: str, *, session: Session, field: str, limit: int) -> str:
+    """Return a short note a user typed, refusing personal data (directory contacts and users' names pass).
 
     Raises:
         InvalidInput: it is too long.
-        PersonalDataRefused: it holds something like an NHS number or a postcode.
+        PersonalDataRefused: it holds something like an NHS number, a postcode or a child's name.
     """
     text = " ".join(text.split())
-    what = find_personal_data(text, known_contacts=known_contacts or [])
-    if what is not None:
-        raise PersonalDataRefused(what, field=field)
+    refuse_personal_data(session=session, text=text, field=field)
     if len(text) > limit:
         raise InvalidInput(
             field, f"Keep the {field} under {limit} characters. Case notes belong in your own system."
@@ -192,8 +190,7 @@ def refer(
     if method not in METHODS:
         raise InvalidInput("method", f"I don't know the method {method!r}. Use phone, email or portal.")
     route = choose_route(session=session, team=team, method=method)
-    known = [r.value for r in session.exec(select(ContactRoute).where(col(ContactRoute.team_id) == team.id))]
-    about = check_free_text(about, field="note", limit=500, known_contacts=known)
+    about = check_free_text(about, session=session, field="note", limit=500)
     now = clock.now()
     ack_due_at, feedback_due_at = due_dates(settings=settings, team=team, route=route, sent_at=now)
     # A unique placeholder first, then the reference from the row id: safe with many writers at once.
@@ -309,7 +306,7 @@ def record_feedback(
             "outcome",
             "Choose an outcome: accepted, early help, signposted, no further action, information only or withdrawn.",
         )
-    reason = check_free_text(reason, field="reason", limit=500)
+    reason = check_free_text(reason, session=session, field="reason", limit=500)
     if outcome == "no_further_action" and not reason:
         raise InvalidInput(
             "reason",

@@ -31,7 +31,7 @@ def pause(
     item, team = load_for_change(session=session, ref=ref, person=person, wanted="pause")
     if item.status != "open":
         raise WrongState("item", item.ref, item.status, "pause it")
-    reason = check_free_text(reason, field="reason", limit=200)
+    reason = check_free_text(reason, session=session, field="reason", limit=200)
     now = clock.now()
     calendar = calendars.calendar_for_team(team=team, settings=settings)
 
@@ -143,7 +143,7 @@ def close(*, session: Session, clock: Clock, ref: str, person: Person, reason: s
     """
     item, _ = load_for_change(session=session, ref=ref, person=person, wanted="close")
     require_open(item, "close it")
-    reason = check_free_text(reason, field="reason", limit=500)
+    reason = check_free_text(reason, session=session, field="reason", limit=500)
     now = clock.now()
     item.status, item.closed_at, item.paused_at = "closed", now, None
     if reason and not item.outcome_reason:

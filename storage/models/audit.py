@@ -12,11 +12,15 @@ from storage.types import UTCDateTime
 
 
 class AuditEvent(SQLModel, table=True):
-    """A state change or sensitive read; each row holds the hash of the one before it."""
+    """A state change or sensitive read; each row holds the keyed hash (HMAC) of the one before it."""
 
     __tablename__ = "audit_event"
 
     id: int | None = Field(default=None, primary_key=True)
+    # 1, 2, 3, ... with no gaps: a missing number is a deleted event.
+    seq: int = Field(unique=True)
+    # Which audit key sealed this event, so keys can be rotated and old events still checked.
+    key_id: str = Field(default="", max_length=40)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     actor: str = Field(max_length=80)
     action: str = Field(index=True, max_length=60)

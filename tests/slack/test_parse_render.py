@@ -123,7 +123,7 @@ REMINDER = Reply(
 
 def test_reply_blocks_snapshot() -> None:
     assert render.message_payload(REMINDER) == {
-        "text": REMINDER.text,
+        "text": "TI-0042: Children's front door hasn't acknowledged your referral &lt;yet&gt; &amp; it's due today.",
         "blocks": [
             {
                 "type": "section",

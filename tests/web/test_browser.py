@@ -95,7 +95,7 @@ def test_dashboard_charts_render_and_tables_download(served: tuple[WebWorld, str
     # Choose last month (December 2026, the hand-computed history) with the form, then download by keyboard.
     Select(driver.find_element(By.ID, "period")).select_by_visible_text("Last month")
     old_caption = driver.find_element(By.CSS_SELECTOR, ".govuk-caption-l")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     browser.wait_for(lambda: browser.is_stale(old_caption))  # the new page, not the old one still showing
     assert "December 2026" in driver.find_element(By.CSS_SELECTOR, ".govuk-caption-l").text
     driver.find_element(By.CSS_SELECTOR, "a[href^='/insight/download/teams.csv']").send_keys(Keys.ENTER)

@@ -32,7 +32,10 @@ async def _use_link(client: httpx.AsyncClient, link: str) -> httpx.Response:
     page = await client.get(link.removeprefix("http://testserver"))
     assert page.status_code == 200 and 'id="continue"' in page.text
     token = link.partition("?t=")[2]
-    return await client.post("/web/enter", content=urlencode({"t": token}), headers=FORM)
+    state = re.search(r'name="state" value="([^"]+)"', page.text)
+    assert state is not None
+    form = {"t": token, "state": state.group(1)}
+    return await client.post("/web/enter", content=urlencode(form), headers=FORM)
 
 
 async def _sign_in(client: httpx.AsyncClient, world: WebWorld, handle: str, purpose: str = "insight") -> None:
@@ -82,7 +85,8 @@ async def test_an_expired_or_tampered_link_gets_a_clear_page(
     assert response.status_code == 403
     assert "Link expired — ask the bot for a new one" in response.text
     assert "joinup_web" not in response.cookies
-    assert "web.link_refused" in _actions(world)
+    # Anyone can send a junk or stale token: counted, never written to the permanent audit log.
+    assert "web.link_refused" not in _actions(world)
 
 
 async def test_a_link_works_once_and_a_preview_does_not_use_it(
