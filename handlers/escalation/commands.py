@@ -16,6 +16,7 @@ from directory.search import resolve_team
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.escalation import cards, flow, risk, steps
+from handlers.intents.grammar import without_case_word
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
 from handlers.state import set_state
@@ -24,6 +25,7 @@ from schedules.escalation import timers as escalation_timers
 from schedules.time.words import moment_in_words
 from storage.errors import InvalidInput
 from storage.models import Escalation
+from storage.references import parse_case_ref, parse_item_ref
 
 _ABOUT = re.compile(r"\s+(?:about|re|with)\s+", re.IGNORECASE)
 EXAMPLE = "escalate NB-204518 about TI-0042"
@@ -33,23 +35,21 @@ def _subject_from(
     ctx: HandlerContext, session: Session, args: str, *, is_disagreement: bool
 ) -> dict[str, Any]:
     parts = _ABOUT.split(args.strip(), maxsplit=1)
-    target = parts[0].strip()
+    target = without_case_word(parts[0])
     about = parts[1].strip() if len(parts) > 1 else ""
     if not target:
         raise InvalidInput(
             "case_ref", "Tell me the case reference, and the item if you have one.", example=EXAMPLE
         )
-    item_ref = escalation_records.parse_item_ref(target)
-    case_ref = None if item_ref else target
-    if case_ref is not None and " " in case_ref:
-        raise InvalidInput(
-            "case_ref",
-            "Give the case reference your agency uses, like NB-204518, not a name.",
-            example=EXAMPLE,
-        )
+    item_ref = parse_item_ref(target)
+    case_ref = (
+        None
+        if item_ref
+        else parse_case_ref(target, prefixes=ctx.settings.reference_prefixes, example=EXAMPLE)
+    )
     team_id = None
     if about:
-        about_item = escalation_records.parse_item_ref(about)
+        about_item = parse_item_ref(about)
         if about_item and item_ref and about_item != item_ref:
             raise InvalidInput("item", "Name one item: the one you disagree about.", example=EXAMPLE)
         if about_item:

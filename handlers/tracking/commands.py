@@ -30,9 +30,10 @@ from handlers.tracking.words import (
 from schedules.escalation.records import escalation_contacts
 from schedules.time.words import moment_in_words
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
-from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
+from schedules.tracking.items import check_case_ref, refer, require_open
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team, TrackedItem
+from storage.references import parse_item_ref
 
 FLOW = "refer"
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"

@@ -22,9 +22,10 @@ from handlers.tracking.words import (
 from schedules.time import calendars
 from schedules.time.words import moment_in_words
 from schedules.tracking import chasing
-from schedules.tracking.items import acknowledge, parse_item_ref, record_feedback, require_open
+from schedules.tracking.items import acknowledge, record_feedback, require_open
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team, TrackedItem
+from storage.references import parse_item_ref
 
 log = logging.getLogger(__name__)
 
