@@ -353,10 +353,12 @@ async def test_the_risk_question_advises_when_unsure_and_lets_another_command_th
     )
     assert [b.action for b in unsure.buttons] == ["escalate_risk_yes", "escalate_risk_no"]
     other = await world.say("hv.amy", "help escalate")
+    assert other.text.startswith("Left the escalation walkthrough; type continue to go back to them.")
     assert "First I ask whether a child is at immediate risk" in other.text
     elsewhere = await world.say("hv.amy", "escalations")
     assert elsewhere.text.startswith("You have no open escalations")
-    assert "expired" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
+    # The question was set aside, not lost: its own button still answers it.
+    assert "I've opened ES-0001 at level 1" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
 
 
 async def test_a_submitted_form_records_the_step_and_a_bad_one_comes_back(world: World) -> None:

@@ -176,10 +176,16 @@ async def test_the_log_a_referral_button_asks_for_the_case_reference(chat: Chat)
 async def test_another_command_mid_question_leaves_the_refer_flow(chat: Chat) -> None:
     await chat.press("hv.amy", Button("Log a referral", "refer", "front-door"))
     mine = await chat.say("hv.amy", "mine")
-    assert mine.text.startswith("You have no open items")
+    assert mine.text.startswith("Left the referral questions; type continue to go back to them.")
+    assert "You have no open items" in mine.text
     await chat.say("hv.amy", "NB-77")  # no longer an answer to the flow's question
     with chat.sessions() as session:
         assert session.exec(select(TrackedItem)).all() == []
+    back = await chat.say("hv.amy", "continue")
+    assert back.text.startswith("Back to the referral questions.")
+    assert "What is your case reference for the referral to Children's front door" in back.text
+    logged = await chat.say("hv.amy", "NB-77")
+    assert logged.text.startswith("Logged TI-0001: your referral about NB-77")
 
 
 async def test_an_unclear_team_gets_did_you_mean_buttons_and_keeps_the_case(chat: Chat) -> None:

@@ -88,16 +88,13 @@ async def _begin(ctx: HandlerContext, args: str, *, is_disagreement: bool) -> Re
 def make_handlers(router: Router) -> dict[str, Any]:
     """Build the command and button handlers (commands read their arguments through `router`)."""
 
-    def args_of(msg: InboundMessage) -> str:
-        return router.parse(msg.text).args
-
     async def escalate(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Start the walkthrough for a case reference, optionally about an item or team."""
-        return await _begin(ctx, args_of(msg), is_disagreement=False)
+        return await _begin(ctx, ctx.args, is_disagreement=False)
 
     async def disagree(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Start the walkthrough to challenge the decision on an item (e.g. no further action)."""
-        return await _begin(ctx, args_of(msg), is_disagreement=True)
+        return await _begin(ctx, ctx.args, is_disagreement=True)
 
     async def escalate_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """The Escalate button on a chase: its value is the tracked item's reference."""
@@ -107,7 +104,7 @@ def make_handlers(router: Router) -> dict[str, Any]:
 
     async def escalations(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """List the open escalations the person raised or manages, or show one."""
-        wanted = args_of(msg).strip()
+        wanted = ctx.args.strip()
         with ctx.sessions.begin() as session:
             if wanted:
                 return _card(ctx, session, wanted)
@@ -205,4 +202,18 @@ def register(router: Router) -> None:
     router.action(cards.WITHDRAW, lambda msg, ctx: flow.follow_up(ctx, msg.action_value, "withdraw_why"))
     router.action(cards.REMIND, _remind)
     router.action(cards.SHOW, _show)
-    router.flow(flow.FLOW, flow.continue_flow)
+    router.flow(
+        flow.FLOW,
+        flow.continue_flow,
+        label="the escalation walkthrough",
+        actions=(
+            risk.RISK_YES,
+            risk.RISK_NO,
+            cards.RESOLVED,
+            cards.NEXT,
+            cards.WITHDRAW,
+            *steps.SUBMIT.values(),
+        ),
+        free_text_steps=("resolve_outcome", "resolve_rationale", "next_tried", "next_why", "withdraw_why"),
+        resume=flow.resume,
+    )

@@ -13,10 +13,12 @@ from handlers.flow import (
     Data,
     Flow,
     Step,
+    acceptor,
     button_handler,
     choices,
     flow_handler,
     prepend,
+    resumer,
     start,
 )
 from handlers.guidance.share_text import (
@@ -287,7 +289,14 @@ def register(router: Router) -> None:
         "At the end it records your decision against a case reference, if you give one.",
         examples=("share?", "share? NB-204518", "can I share without consent?"),
     )
-    router.flow(NAME, flow_handler(SHARE, router))
+    router.flow(
+        NAME,
+        flow_handler(SHARE),
+        label="the information-sharing questions",
+        free_text_steps=("whom", "reason"),
+        resume=resumer(SHARE),
+        accepts=acceptor(SHARE),
+    )
     router.action(NAME, _press)
     router.action("share.start", share)
     router.phrase(r"(?:can|could|should|may|must)\s+i\s+(?:share|tell|pass\s+on)\b.*", "share")

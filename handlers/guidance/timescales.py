@@ -232,7 +232,7 @@ def overview() -> Reply:
 
 async def show_due(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Answer 'due <event> from <date>'."""
-    args = ctx.message.text if msg.action else _args(msg.text)
+    args = (msg.action_value or "") if msg.action else ctx.args
     if not args:
         return overview()
     event_words, date_words = split_request(args)
@@ -252,13 +252,6 @@ async def show_due(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         "Check your local procedures: they may be shorter. Type due to see every timescale."
     )
     return Reply(text="\n".join(lines))
-
-
-def _args(text: str) -> str:
-    from handlers.router import clean_text
-
-    first, _, rest = clean_text(text).lstrip("/").partition(" ")
-    return rest if first.lower().rstrip("?!.:,") in {"due", "deadline", "timescale", "timescales"} else ""
 
 
 def register(router: Router) -> None:

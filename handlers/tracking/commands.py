@@ -18,13 +18,12 @@ from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.flow import BACK_WORDS
 from handlers.messages import Button, Field, InboundMessage, Reply
-from handlers.router import Router, clean_text
+from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
 from handlers.tracking.words import (
     METHOD_WORDS,
     RESULT_LABELS,
     RESULT_WORDS,
-    command_args,
     find_phrase,
 )
 from schedules.escalation.records import escalation_contacts
@@ -196,7 +195,7 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
 
 async def refer_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Log a referral or call: refer <team> case <ref> [by phone|email|portal] [about <note>]."""
-    args = command_args(msg)
+    args = ctx.args
     if not args:
         return await _ask(
             ctx,
@@ -221,7 +220,7 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
     with ctx.sessions() as session:
         state = get_state(session=session, person_id=ctx.person_id)
         data = dict(state.data) if state is not None else {}
-    answer = clean_text(msg.text)
+    answer = ctx.args
     if step == "team":
         data["team"], data["team_key"] = answer, ""
         return await _continue(ctx, data)
@@ -230,6 +229,16 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
             text="Case references have numbers in them, like NB-204518. What is yours? Type cancel to stop."
         )
     data["case_ref"] = check_case_ref(answer.split()[0])
+    return await _continue(ctx, data)
+
+
+async def _resume(ctx: HandlerContext, step: str) -> Reply:
+    """Ask the refer flow's question again, where the person left it."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None and state.flow == FLOW else {}
+    if step == "team":
+        data["team_key"] = ""
     return await _continue(ctx, data)
 
 
@@ -340,7 +349,7 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
 
 async def tried_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Record an attempt to reach the other team: tried <item> [spoke|left message|no answer]."""
-    return await _tried(ctx, command_args(msg))
+    return await _tried(ctx, ctx.args)
 
 
 async def tried_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -360,23 +369,13 @@ def register(router: Router) -> None:
     )
     router.action("refer", refer_button, needs_onboarding=True)
 
-    async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
-        text = clean_text(msg.text)
-        if text.lower().strip(" .!") in BACK_WORDS:
+    async def refer_flow_or_back(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+        # Commands typed instead of an answer never get here: the Dispatcher sets the question aside.
+        if ctx.args.lower().strip(" .!") in BACK_WORDS:
             return await _go_back(ctx, step)
-        intent = router.parse(text)
-        if intent.name == "refer" and command_args(msg):
-            # The whole command typed again ("refer front door case NB-5"): start over from what it says.
-            return await _continue(ctx, dict(parse_refer(command_args(msg))))
-        # Someone who asks for something else (mine, find ...) mid-question has moved on: drop the question.
-        command = router.get_command(intent.name) if intent.name not in ("search", "refer") else None
-        if command is not None and not any(ch.isdigit() for ch in text):
-            with ctx.sessions.begin() as session:
-                clear_state(session=session, person_id=ctx.person_id)
-            return await command.handler(msg, ctx)
         return await refer_flow(msg, ctx, step)
 
-    router.flow(FLOW, refer_flow_or_command)
+    router.flow(FLOW, refer_flow_or_back, label="the referral questions", resume=_resume)
     router.command(
         "tried",
         tried_command,

@@ -10,12 +10,11 @@ from sqlmodel import Session, col, select
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.messages import Button, Field, InboundMessage, Reply
-from handlers.router import Router, clean_text
+from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
 from handlers.tracking.words import (
     OUTCOME_WORDS,
     OUTCOMES_HELP,
-    command_args,
     due_words,
     parse_outcome,
 )
@@ -117,7 +116,7 @@ async def _ack(ctx: HandlerContext, text: str) -> Reply:
 
 async def ack_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Mark an item as acknowledged: ack <item>."""
-    return await _ack(ctx, command_args(msg))
+    return await _ack(ctx, ctx.args)
 
 
 async def ack_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -155,11 +154,7 @@ async def _feedback(ctx: HandlerContext, text: str) -> Reply:
                 step="reason",
                 data={"ref": ref},
             )
-        return Reply(
-            text=f"Why was there no further action on {ref}? Type the reason in a few words, so the referrer "
-            "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
-            "Type cancel to stop."
-        )
+        return _nfa_question(ref)
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
         item = record_feedback(
@@ -193,9 +188,25 @@ async def _feedback(ctx: HandlerContext, text: str) -> Reply:
     return Reply(text=text, buttons=buttons)
 
 
+def _nfa_question(ref: str) -> Reply:
+    return Reply(
+        text=f"Why was there no further action on {ref}? Type the reason in a few words, so the referrer "
+        "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
+        "Type cancel to stop."
+    )
+
+
+async def _ask_nfa_reason(ctx: HandlerContext, step: str) -> Reply:
+    """Ask for the no-further-action reason again, after the person left the question."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        ref = str(state.data.get("ref", "")) if state is not None else ""
+    return _nfa_question(ref)
+
+
 async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Record the outcome and close the item: feedback <item> <outcome> [reason]."""
-    return await _feedback(ctx, command_args(msg))
+    return await _feedback(ctx, ctx.args)
 
 
 async def feedback_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -209,7 +220,7 @@ async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -
         state = get_state(session=session, person_id=ctx.person_id)
         ref = str(state.data.get("ref", "")) if state is not None else ""
         clear_state(session=session, person_id=ctx.person_id)
-    reason = clean_text(msg.text)
+    reason = ctx.args
     if not ref or not reason:
         return Reply(text="Say which item and why, like: feedback TI-0042 nfa below threshold.")
     return await _feedback(ctx, f"{ref} nfa {reason}")
@@ -233,4 +244,10 @@ def register(router: Router) -> None:
         usage=FEEDBACK_USAGE,
     )
     router.action("feedback", feedback_button)
-    router.flow(NFA_FLOW, nfa_reason_flow)
+    router.flow(
+        NFA_FLOW,
+        nfa_reason_flow,
+        label="the question about why there was no further action",
+        free_text_steps=("reason",),
+        resume=_ask_nfa_reason,
+    )

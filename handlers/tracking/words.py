@@ -6,8 +6,6 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from handlers.messages import InboundMessage
-from handlers.router import clean_text
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.words import day_in_words, time_in_words
 from storage.errors import InvalidInput
@@ -76,12 +74,6 @@ RESULT_WORDS: dict[str, str] = {
 }
 RESULT_LABELS = {"spoke": "spoke to them", "left_message": "left a message", "no_answer": "no answer"}
 OUTCOMES_HELP = "accepted, early help, signposted, nfa (with a reason), information only or withdrawn"
-
-
-def command_args(msg: InboundMessage) -> str:
-    """Return what follows the command word ("front door case NB-1" for "refer front door case NB-1")."""
-    text = clean_text(msg.text).lstrip("/").strip()
-    return text.partition(" ")[2].strip()
 
 
 def parse_outcome(text: str) -> tuple[str, str]:

@@ -152,8 +152,14 @@ def test_pick_understands_labels_values_and_typos() -> None:
 async def test_another_command_instead_of_an_answer_leaves_the_walkthrough(world: World) -> None:
     await world.say("share?")
     reply = await world.say("find LADO")
+    assert reply.text.startswith("Left the information-sharing questions; type continue to go back to them.")
     assert "\nLocal authority designated officer (LADO): open now" in reply.text
-    assert _state(world) is None
+    back = await world.say("continue")
+    assert back.text.startswith("Back to the information-sharing questions.")
+    assert "Why do you want to share information?" in back.text
+    await world.say("protect")  # answers the question it went back to
+    state = _state(world)
+    assert state is not None and state.step == "basis"
 
 
 @pytest.mark.postgres
