@@ -30,6 +30,8 @@ class HandlerContext:
     args: str = ""
     # The command word as typed ("hello" for help); empty for buttons and answers to questions.
     word: str = ""
+    # Every command word, so a case reference can't be one ("refer front door case feedback").
+    words: frozenset[str] = frozenset()
     # Handle another message as if the same person had just sent it (onboarding replays the command
     # that started it). None outside the Dispatcher.
     dispatch: Callable[[InboundMessage], Awaitable[Reply]] | None = None

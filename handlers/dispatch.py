@@ -118,6 +118,7 @@ class Dispatcher:
             settings=self.settings,
             message=msg,
             dispatch=self.handle,
+            words=self.router.words,
         )
         if msg.action:
             return await self._press(msg, ctx, pending)

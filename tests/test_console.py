@@ -58,7 +58,7 @@ async def test_the_readme_script_prints_three_sensible_replies(engine: Engine, c
 async def test_as_who_press_and_quit(engine: Engine, clock: FakeClock) -> None:
     chat, out = _chat(engine, clock, as_json=True)
     await _run(chat, "/who\n/as gp.omar\nhelp\n/press 9\n/press 2\n/press 1\n/quit\nfind LADO\n")
-    who, switched, help_, missing, pressed, none = _lines(out, to=("hv.amy", "gp.omar"))
+    who, switched, help_, missing, pressed, none, bye = _lines(out, to=("hv.amy", "gp.omar"))
     assert "hv.amy (Amy Hughes, Health visitor, Health visiting)  ← you" in who["text"]
     assert "mgr.kate" in who["text"]
     assert switched["text"].startswith("You are now gp.omar (Dr Omar Siddiqui")
@@ -66,6 +66,7 @@ async def test_as_who_press_and_quit(engine: Engine, clock: FakeClock) -> None:
     assert pressed["text"].startswith("Lead professional")
     assert missing["text"] == "There's no button 9. Buttons are numbered [1] to [3]."
     assert none["text"] == "There are no buttons to press right now."
+    assert bye["text"].startswith("Bye.")  # and find LADO, after /quit, is never run
 
 
 async def test_as_someone_new_is_onboarded_when_it_matters(engine: Engine, clock: FakeClock) -> None:

@@ -168,7 +168,7 @@ async def test_the_log_a_referral_button_asks_for_the_case_reference(chat: Chat)
     asked = await chat.press("hv.amy", Button("Log a referral", "refer", "front-door"))
     assert "What is your case reference" in asked.text
     not_a_ref = await chat.say("hv.amy", "the baby")
-    assert "Case references have numbers" in not_a_ref.text
+    assert "Case references look like NB-204518" in not_a_ref.text
     logged = await chat.say("hv.amy", "NB-77")
     assert logged.text.startswith("Logged TI-0001: your referral about NB-77")
 

@@ -189,8 +189,22 @@ class SlackListeners:
         if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
             await self.publish_home(client, user_id=user_id, body=body)
 
+    def _modal_errors(self, callback_id: str, view: Body) -> dict[str, str]:
+        form = parse.form_values((view.get("state") or {}).get("values") or {})
+        return modals.modal_errors(
+            callback_id,
+            form,
+            prefixes=self.runtime.settings.reference_prefixes,
+            reserved_words=self.runtime.router.words,
+        )
+
     async def on_form_submitted(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """A joinup modal (refer, feedback, escalation outcome): close it, then answer in the DM."""
+        view = body.get("view") or {}
+        errors = self._modal_errors(str(view.get("callback_id", "")), view)
+        if errors:  # shown beside the inputs; the modal stays open with what was typed
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
 
         async def work() -> None:
@@ -228,7 +242,11 @@ class SlackListeners:
         await ack(options=modals.team_options(sessions=runtime.sessions, clock=runtime.clock, query=query))
 
     async def on_modal_submitted(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient) -> None:
-        """Close the modal, run the command it stands for, and answer in the DM."""
+        """Close the modal, fill the intent it stands for, and answer in the DM."""
+        errors = self._modal_errors(str(view.get("callback_id", "")), view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
 
         async def work() -> None:

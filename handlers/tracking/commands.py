@@ -9,6 +9,7 @@ attempt; the third contact about a case with a team suggests escalating.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,11 +18,21 @@ from directory.search import resolve_team, search
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.flow import BACK_WORDS
+from handlers.intents.tracking import (
+    REFER_EXAMPLE,
+    FieldErrors,
+    Refer,
+    check_refer,
+    method_of,
+    refer_from_form,
+    refer_from_text,
+    split_case_ref,
+)
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.forms import REFER_FORM, refer_form
 from handlers.tracking.words import (
-    METHOD_WORDS,
     RESULT_LABELS,
     RESULT_WORDS,
     find_phrase,
@@ -29,57 +40,17 @@ from handlers.tracking.words import (
 from schedules.escalation.records import escalation_contacts
 from schedules.time.words import moment_in_words
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
-from schedules.tracking.items import check_case_ref, refer, require_open
+from schedules.tracking.items import refer, require_open
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team, TrackedItem
-from storage.references import parse_item_ref
+from storage.references import CaseRef, parse_case_ref, parse_item_ref
 
 FLOW = "refer"
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
-REFER_EXAMPLE = "refer front door case NB-204518 by phone"
 TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
 _BY = re.compile(
     r"\bby\s+(secure\s+e-?mail|e-?mail|phone|portal|form|chat|post|in\s+person)\b", re.IGNORECASE
 )
-# "by <word>" left over once a known way of sending is taken out: a way joinup doesn't know.
-_UNKNOWN_BY = re.compile(r"\bby\s+([\w-]+)\s*$", re.IGNORECASE)
-_CASE = re.compile(r"\bcase(?:\s+ref(?:erence)?)?\s+(\S+)", re.IGNORECASE)
-_ABOUT = re.compile(r"\s+(?:about|re:?)\s+", re.IGNORECASE)
-
-
-def split_case_ref(text: str) -> tuple[str | None, str]:
-    """Take the case reference out of `text`: after the word "case", else the last word with a digit in it."""
-    match = _CASE.search(text)
-    if match:
-        rest = text[: match.start()] + " " + text[match.end() :]
-        return match.group(1), " ".join(rest.split())
-    words = text.split()
-    for index in range(len(words) - 1, -1, -1):
-        if any(ch.isdigit() for ch in words[index]):
-            return words[index], " ".join(words[:index] + words[index + 1 :])
-    return None, text
-
-
-def parse_refer(text: str) -> dict[str, str]:
-    """Split refer's arguments into team, case_ref, method and about (each may be missing)."""
-    parts = _ABOUT.split(" " + text, maxsplit=1)
-    head, about = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
-    method = "phone"
-    by = _BY.search(head)
-    if by:
-        method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
-        head = " ".join((head[: by.start()] + " " + head[by.end() :]).split())
-    unknown = _UNKNOWN_BY.search(head)
-    if unknown:
-        raise InvalidInput(
-            "method",
-            f"I don't know how to send by {unknown.group(1)}. Say by phone, email, secure email, portal, form, "
-            "chat, post or in person.",
-            example=REFER_EXAMPLE,
-        )
-    case_ref, team = split_case_ref(head)
-    found = {"team": team.strip(" ,.-"), "case_ref": case_ref or "", "method": method, "about": about}
-    return {key: value for key, value in found.items() if value}
 
 
 def _team_by_key(session: Session, key: str) -> Team:
@@ -203,7 +174,40 @@ async def refer_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             {},
             Reply(text=f"Which team did you refer to? Type its name.\nNext time: {REFER_USAGE}"),
         )
-    return await _continue(ctx, dict(parse_refer(args)))
+    intent = refer_from_text(args)
+    if intent.case_ref:
+        intent = replace(intent, case_ref=_case_ref(ctx, intent.case_ref))
+    return await _continue(ctx, _data(intent))
+
+
+def _case_ref(ctx: HandlerContext, text: str) -> CaseRef:
+    """Check a typed case reference by the one rule, the area's prefixes and the command words."""
+    return parse_case_ref(
+        text, prefixes=ctx.settings.reference_prefixes, reserved_words=ctx.words, example=REFER_EXAMPLE
+    )
+
+
+def _data(intent: Refer) -> dict[str, Any]:
+    """What the refer flow keeps between questions: the intent's fields that were given."""
+    found = {
+        "team": intent.team,
+        "team_key": intent.team_key,
+        "case_ref": str(intent.case_ref),
+        "method": intent.method,
+        "about": intent.note,
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+async def refer_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """A submitted referral form: each input fills its own field; a refused field comes back beside it."""
+    try:
+        intent = check_refer(
+            refer_from_form(msg.form), prefixes=ctx.settings.reference_prefixes, reserved_words=ctx.words
+        )
+    except FieldErrors as problems:
+        return refer_form(values=msg.form, errors=problems.errors)
+    return await _continue(ctx, _data(intent))
 
 
 async def refer_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -224,11 +228,11 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
     if step == "team":
         data["team"], data["team_key"] = answer, ""
         return await _continue(ctx, data)
-    if not any(ch.isdigit() for ch in answer):
-        return Reply(
-            text="Case references have numbers in them, like NB-204518. What is yours? Type cancel to stop."
-        )
-    data["case_ref"] = check_case_ref(answer.split()[0])
+    try:
+        data["case_ref"] = str(_case_ref(ctx, answer))
+    except InvalidInput as refused:
+        # The whole answer is the reference ("Jane Doe" is a name, not a reference called JANE).
+        return Reply(text=f"{refused.problem} What is yours? Type cancel to stop.")
     return await _continue(ctx, data)
 
 
@@ -291,7 +295,7 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
     method = "phone"
     by = _BY.search(text)
     if by:
-        method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
+        method = method_of(by.group(1)) or "phone"
         text = " ".join((text[: by.start()] + " " + text[by.end() :]).split())
     words = text.split()
     item_ref = parse_item_ref(words[0]) if words else None
@@ -368,6 +372,7 @@ def register(router: Router) -> None:
         needs_onboarding=True,  # a referral records the referrer's team and nation: ask them first
     )
     router.action("refer", refer_button, needs_onboarding=True)
+    router.action(REFER_FORM, refer_form_submitted, needs_onboarding=True)
 
     async def refer_flow_or_back(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         # Commands typed instead of an answer never get here: the Dispatcher sets the question aside.

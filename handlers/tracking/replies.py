@@ -9,9 +9,11 @@ from sqlmodel import Session, col, select
 
 from handlers.access import auth
 from handlers.context import HandlerContext
+from handlers.intents.tracking import Feedback, FieldErrors, check_feedback, feedback_from_form
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.forms import FEEDBACK_FORM, feedback_form
 from handlers.tracking.words import (
     OUTCOME_WORDS,
     OUTCOMES_HELP,
@@ -134,12 +136,27 @@ def outcome_buttons(ref: str) -> tuple[Button, ...]:
 async def _feedback(ctx: HandlerContext, text: str) -> Reply:
     ref, rest = item_ref_from(text, FEEDBACK_USAGE)
     outcome, reason = parse_outcome(rest) if rest else ("", "")
-    if not rest or (outcome == "no_further_action" and not reason):
+    return await _record_feedback(ctx, Feedback(item=ref, outcome=outcome, reason=reason))
+
+
+async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """A submitted feedback form: each input fills its own field; a refused field comes back beside it."""
+    try:
+        intent = check_feedback(feedback_from_form(msg.form))
+    except FieldErrors as problems:
+        return feedback_form(values=msg.form, errors=problems.errors)
+    return await _record_feedback(ctx, intent)
+
+
+async def _record_feedback(ctx: HandlerContext, intent: Feedback) -> Reply:
+    """Record an outcome (asking for it, or for the reason for no further action, when it is missing)."""
+    ref, outcome, reason = intent.item, intent.outcome, intent.reason
+    if not outcome or (outcome == "no_further_action" and not reason):
         # Check the item before asking anything, so a stale button on a closed item is refused at once.
         with ctx.sessions() as session:
             item, _ = load_item(ctx, session, ref)
             require_open(item, "record its outcome")
-    if not rest:
+    if not outcome:
         return Reply(
             text=f"What was the outcome for {ref}? Press one, or type feedback {ref} and the outcome.",
             buttons=outcome_buttons(ref),
@@ -223,7 +240,7 @@ async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -
     reason = ctx.args
     if not ref or not reason:
         return Reply(text="Say which item and why, like: feedback TI-0042 nfa below threshold.")
-    return await _feedback(ctx, f"{ref} nfa {reason}")
+    return await _record_feedback(ctx, Feedback(item=ref, outcome="no_further_action", reason=reason))
 
 
 def register(router: Router) -> None:
@@ -244,6 +261,7 @@ def register(router: Router) -> None:
         usage=FEEDBACK_USAGE,
     )
     router.action("feedback", feedback_button)
+    router.action(FEEDBACK_FORM, feedback_form_submitted)
     router.flow(
         NFA_FLOW,
         nfa_reason_flow,
