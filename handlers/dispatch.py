@@ -31,6 +31,12 @@ CANCEL_WORDS = frozenset(
 # Words that go back to a question set aside by another command.
 CONTINUE_WORDS = frozenset({"continue", "carry on", "go on", "where was i", "where were we"})
 ONBOARDING_FLOW = "onboarding"
+# Command words a sentence in a free-text answer may well start with.
+PROSE_WORDS = frozenset(
+    {"refer", "referred", "share", "sharing", "consent", "close", "due", "deadline", "contact", "who",
+     "search", "outcome", "challenge", "disagree", "checked", "verified", "register", "start", "pause",
+     "resume", "escalate", "escalation", "role", "explain", "define", "help", "hello", "hi", "hey"}
+)  # fmt: skip
 PARKED = "_parked"  # in a conversation's data: the question was set aside by another command
 
 
@@ -162,8 +168,10 @@ class Dispatcher:
             if intent is not None and info.accepts is not None and info.accepts(ctx, step, text):
                 return None
             return intent
-        # A free-text answer may start with a command word ("referred to early help"): only a bare
-        # command, or one naming a reference, is taken as leaving the question.
+        if intent.word not in PROSE_WORDS:
+            return intent
+        # A free-text answer may start with a command word that is also ordinary English ("referred to
+        # early help"): then only a bare command, or one naming a reference, leaves the question.
         prefixes = self.settings.reference_prefixes
         names_a_reference = any(
             parse_item_ref(word) or parse_escalation_ref(word) or is_case_ref(word, prefixes=prefixes)
