@@ -193,6 +193,7 @@ async def _finish(data: Data, ctx: HandlerContext) -> Reply:
             text=str(replay.get("text") or ""),
             action=replay.get("action"),
             action_value=replay.get("value"),
+            form={str(k): str(v) for k, v in (replay.get("form") or {}).items()},
             address=ctx.message.address,
         )
         then = await ctx.dispatch(message)
@@ -217,7 +218,13 @@ def _gate() -> FlowHandler:
     async def gate(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         """Continue onboarding, or start it (from the Dispatcher) remembering the command to run afterwards."""
         if step == START:
-            replay = {"text": msg.text, "action": msg.action, "value": msg.action_value}
+            # A submitted form is replayed with its inputs, so nothing typed into it is lost.
+            replay = {
+                "text": msg.text,  # replayed through the Dispatcher as sent, never parsed here
+                "action": msg.action,
+                "value": msg.action_value,
+                "form": dict(msg.form),
+            }
             return await start(ONBOARDING, ctx, data={"replay": replay})
         return await continue_flow(ONBOARDING, msg, ctx, step)
 

@@ -24,6 +24,7 @@ from handlers.messages import InboundMessage, Reply
 log = logging.getLogger(__name__)
 
 COMMAND = "/joinup"
+REFER_BUTTON = "refer"  # a directory result's "Log a referral" (its value is the team's key)
 OUR_BUTTONS = re.compile(rf"^(?:{re.escape(parse.ACTION_PREFIX)}|{re.escape(parse.FORM_SUBMIT_PREFIX)})")
 OUR_VIEWS = re.compile(rf"^{re.escape(parse.VIEW_PREFIX)}")
 
@@ -164,6 +165,13 @@ class SlackListeners:
             msg = parse.from_block_action(body)
             if msg is None:
                 return
+            if msg.action == REFER_BUTTON and msg.action_value and body.get("trigger_id"):
+                # "Log a referral" on a directory result opens the referral form with the team chosen.
+                team = modals.team_named(sessions=self.runtime.sessions, key=msg.action_value)
+                if team is not None:
+                    view = modals.refer_modal(team=team)
+                    await client.views_open(trigger_id=body["trigger_id"], view=view)
+                    return
             reply = await self._answer(msg, client)
             await self._show_after_action(body, reply, client, respond)
 

@@ -73,9 +73,10 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any
     }
 
 
-def refer_modal() -> dict[str, Any]:
-    """The referral form: which team (searched as you type), the case reference, how, and a short note."""
-    team = {
+def refer_modal(*, team: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The referral form: which team (searched as you type, or already chosen as (name, key)), the case
+    reference, how, and a short note."""
+    team_input: dict[str, Any] = {
         "type": "input",
         "block_id": TEAM_PICKER,
         "label": _plain("Which team did you refer to?"),
@@ -86,12 +87,14 @@ def refer_modal() -> dict[str, Any]:
             "placeholder": _plain("Type what they do, e.g. front door or health visiting"),
         },
     }
+    if team is not None:
+        team_input["element"]["initial_option"] = _option(*team)
     return _modal(
         REFER_VIEW,
         "Log a referral",
         "Log it",
         [
-            team,
+            team_input,
             _text_input("case_ref", "Case reference", placeholder="Your agency's reference, e.g. NB-204518"),
             _select(
                 "method", "How did you refer?", [_option(label, value) for label, value in METHOD_CHOICES]
@@ -189,3 +192,10 @@ def modal_message(
         form=modal_inputs(callback_id, form),
         address=address,
     )
+
+
+def team_named(*, sessions: sessionmaker[Session], key: str) -> tuple[str, str] | None:
+    """Return (name, key) for a directory team key, or None when there is no such team."""
+    with sessions() as session:
+        found = session.exec(select(Team).where(col(Team.key) == key)).first()
+    return (found.name, found.key) if found is not None else None

@@ -136,7 +136,7 @@ def refer_from_form(form: Mapping[str, str]) -> Refer:
         team=one_line(form.get("team", "")),
         team_key=form.get("team_key", "").strip(),
         case_ref=form.get("case_ref", "").strip(),
-        method=form.get("method", "").strip() or "phone",
+        method=form.get("method", "").strip(),  # a form's choice must be made: no silent default
         note=one_line(form.get("about", form.get("note", ""))),
     )
 

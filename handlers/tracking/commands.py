@@ -32,6 +32,7 @@ from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
 from handlers.tracking.forms import REFER_FORM, refer_form
+from handlers.tracking.replies import describe_item
 from handlers.tracking.words import (
     RESULT_LABELS,
     RESULT_WORDS,
@@ -46,6 +47,7 @@ from storage.models import Team, TrackedItem
 from storage.references import CaseRef, parse_case_ref, parse_item_ref
 
 FLOW = "refer"
+TEAM_CHOICE = "refer.team"  # a "did you mean" team button: answers the refer flow's team question
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
 TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
 _BY = re.compile(
@@ -88,7 +90,7 @@ async def _ask(ctx: HandlerContext, step: str, data: dict[str, Any], reply: Repl
 
 def _did_you_mean(ctx: HandlerContext, session: Session, wanted: str) -> Reply:
     results = search(session, wanted, at=ctx.clock.now(), limit=3) if wanted else []
-    buttons = tuple(Button(r.name, "refer", r.team.key) for r in results)
+    buttons = tuple(Button(r.name, TEAM_CHOICE, r.team.key) for r in results)
     if not buttons:
         return Reply(
             text=f"I can't find a team called {wanted!r}. Which team did you refer to? Type its name."
@@ -306,13 +308,20 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
             example="tried TI-0042 no answer",
         )
     if result is None:
+        named = ""
         if item_ref is not None:  # a stale button on a closed item is refused before asking anything
             with ctx.sessions() as session:
                 item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
                 if item is not None:
                     auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
                     require_open(item, "record another attempt")
-        return Reply(text="How did it go?", buttons=_tried_choices(" ".join(words)))
+                    team = session.get(Team, item.to_team_id)
+                    named = describe_item(item, team) if team is not None else item.ref
+        else:
+            case_ref, team_words = split_case_ref(" ".join(words))
+            named = f"{team_words}, case {case_ref}" if case_ref and team_words else ""
+        question = f"How did it go with {named}?" if named else "How did it go?"
+        return Reply(text=question, buttons=_tried_choices(" ".join(words)))
     with ctx.sessions.begin() as session:
         if item_ref is not None:
             item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
@@ -373,6 +382,7 @@ def register(router: Router) -> None:
     )
     router.action("refer", refer_button, needs_onboarding=True)
     router.action(REFER_FORM, refer_form_submitted, needs_onboarding=True)
+    router.action(TEAM_CHOICE, refer_button, needs_onboarding=True)
 
     async def refer_flow_or_back(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         # Commands typed instead of an answer never get here: the Dispatcher sets the question aside.
@@ -380,7 +390,9 @@ def register(router: Router) -> None:
             return await _go_back(ctx, step)
         return await refer_flow(msg, ctx, step)
 
-    router.flow(FLOW, refer_flow_or_back, label="the referral questions", resume=_resume)
+    router.flow(
+        FLOW, refer_flow_or_back, label="the referral questions", actions=(TEAM_CHOICE,), resume=_resume
+    )
     router.command(
         "tried",
         tried_command,

@@ -151,14 +151,16 @@ async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> R
 async def _record_feedback(ctx: HandlerContext, intent: Feedback) -> Reply:
     """Record an outcome (asking for it, or for the reason for no further action, when it is missing)."""
     ref, outcome, reason = intent.item, intent.outcome, intent.reason
+    named = ref
     if not outcome or (outcome == "no_further_action" and not reason):
         # Check the item before asking anything, so a stale button on a closed item is refused at once.
         with ctx.sessions() as session:
-            item, _ = load_item(ctx, session, ref)
+            item, receiving = load_item(ctx, session, ref)
             require_open(item, "record its outcome")
+            named = describe_item(item, receiving)
     if not outcome:
         return Reply(
-            text=f"What was the outcome for {ref}? Press one, or type feedback {ref} and the outcome.",
+            text=f"What was the outcome for {named}? Press one, or type feedback {ref} and the outcome.",
             buttons=outcome_buttons(ref),
         )
     if outcome == "no_further_action" and not reason:
@@ -169,9 +171,9 @@ async def _record_feedback(ctx: HandlerContext, intent: Feedback) -> Reply:
                 person_id=ctx.person_id,
                 flow=NFA_FLOW,
                 step="reason",
-                data={"ref": ref},
+                data={"ref": ref, "named": named},
             )
-        return _nfa_question(ref)
+        return _nfa_question(named)
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
         item = record_feedback(
@@ -205,9 +207,14 @@ async def _record_feedback(ctx: HandlerContext, intent: Feedback) -> Reply:
     return Reply(text=text, buttons=buttons)
 
 
-def _nfa_question(ref: str) -> Reply:
+def describe_item(item: TrackedItem, team: Team) -> str:
+    """Name an item the way a question about it should: "TI-2041 (Children's front door, case NB-204518)"."""
+    return f"{item.ref} ({team.name}, case {item.case_ref})"
+
+
+def _nfa_question(named: str) -> Reply:
     return Reply(
-        text=f"Why was there no further action on {ref}? Type the reason in a few words, so the referrer "
+        text=f"Why was there no further action on {named}? Type the reason in a few words, so the referrer "
         "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
         "Type cancel to stop."
     )
@@ -217,8 +224,8 @@ async def _ask_nfa_reason(ctx: HandlerContext, step: str) -> Reply:
     """Ask for the no-further-action reason again, after the person left the question."""
     with ctx.sessions() as session:
         state = get_state(session=session, person_id=ctx.person_id)
-        ref = str(state.data.get("ref", "")) if state is not None else ""
-    return _nfa_question(ref)
+        data = state.data if state is not None else {}
+    return _nfa_question(str(data.get("named") or data.get("ref", "")))
 
 
 async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:

@@ -198,7 +198,10 @@ PENDING = {
     "the team question after a typo": ("refer nowhere case NB-204518", "Which team did you mean"),
     "the case reference question": ("refer front door", "What is your case reference"),
     "the sharing walkthrough": ("share?", "Why do you want to share information?"),
-    "the no-further-action reason": ("feedback TI-0001 nfa", "Why was there no further action on TI-0001?"),
+    "the no-further-action reason": (
+        "feedback TI-0001 nfa",
+        "Why was there no further action on TI-0001 (Children's front door (MASH), case NB-204518)?",
+    ),
 }
 COMMANDS = {
     "ack TI-0001": "TI-0001 (NB-204518) is marked as acknowledged",
@@ -286,3 +289,19 @@ def test_no_handler_reads_the_raw_line() -> None:
         if ("msg.text" in line or "message.text" in line) and "replay" not in line
     ]
     assert readers == []
+
+
+async def test_a_form_submitted_before_setup_is_logged_with_its_inputs_after_it(world: World) -> None:
+    asked = await submit(
+        world,
+        REFER_FORM,
+        {"team": "front door", "case_ref": "NB-204530", "method": "portal"},
+        who="new.person",
+    )
+    assert "Which team are you in?" in asked.text
+    await world.say("health visiting", who="new.person")
+    await world.press("England", who="new.person")
+    done = await world.say("Health visitor", who="new.person")
+    assert done.text.startswith("Thanks, you're set up.")
+    assert "Logged TI-0001: your referral about NB-204530 to Children's front door" in done.text
+    assert [(i.case_ref, i.method) for i in items(world)] == [("NB-204530", "portal")]

@@ -94,3 +94,18 @@ async def test_the_feedback_modal_during_a_pending_question_records_feedback(joi
 async def test_escalate_case_takes_case_as_a_word(joinup: Joinup) -> None:
     reply = await _said(joinup, "escalate case NB-2026-0999", 1)
     assert "I can't find case NB-2026-0999" in reply
+
+
+async def test_log_a_referral_opens_the_form_with_the_team_chosen(joinup: Joinup) -> None:
+    press = payloads.block_action(user=AMY, action_id="joinup:refer", value="front-door", block_id="result-1")
+    assert (await joinup.interact(press)).status_code == 200
+    (opened,) = await joinup.fake.wait_for("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == modals.REFER_VIEW
+    assert view["blocks"][0]["element"]["initial_option"]["value"] == "front-door"
+    submit = payloads.view_submission(
+        user=AMY, callback_id=modals.REFER_VIEW, values=_refer_values(team="front-door", case_ref="NB-204531")
+    )
+    await joinup.interact(submit)
+    (answer,) = await joinup.fake.wait_for("chat.postMessage")
+    assert answer.args["text"].startswith("Logged TI-0001: your referral about NB-204531")
