@@ -7,7 +7,6 @@ failed, then moves up a level), Remind me, Withdraw. Answers in between live in 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,50 +15,32 @@ from directory.search import resolve_team
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.escalation import cards, flow, risk, steps
-from handlers.intents.grammar import without_case_word
+from handlers.intents.escalation import Escalate, escalate_from_text
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
 from handlers.state import set_state
 from schedules.escalation import records as escalation_records
 from schedules.escalation import timers as escalation_timers
 from schedules.time.words import moment_in_words
-from storage.errors import InvalidInput
 from storage.models import Escalation
-from storage.references import parse_case_ref, parse_item_ref
-
-_ABOUT = re.compile(r"\s+(?:about|re|with)\s+", re.IGNORECASE)
-EXAMPLE = "escalate NB-204518 about TI-0042"
 
 
 def _subject_from(
     ctx: HandlerContext, session: Session, args: str, *, is_disagreement: bool
 ) -> dict[str, Any]:
-    parts = _ABOUT.split(args.strip(), maxsplit=1)
-    target = without_case_word(parts[0])
-    about = parts[1].strip() if len(parts) > 1 else ""
-    if not target:
-        raise InvalidInput(
-            "case_ref", "Tell me the case reference, and the item if you have one.", example=EXAMPLE
-        )
-    item_ref = parse_item_ref(target)
-    case_ref = (
-        None
-        if item_ref
-        else parse_case_ref(target, prefixes=ctx.settings.reference_prefixes, example=EXAMPLE)
+    intent = escalate_from_text(
+        args,
+        is_disagreement=is_disagreement,
+        prefixes=ctx.settings.reference_prefixes,
+        reserved_words=ctx.words,
     )
-    team_id = None
-    if about:
-        about_item = parse_item_ref(about)
-        if about_item and item_ref and about_item != item_ref:
-            raise InvalidInput("item", "Name one item: the one you disagree about.", example=EXAMPLE)
-        if about_item:
-            item_ref = about_item
-        else:
-            team_id = resolve_team(session=session, text=about).id
-    if is_disagreement and item_ref is None:
-        raise InvalidInput(
-            "item", "Tell me which item you disagree about, like TI-0042.", example="disagree TI-0042"
-        )
+    return _checked(ctx, session, intent)
+
+
+def _checked(ctx: HandlerContext, session: Session, intent: Escalate) -> dict[str, Any]:
+    """Check the intent's case, item and team against the database; what the walkthrough keeps."""
+    team_id = resolve_team(session=session, text=intent.against_team).id if intent.against_team else None
+    case_ref, item_ref, is_disagreement = intent.case_ref, intent.about_item, intent.is_disagreement
     subject = flow.checked_subject(
         ctx,
         session,

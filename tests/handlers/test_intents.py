@@ -305,3 +305,30 @@ async def test_a_form_submitted_before_setup_is_logged_with_its_inputs_after_it(
     assert done.text.startswith("Thanks, you're set up.")
     assert "Logged TI-0001: your referral about NB-204530 to Children's front door" in done.text
     assert [(i.case_ref, i.method) for i in items(world)] == [("NB-204530", "portal")]
+
+
+@pytest.mark.parametrize(
+    ("said", "meant"),
+    [
+        ("NB-204518", ("NB-204518", None, "")),
+        ("case NB-2026-0999", ("NB-2026-0999", None, "")),
+        ("case ref NB-1 about front door", ("NB-1", None, "front door")),
+        ("NB-1 about TI-42", ("NB-1", "TI-0042", "")),
+        ("TI-42", (None, "TI-0042", "")),
+    ],
+)
+def test_escalate_fills_its_intent(said: str, meant: tuple[str | None, str | None, str]) -> None:
+    from handlers.intents.escalation import escalate_from_text
+
+    intent = escalate_from_text(said)
+    assert (intent.case_ref, intent.about_item, intent.against_team) == meant
+
+
+@pytest.mark.parametrize("said", ["Jane Doe", "case Jayden-Smith about front door", "refer"])
+def test_escalate_refuses_a_name_or_a_command_word_as_the_case(said: str) -> None:
+    from handlers.intents.escalation import escalate_from_text
+    from storage.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        escalate_from_text(said, reserved_words={"refer"})
+    assert "Case references look like NB-204518" in refused.value.problem
