@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schedules.settings import DomainSettings, Nation, ReminderSettings
 from storage.audit import DEVELOPMENT_KEYS, AuditKeys
+from storage.references import DEFAULT_REFERENCE_PREFIXES
 
 
 def default_database_url() -> str:
@@ -97,6 +98,8 @@ class Settings(BaseSettings):
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
     audit: AuditSettings = AuditSettings()
+    # The area's case-reference prefixes, never taken for a name: JOINUP_REFERENCE_PREFIXES='["NB","MASH"]'.
+    reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES
     # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.
     clock_file: Path | None = None
 
@@ -109,6 +112,7 @@ class Settings(BaseSettings):
             public_base_url=self.public_base_url,
             reminders=self.reminders,
             link_secret=self.link_secret,
+            reference_prefixes=self.reference_prefixes,
         )
 
 

@@ -13,29 +13,33 @@ class FormFiller:
     def __init__(self, form: Form) -> None:
         self.form = form
         self.values: dict[str, str] = {i.id: i.initial for i in form.inputs if i.initial}
+        # A form sent back with errors asks again only for the refused inputs; the rest keep their answers.
+        refused = [i for i in form.inputs if i.error]
+        self.asking: list[FormInput] = refused or list(form.inputs)
         self.position = 0
 
     @property
     def current(self) -> FormInput:
         """Return the input being asked for."""
-        return self.form.inputs[self.position]
+        return self.asking[self.position]
 
     @property
     def is_complete(self) -> bool:
         """Tell whether every input has been asked."""
-        return self.position >= len(self.form.inputs)
+        return self.position >= len(self.asking)
 
     def prompt(self) -> str:
-        """Ask for the current input."""
+        """Ask for the current input (saying first why its last answer was refused)."""
         item = self.current
-        parts = [f"{item.label}?"]
+        parts = [f"{item.error}." if item.error else "", f"{item.label}?"]
+        parts = [part for part in parts if part]
         if item.choices:
             parts.append(
                 "Choose: " + "  ".join(f"[{n}] {c.label}" for n, c in enumerate(item.choices, start=1))
             )
         if item.placeholder:
             parts.append(f"For example: {item.placeholder}.")
-        if item.initial:
+        if item.initial and not item.error:
             parts.append(f"Press enter to keep '{item.initial}'.")
         elif not item.is_required:
             parts.append(f"Type {SKIP} to skip.")
@@ -45,7 +49,7 @@ class FormFiller:
         """Take the answer to the current input; return a problem to show, or '' when it was accepted."""
         item = self.current
         text = text.strip()
-        if not text and item.initial:
+        if not text and item.initial and not item.error:
             text = item.initial
         if text == SKIP and not item.is_required:
             text = ""

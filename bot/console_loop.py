@@ -21,8 +21,10 @@ from storage.models import Person, Team
 
 CONSOLE_HELP = (
     "Console commands: /as HANDLE (switch person), /who (list demo people), /press N (press button N), "
-    "/advance 2wd|3h|1d|30m (fake clock only), /quit."
+    "/advance 2wd|3h|1d|30m (fake clock only), quit (or Ctrl-D) to leave."
 )
+# Leaving the console chat (Ctrl-D too): a terminal habit, so never searched for as a service.
+LEAVE_WORDS = frozenset({"quit", "exit", "bye", "goodbye", "/quit", "/exit", "/q"})
 TRY = (
     "find health visitor · worried about a baby · role lead professional · due icpc from 2026-12-17 · share?"
 )
@@ -79,6 +81,9 @@ class ConsoleChat:
     async def line(self, raw: str) -> bool:
         """Handle one line of input; return False when the chat should end."""
         text = raw.strip()
+        if text.lower().strip(" .!") in LEAVE_WORDS:
+            self.say("Bye. Anything you logged is kept; type joinup chat to come back.")
+            return False
         if self.form is not None and not text.startswith("/"):
             await self._fill(text)
             return True

@@ -24,9 +24,14 @@ class HandlerContext:
     notifier: Notifier
     settings: DomainSettings
     message: InboundMessage
-    # The command's arguments as the router parsed them ("core group from 21/12/2026" for
-    # "due core group from 21/12/2026", or what a phrase captured); empty for buttons and flows.
+    # The command's arguments as the grammar parsed them ("core group from 21/12/2026" for
+    # "due core group from 21/12/2026", or what a phrase captured); for an answer to a pending question,
+    # the answer. Handlers read this, never the raw message text.
     args: str = ""
+    # The command word as typed ("hello" for help); empty for buttons and answers to questions.
+    word: str = ""
+    # Every command word, so a case reference can't be one ("refer front door case feedback").
+    words: frozenset[str] = frozenset()
     # Handle another message as if the same person had just sent it (onboarding replays the command
     # that started it). None outside the Dispatcher.
     dispatch: Callable[[InboundMessage], Awaitable[Reply]] | None = None

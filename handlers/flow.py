@@ -14,7 +14,7 @@ from typing import Any
 from handlers.context import HandlerContext
 from handlers.errors import to_reply
 from handlers.messages import Button, InboundMessage, Reply
-from handlers.router import FlowHandler, Handler, Router, clean_text
+from handlers.router import FlowHandler, Handler, Router
 from handlers.state import clear_state, get_state, set_state
 from storage.errors import InvalidInput, PersonalDataRefused
 
@@ -101,20 +101,17 @@ async def start(flow: Flow, ctx: HandlerContext, *, data: Data | None = None) ->
     return prepend(flow.intro, reply) if flow.intro else reply
 
 
-async def continue_flow(
-    flow: Flow, msg: InboundMessage, ctx: HandlerContext, step_key: str, *, router: Router | None = None
-) -> Reply:
+async def continue_flow(flow: Flow, msg: InboundMessage, ctx: HandlerContext, step_key: str) -> Reply:
     """Take one answer (typed, or a button's value) and move the flow on.
 
-    With `router`, a typed answer that doesn't fit the question but is another command ("find LADO" when
-    asked for a nation) ends the questions and runs that command instead.
+    A typed command never reaches here: the Dispatcher sets the question aside and runs the command.
     """
     with ctx.sessions() as session:
         state = get_state(session=session, person_id=ctx.person_id)
         data: Data = dict(state.data) if state is not None and state.flow == flow.name else {}
     if state is None or state.flow != flow.name:
         return await start(flow, ctx)
-    value = (msg.action_value or "") if msg.action else clean_text(msg.text)
+    value = (msg.action_value or "") if msg.action else ctx.args
     history: list[str] = list(data.get("history", []))
     if value.lower().strip(" .!") in BACK_WORDS:
         if not history:
@@ -132,10 +129,6 @@ async def continue_flow(
     try:
         next_key = step.answer(value, data, ctx)
     except (InvalidInput, PersonalDataRefused) as error:
-        if isinstance(error, InvalidInput) and _is_other_command(router, msg) and ctx.dispatch is not None:
-            with ctx.sessions.begin() as session:
-                clear_state(session=session, person_id=ctx.person_id)
-            return await ctx.dispatch(msg)
         problem = to_reply(error).text
         return prepend(problem, with_footer(step.ask(data, ctx), can_go_back=bool(history)))
     if next_key == DONE:
@@ -162,22 +155,30 @@ def _save(ctx: HandlerContext, flow: Flow, step: str, data: Data) -> None:
         )
 
 
-def _is_other_command(router: Router | None, msg: InboundMessage) -> bool:
-    if router is None or msg.action:
-        return False
-    intent = router.parse(msg.text)
-    return intent.name != "search" and router.get_command(intent.name) is not None
-
-
-def flow_handler(flow: Flow, router: Router | None = None) -> FlowHandler:
+def flow_handler(flow: Flow) -> FlowHandler:
     """Return the router's handler for typed answers in `flow`."""
 
     async def handle(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         if step == START:
             return await start(flow, ctx)
-        return await continue_flow(flow, msg, ctx, step, router=router)
+        return await continue_flow(flow, msg, ctx, step)
 
     return handle
+
+
+def resumer(flow: Flow) -> Callable[[HandlerContext, str], Awaitable[Reply]]:
+    """Return what asks `flow`'s question at a step again (for `continue` after another command)."""
+
+    async def resume(ctx: HandlerContext, step_key: str) -> Reply:
+        with ctx.sessions() as session:
+            state = get_state(session=session, person_id=ctx.person_id)
+            data: Data = dict(state.data) if state is not None and state.flow == flow.name else {}
+        step = flow.steps_by_key.get(step_key)
+        if step is None:
+            return await start(flow, ctx)
+        return with_footer(step.ask(data, ctx), can_go_back=bool(data.get("history")))
+
+    return resume
 
 
 def button_handler(flow: Flow, *, expired: str) -> Handler:
@@ -202,3 +203,22 @@ async def nothing_to_cancel(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 def register(router: Router) -> None:
     """Register cancel and back for when no flow is in progress (inside a flow the Dispatcher handles them)."""
     router.command("cancel", nothing_to_cancel, aliases=("back", "undo", "abort"))
+
+
+def acceptor(flow: Flow) -> Callable[[HandlerContext, str, str], bool]:
+    """Return whether a line is a good answer at a step of `flow` (tried on a copy; nothing is saved)."""
+
+    def accepts(ctx: HandlerContext, step_key: str, text: str) -> bool:
+        step = flow.steps_by_key.get(step_key)
+        if step is None:
+            return False
+        with ctx.sessions() as session:
+            state = get_state(session=session, person_id=ctx.person_id)
+            data: Data = dict(state.data) if state is not None and state.flow == flow.name else {}
+        try:
+            step.answer(text, data, ctx)
+        except (InvalidInput, PersonalDataRefused):
+            return False
+        return True
+
+    return accepts

@@ -55,8 +55,7 @@ def make_help(router: Router) -> Handler:
         """List the commands, or explain one."""
         topic = (msg.action_value or "") if msg.action else ctx.args
         topic = topic.strip(" ?!.").lower()
-        first = msg.text.strip().lstrip("/").split(" ", 1)[0].lower().rstrip("!,.")
-        if first in GREETINGS:  # "hi there", "hello joinup": a greeting, not a topic
+        if ctx.word.rstrip("!,.") in GREETINGS:  # "hi there", "hello joinup": a greeting, not a topic
             topic = ""
         if topic:
             return _topic(router, topic)

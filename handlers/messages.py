@@ -75,6 +75,7 @@ class FormInput:
     is_required: bool = True
     placeholder: str = ""
     initial: str = ""
+    error: str = ""  # why the last value given was refused, shown beside the input
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from handlers.flow import (
     choices,
     continue_flow,
     prepend,
+    resumer,
     start,
 )
 from handlers.messages import Button, Field, InboundMessage, Reply
@@ -192,6 +193,7 @@ async def _finish(data: Data, ctx: HandlerContext) -> Reply:
             text=str(replay.get("text") or ""),
             action=replay.get("action"),
             action_value=replay.get("value"),
+            form={str(k): str(v) for k, v in (replay.get("form") or {}).items()},
             address=ctx.message.address,
         )
         then = await ctx.dispatch(message)
@@ -212,13 +214,19 @@ ONBOARDING = Flow(
 )
 
 
-def _gate(router: Router) -> FlowHandler:
+def _gate() -> FlowHandler:
     async def gate(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
         """Continue onboarding, or start it (from the Dispatcher) remembering the command to run afterwards."""
         if step == START:
-            replay = {"text": msg.text, "action": msg.action, "value": msg.action_value}
+            # A submitted form is replayed with its inputs, so nothing typed into it is lost.
+            replay = {
+                "text": msg.text,  # replayed through the Dispatcher as sent, never parsed here
+                "action": msg.action,
+                "value": msg.action_value,
+                "form": dict(msg.form),
+            }
             return await start(ONBOARDING, ctx, data={"replay": replay})
-        return await continue_flow(ONBOARDING, msg, ctx, step, router=router)
+        return await continue_flow(ONBOARDING, msg, ctx, step)
 
     return gate
 
@@ -236,7 +244,9 @@ _press = button_handler(
 
 def register(router: Router) -> None:
     """Register the onboarding flow, its buttons and the setup command."""
-    router.flow(NAME, _gate(router))
+    router.flow(
+        NAME, _gate(), label="the setup questions", free_text_steps=("job",), resume=resumer(ONBOARDING)
+    )
     router.action(NAME, _press)
     router.command(
         "setup",

@@ -6,12 +6,13 @@ import logging
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from handlers.context import HandlerContext
+from handlers.intents.grammar import strip_filler
 from handlers.messages import InboundMessage, Reply
 from handlers.outbox.renderers import ReminderRenderers
 
@@ -23,8 +24,22 @@ FlowHandler = Callable[[InboundMessage, HandlerContext, str], Awaitable[Reply]]
 MAX_TEXT_LENGTH = 2000
 # C0 and C1 control characters, and the invisible format characters (zero-width space, bidi overrides).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-# Words people put before a command that don't change what they ask: "@joinup", "joinup,", "please".
-_PREFIX = re.compile(r"^(?:@?joinup\b[:,]?\s*|please\s+|pls\s+|hi\s+joinup[:,]?\s+)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowInfo:
+    """A registered multi-step conversation: how to continue it, and how to talk about it."""
+
+    handler: FlowHandler
+    label: str  # "the referral questions": what "Left ..." and "Back to ..." call it
+    actions: frozenset[str]  # button actions that answer its questions (not another message's buttons)
+    # Steps whose answer is free text: there a line only leaves the question if it is unmistakably a
+    # command (a bare command word, or a command naming a reference), so "referred to early help" answers.
+    free_text_steps: frozenset[str]
+    resume: Callable[[HandlerContext, str], Awaitable[Reply]] | None
+    # Whether a line is a good answer to the question at a step ("consent" when asked for the lawful
+    # basis is an answer, though it is also a command word).
+    accepts: Callable[[HandlerContext, str, str], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +62,7 @@ class Intent:
 
     name: str  # a command name, or "search" for free text
     args: str = ""
+    word: str = field(default="", compare=False)  # the command word as typed ("hello" for help)
 
 
 def clean_text(text: str) -> str:
@@ -64,7 +80,7 @@ class Router:
         self._words: dict[str, str] = {}  # command word or alias → command name
         self._phrases: list[tuple[re.Pattern[str], str]] = []
         self._actions: dict[str, tuple[Handler, bool]] = {}
-        self._flows: dict[str, FlowHandler] = {}
+        self._flows: dict[str, FlowInfo] = {}
         self._fallback: Handler | None = None
         # How each reminder kind is turned into a message; handler modules add theirs in register().
         self.reminders = ReminderRenderers()
@@ -104,9 +120,30 @@ class Router:
             raise ValueError(f"action {action_id!r} is registered twice")
         self._actions[action_id] = (handler, needs_onboarding)
 
-    def flow(self, name: str, handler: FlowHandler) -> None:
-        """Register the handler that continues a multi-step conversation called `name`."""
-        self._flows[name] = handler
+    def flow(
+        self,
+        name: str,
+        handler: FlowHandler,
+        *,
+        label: str = "",
+        actions: tuple[str, ...] = (),
+        free_text_steps: tuple[str, ...] = (),
+        resume: Callable[[HandlerContext, str], Awaitable[Reply]] | None = None,
+        accepts: Callable[[HandlerContext, str, str], bool] | None = None,
+    ) -> None:
+        """Register the handler that continues a multi-step conversation called `name`.
+
+        `actions` are the buttons that answer its questions (the flow's own name always is); `resume`
+        asks the question at a step again, for `continue` after the person left the questions.
+        """
+        self._flows[name] = FlowInfo(
+            handler,
+            label or f"the {name} questions",
+            frozenset({name, *actions}),
+            frozenset(free_text_steps),
+            resume,
+            accepts,
+        )
 
     def fallback(self, handler: Handler) -> None:
         """Register what handles free text that matches no command (directory search)."""
@@ -128,7 +165,17 @@ class Router:
 
     def get_flow(self, name: str) -> FlowHandler | None:
         """Return the handler that continues a flow."""
+        info = self._flows.get(name)
+        return info.handler if info is not None else None
+
+    def flow_info(self, name: str) -> FlowInfo | None:
+        """Return everything registered about a flow."""
         return self._flows.get(name)
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Return every command word and alias (a case reference may not be one of them)."""
+        return frozenset(self._words)
 
     @property
     def fallback_handler(self) -> Handler | None:
@@ -157,21 +204,29 @@ class Router:
 
     def parse(self, text: str) -> Intent:
         """Turn a line of text into an intent, forgiving case, slashes, punctuation and small typos."""
+        return self._parse(text, forgive_typos=True)
+
+    def parse_command(self, text: str) -> Intent | None:
+        """Return the command a line unmistakably is (no typo guessing, never a search), else None."""
+        found = self._parse(text, forgive_typos=False)
+        return found if found is not None and found.name != "search" else None
+
+    def _parse(self, text: str, *, forgive_typos: bool) -> Intent:
         text = clean_text(text).lstrip("/").strip()
-        text = _PREFIX.sub("", text).strip() or text
+        text = strip_filler(text)
         if not text:
             return Intent("help")
         for pattern, name in self._phrases:
             match = pattern.fullmatch(text) or pattern.fullmatch(text.rstrip(" ?!."))
             if match:
                 args = match.groupdict().get("args") or ""
-                return Intent(name, args.strip(" ?!.").strip())
+                return Intent(name, args.strip(" ?!.").strip(), word=text.partition(" ")[0].lower())
         first, _, rest = text.partition(" ")
         for word in (first.lower(), first.lower().rstrip("?!.:,")):
             if word in self._words:
-                return Intent(self._words[word], rest.strip())
+                return Intent(self._words[word], rest.strip(), word=word)
         word = first.lower().rstrip("?!.:,")
-        typo = self._typo(word)
+        typo = self._typo(word) if forgive_typos else None
         if typo is not None:
-            return Intent(self._words[typo], rest.strip())
+            return Intent(self._words[typo], rest.strip(), word=word)
         return Intent("search", text)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from storage.references import DEFAULT_REFERENCE_PREFIXES
+
 Nation = Literal["ENG", "WLS", "SCT", "NIR"]
 
 
@@ -43,3 +45,5 @@ class DomainSettings(BaseModel):
     reminders: ReminderSettings = ReminderSettings()
     # Signs the short-lived web links the bot sends (insight dashboard, directory editor).
     link_secret: SecretStr = SecretStr("change-me-in-production")
+    # The area's own case-reference prefixes (MASH-2026-0042): never taken for a name.
+    reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES

@@ -666,3 +666,14 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+def looks_like_name(text: str, *, reference_prefixes: Collection[str] = ()) -> bool:
+    """Tell whether `text` (a would-be case reference) seems to hold a person's name.
+
+    Only alphabetic parts of three letters or more are looked at ("NB", "CP" and "s47" are never names),
+    and an area's own reference prefixes (MASH, CIN ...) are not names, so MASH-2026-0042 passes while
+    Jane, JAYDEN-SMITH and SMITH2026 do not.
+    """
+    allowed = {prefix.strip().upper() for prefix in reference_prefixes}
+    return any(len(part) >= 3 and part.upper() not in allowed for part in re.findall(r"[^\W\d_]+", text))

@@ -58,7 +58,7 @@ async def test_the_readme_script_prints_three_sensible_replies(engine: Engine, c
 async def test_as_who_press_and_quit(engine: Engine, clock: FakeClock) -> None:
     chat, out = _chat(engine, clock, as_json=True)
     await _run(chat, "/who\n/as gp.omar\nhelp\n/press 9\n/press 2\n/press 1\n/quit\nfind LADO\n")
-    who, switched, help_, missing, pressed, none = _lines(out, to=("hv.amy", "gp.omar"))
+    who, switched, help_, missing, pressed, none, bye = _lines(out, to=("hv.amy", "gp.omar"))
     assert "hv.amy (Amy Hughes, Health visitor, Health visiting)  ← you" in who["text"]
     assert "mgr.kate" in who["text"]
     assert switched["text"].startswith("You are now gp.omar (Dr Omar Siddiqui")
@@ -66,6 +66,7 @@ async def test_as_who_press_and_quit(engine: Engine, clock: FakeClock) -> None:
     assert pressed["text"].startswith("Lead professional")
     assert missing["text"] == "There's no button 9. Buttons are numbered [1] to [3]."
     assert none["text"] == "There are no buttons to press right now."
+    assert bye["text"].startswith("Bye.")  # and find LADO, after /quit, is never run
 
 
 async def test_as_someone_new_is_onboarded_when_it_matters(engine: Engine, clock: FakeClock) -> None:
@@ -240,3 +241,36 @@ async def test_press_while_filling_a_form_says_to_type_the_answer(engine: Engine
         "This question has no buttons: type your answer, or cancel to drop the form. What was agreed?\n\n"
     )
     assert chat.form is not None
+
+
+@pytest.mark.parametrize("word", ["quit", "exit", "Bye", "/quit"])
+async def test_quit_exit_and_bye_leave_the_chat(engine: Engine, clock: FakeClock, word: str) -> None:
+    chat, out = _chat(engine, clock, as_json=True)
+    await _run(chat, f"{word}\nfind LADO\n")
+    (bye,) = _lines(out)
+    assert bye["text"].startswith("Bye.")  # never searched for, and nothing after it runs
+
+
+async def test_a_refused_form_field_is_asked_again_alone(engine: Engine, clock: FakeClock) -> None:
+    from handlers.tracking.forms import refer_form
+
+    chat, out = _chat(engine, clock, as_json=True)
+    form = refer_form().form
+    assert form is not None
+    chat.form = FormFiller(form)
+    # team, case reference (a name), method, about; then only the case reference is asked again.
+    await _run(chat, "front door\nJane Doe\n1\n-\nNB-204518\n")
+    said = [m["text"] for m in _lines(out)]
+    again = next(t for t in said if t.startswith("That looks like a name."))
+    assert "Case reference?" in again and "Which team" not in again
+    assert any(t.startswith("Logged TI-0001: your referral about NB-204518") for t in said)
+
+
+async def test_a_command_during_a_question_leaves_it_in_the_console(engine: Engine, clock: FakeClock) -> None:
+    chat, out = _chat(engine, clock, as_json=True)
+    await _run(chat, "refer nowhere case NB-204518\nescalations\ncontinue\nfront door\n")
+    asked, left, back, logged = _lines(out)
+    assert "Which team did you mean by 'nowhere'?" in asked["text"]
+    assert left["text"].startswith("Left the referral questions; type continue to go back to them.")
+    assert back["text"].startswith("Back to the referral questions.")
+    assert logged["text"].startswith("Logged TI-0001: your referral about NB-204518")

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from bot.runtime import build_router
 from handlers.context import HandlerContext
 from handlers.digest import commands as digest
 from handlers.messages import DeliveryFailed, InboundMessage, RecordingNotifier, Reply
@@ -277,6 +278,7 @@ def say(sessions: sessionmaker[Session], world: World, handle: str, text: str, c
         notifier=RecordingNotifier(),
         settings=DomainSettings(),
         message=msg,
+        args=build_router().parse(text).args,  # as the Dispatcher hands the command its arguments
     )
     return asyncio.run(digest.digest_command(msg, ctx))
 

@@ -283,7 +283,7 @@ async def test_bad_input_gets_a_clear_message_and_changes_nothing(world: World) 
         "escalate": "Tell me the case reference",
         "escalate NB-999999": "I can't find case NB-999999",
         f"escalate {item}": "is closed, so you can't escalate it. To challenge its outcome, type disagree",
-        "escalate Jane Smith": "not a name",
+        "escalate Jane Smith": "looks like a name",
         "disagree NB-204518": "Tell me which item you disagree about",
         "escalate NB-204518 about the moon team": "I can't find team",
         "escalations ES-0042": "I can't find escalation ES-0042",
@@ -359,10 +359,12 @@ async def test_the_risk_question_advises_when_unsure_and_lets_another_command_th
     )
     assert [b.action for b in unsure.buttons] == ["escalate_risk_yes", "escalate_risk_no"]
     other = await world.say("hv.amy", "help escalate")
+    assert other.text.startswith("Left the escalation walkthrough; type continue to go back to them.")
     assert "First I ask whether a child is at immediate risk" in other.text
     elsewhere = await world.say("hv.amy", "escalations")
     assert elsewhere.text.startswith("You have no open escalations")
-    assert "expired" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
+    # The question was set aside, not lost: its own button still answers it.
+    assert "I've opened ES-0001 at level 1" in (await world.press("hv.amy", "escalate_risk_no", CASE)).text
 
 
 async def test_a_submitted_form_records_the_step_and_a_bad_one_comes_back(world: World) -> None:
@@ -438,3 +440,16 @@ async def test_a_case_never_logged_here_can_be_escalated_by_naming_the_team(worl
     assert "You can't see the chronology" in (await world.say("dsl.priya", "chronology NB-777777")).text
     other = await world.say("dsl.priya", "escalate NB-777777 about front door")  # known now: parties only
     assert "You can't see the chronology for NB-777777" in other.text
+
+
+async def test_the_word_case_before_a_reference_is_filler(world: World) -> None:
+    unknown = await world.say("hv.amy", "escalate case NB-2026-0999")
+    assert "I can't find case NB-2026-0999" in unknown.text
+    started = await world.say("hv.amy", "please escalate case ref NB-2026-0999 about front door")
+    assert "immediate risk of harm" in started.text
+
+
+async def test_a_name_is_refused_as_the_case_to_escalate(world: World) -> None:
+    reply = await world.say("hv.amy", "escalate Jane Doe")
+    assert "That looks like a name" in reply.text and "Jane" not in reply.text
+    assert "Case references look like NB-204518" in reply.text

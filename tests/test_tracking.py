@@ -14,7 +14,7 @@ from schedules.settings import ReminderSettings
 from schedules.time.clock import FakeClock
 from schedules.tracking import chasing
 from schedules.tracking.attempts import record_attempt
-from schedules.tracking.items import acknowledge, due_dates, parse_item_ref, record_feedback, refer
+from schedules.tracking.items import acknowledge, due_dates, record_feedback, refer
 from storage.errors import InvalidInput, NotAllowed, PersonalDataRefused, WrongState
 from storage.models import (
     Agency,
@@ -26,6 +26,7 @@ from storage.models import (
     Team,
     TrackedItem,
 )
+from storage.references import parse_item_ref
 
 SETTINGS = ReminderSettings()
 OFFICE_HOURS = {d: [["08:45", "17:15"]] for d in ("mon", "tue", "wed", "thu")} | {"fri": [["08:45", "16:45"]]}

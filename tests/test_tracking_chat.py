@@ -168,7 +168,7 @@ async def test_the_log_a_referral_button_asks_for_the_case_reference(chat: Chat)
     asked = await chat.press("hv.amy", Button("Log a referral", "refer", "front-door"))
     assert "What is your case reference" in asked.text
     not_a_ref = await chat.say("hv.amy", "the baby")
-    assert "Case references have numbers" in not_a_ref.text
+    assert "Case references look like NB-204518" in not_a_ref.text
     logged = await chat.say("hv.amy", "NB-77")
     assert logged.text.startswith("Logged TI-0001: your referral about NB-77")
 
@@ -176,15 +176,21 @@ async def test_the_log_a_referral_button_asks_for_the_case_reference(chat: Chat)
 async def test_another_command_mid_question_leaves_the_refer_flow(chat: Chat) -> None:
     await chat.press("hv.amy", Button("Log a referral", "refer", "front-door"))
     mine = await chat.say("hv.amy", "mine")
-    assert mine.text.startswith("You have no open items")
+    assert mine.text.startswith("Left the referral questions; type continue to go back to them.")
+    assert "You have no open items" in mine.text
     await chat.say("hv.amy", "NB-77")  # no longer an answer to the flow's question
     with chat.sessions() as session:
         assert session.exec(select(TrackedItem)).all() == []
+    back = await chat.say("hv.amy", "continue")
+    assert back.text.startswith("Back to the referral questions.")
+    assert "What is your case reference for the referral to Children's front door" in back.text
+    logged = await chat.say("hv.amy", "NB-77")
+    assert logged.text.startswith("Logged TI-0001: your referral about NB-77")
 
 
 async def test_an_unclear_team_gets_did_you_mean_buttons_and_keeps_the_case(chat: Chat) -> None:
     asked = await chat.say("hv.amy", "refer cmht case NB-5")
-    choices = [b for b in asked.buttons if b.action == "refer"]
+    choices = [b for b in asked.buttons if b.action == "refer.team"]
     assert "Which team did you mean" in asked.text and len(choices) >= 2
     logged = await chat.press("hv.amy", choices[0])
     assert logged.text.startswith("Logged TI-0001: your referral about NB-5")
@@ -202,7 +208,7 @@ async def test_the_third_contact_prompts_escalation(chat: Chat) -> None:
     first = await chat.say("hv.amy", "tried TI-1 no answer")
     assert "That's 2 contacts" in first.text and not [b for b in first.buttons if b.action == "escalate"]
     how = await chat.say("hv.amy", "tried TI-1")
-    assert how.text == "How did it go?"
+    assert how.text == "How did it go with TI-0001 (Children's front door (MASH), case NB-9)?"
     third = await chat.press("hv.amy", next(b for b in how.buttons if "left message" in b.value))
     assert "You've contacted them 3 times" in third.text
     assert "Duty senior practitioner" in third.text
@@ -261,7 +267,9 @@ async def test_no_further_action_needs_a_reason_and_offers_escalation(chat: Chat
     no_reason = await chat.press(
         "mgr.tom", next(b for b in asked.buttons if b.value.endswith("no_further_action"))
     )
-    assert "Why was there no further action on TI-0001?" in no_reason.text
+    assert (
+        "Why was there no further action on TI-0001 (Children's front door (MASH), case NB-" in no_reason.text
+    )
     recorded = await chat.say("mgr.tom", "below threshold, offered early help")
     assert recorded.text.startswith("Recorded the outcome of TI-0001")
     await chat.sweep()

@@ -118,8 +118,22 @@ class SlackListeners:
         await self._store("slack.button", body, button_content(body))
         await ack()
 
+    def _modal_errors(self, body: Body) -> dict[str, str]:
+        """What is wrong with a submitted modal's fields, by block id (empty when it can be filed)."""
+        view = body.get("view") or {}
+        form = parse.form_values((view.get("state") or {}).get("values") or {})
+        return modals.modal_errors(
+            str(view.get("callback_id", "")),
+            form,
+            prefixes=self.runtime.settings.reference_prefixes,
+            reserved_words=self.runtime.router.words,
+        )
+
     async def on_form_submitted(self, ack: AsyncAck, body: Body) -> None:
         """A joinup modal (refer, feedback, escalation outcome): closed at once, answered in the DM."""
+        if errors := self._modal_errors(body):  # shown beside the inputs; the modal stays open as typed
+            await ack(response_action="errors", errors=errors)
+            return
         await self._store("slack.form", body, view_content(body))
         await ack()
 
@@ -145,5 +159,8 @@ class SlackListeners:
 
     async def on_modal_submitted(self, ack: AsyncAck, body: Body) -> None:
         """The referral and feedback modals: closed at once, answered in the DM by a worker."""
+        if errors := self._modal_errors(body):
+            await ack(response_action="errors", errors=errors)
+            return
         await self._store("slack.modal", body, view_content(body))
         await ack()

@@ -1,18 +1,22 @@
 """Slack-only modals for the longer forms: log a referral (team picker fed by directory search), record
-feedback. A submitted modal becomes the same command a person could type (`refer front-door case NB-204518
-by phone`), so the handlers stay platform-neutral and every rule they apply still applies."""
+feedback. A submitted modal is the same form submission a Teams card or the console sends: its inputs fill
+the typed intent field by field (never turned into a line of text), and a refused field is shown beside its
+input through `response_action: errors` before the modal closes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from bot.slack.parse import VIEW_PREFIX
 from directory.search import search
+from handlers.intents.tracking import MAX_NOTE
 from handlers.messages import InboundMessage
-from handlers.tracking.words import MAX_NOTE, OUTCOME_WORDS, feedback_command_text, refer_command_text
+from handlers.tracking.forms import FEEDBACK_FORM, METHOD_CHOICES, REFER_FORM, form_errors
+from handlers.tracking.words import OUTCOME_WORDS
 from schedules.time.clock import Clock
 from storage.errors import DomainError
 from storage.models import Team
@@ -22,7 +26,6 @@ FEEDBACK_VIEW = "joinup-modal:feedback"
 OPEN_REFER = "joinup-home:refer"  # the Home tab button that opens the referral modal
 OPEN_FEEDBACK = "joinup-home:feedback"
 TEAM_PICKER = "team"  # action id of the external select; Slack asks us for its options as the person types
-METHODS = (("Phone", "phone"), ("Secure email", "email"), ("Online form or portal", "portal"))
 MAX_OPTIONS = 20
 
 
@@ -70,9 +73,10 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any
     }
 
 
-def refer_modal() -> dict[str, Any]:
-    """The referral form: which team (searched as you type), the case reference, how, and a short note."""
-    team = {
+def refer_modal(*, team: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The referral form: which team (searched as you type, or already chosen as (name, key)), the case
+    reference, how, and a short note."""
+    team_input: dict[str, Any] = {
         "type": "input",
         "block_id": TEAM_PICKER,
         "label": _plain("Which team did you refer to?"),
@@ -83,14 +87,18 @@ def refer_modal() -> dict[str, Any]:
             "placeholder": _plain("Type what they do, e.g. front door or health visiting"),
         },
     }
+    if team is not None:
+        team_input["element"]["initial_option"] = _option(*team)
     return _modal(
         REFER_VIEW,
         "Log a referral",
         "Log it",
         [
-            team,
+            team_input,
             _text_input("case_ref", "Case reference", placeholder="Your agency's reference, e.g. NB-204518"),
-            _select("method", "How did you refer?", [_option(label, value) for label, value in METHODS]),
+            _select(
+                "method", "How did you refer?", [_option(label, value) for label, value in METHOD_CHOICES]
+            ),
             _text_input(
                 "about",
                 "What it's about (optional)",
@@ -151,21 +159,43 @@ def view_for_command(text: str) -> dict[str, Any] | None:
     return None
 
 
-def refer_text(form: Mapping[str, str]) -> str:
-    """The command a submitted referral modal stands for (the team comes from the picker)."""
-    return refer_command_text(form, team_field=TEAM_PICKER)
+ACTION_FOR_VIEW = {REFER_VIEW: REFER_FORM, FEEDBACK_VIEW: FEEDBACK_FORM}
 
 
-feedback_text = feedback_command_text
+def modal_inputs(callback_id: str, form: Mapping[str, str]) -> dict[str, str]:
+    """Name a submitted modal's inputs as the intent's form does (the team picker gives a team key)."""
+    inputs = dict(form)
+    if callback_id == REFER_VIEW:
+        inputs["team_key"] = inputs.pop(TEAM_PICKER, "")
+    return inputs
 
 
-COMMAND_FOR_VIEW = {REFER_VIEW: refer_text, FEEDBACK_VIEW: feedback_text}
+def modal_errors(
+    callback_id: str, form: Mapping[str, str], *, prefixes: Collection[str], reserved_words: Collection[str]
+) -> dict[str, str]:
+    """Return {block id: GOV.UK-style error} for a submitted modal, for `response_action: errors`."""
+    action = ACTION_FOR_VIEW.get(callback_id, callback_id.removeprefix(VIEW_PREFIX))
+    inputs = modal_inputs(callback_id, form) if callback_id in ACTION_FOR_VIEW else dict(form)
+    errors = form_errors(action, inputs, prefixes=prefixes, reserved_words=reserved_words)
+    return {("team" if key == "team_key" else key): message for key, message in errors.items()}
 
 
 def modal_message(
     *, callback_id: str, user_id: str, team_id: str | None, form: Mapping[str, str]
 ) -> InboundMessage:
-    """Turn a submitted Slack-only modal into the typed command it stands for."""
+    """Turn a submitted Slack-only modal into the form submission it is: its action, its inputs."""
     address = {"user_id": user_id, **({"team_id": team_id} if team_id else {})}
-    text = COMMAND_FOR_VIEW[callback_id](form)
-    return InboundMessage(platform="slack", sender_key=user_id, text=text, form=dict(form), address=address)
+    return InboundMessage(
+        platform="slack",
+        sender_key=user_id,
+        action=ACTION_FOR_VIEW[callback_id],
+        form=modal_inputs(callback_id, form),
+        address=address,
+    )
+
+
+def team_named(*, sessions: sessionmaker[Session], key: str) -> tuple[str, str] | None:
+    """Return (name, key) for a directory team key, or None when there is no such team."""
+    with sessions() as session:
+        found = session.exec(select(Team).where(col(Team.key) == key)).first()
+    return (found.name, found.key) if found is not None else None

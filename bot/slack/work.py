@@ -43,6 +43,8 @@ SLACK_FAILURES: tuple[type[BaseException], ...] = (
     ResponseUrlRefused,
 )
 
+REFER_BUTTON = "refer"  # a directory result's "Log a referral" (its value is the team's key)
+
 
 def _pick(body: Body, *keys: str) -> dict[str, Any]:
     return {key: body[key] for key in keys if body.get(key) is not None}
@@ -165,9 +167,15 @@ class SlackWork:
         msg = parse.from_block_action(body)
         if msg is None:
             return
+        trigger_id = body.get("trigger_id")
+        if msg.action == REFER_BUTTON and msg.action_value and trigger_id:
+            # "Log a referral" on a directory result opens the referral form with the team chosen.
+            team = modals.team_named(sessions=self.runtime.sessions, key=msg.action_value)
+            if team is not None:
+                await self.client.views_open(trigger_id=trigger_id, view=modals.refer_modal(team=team))
+                return
         reply = await self._answer(msg)
         user_id = str(body["user"]["id"])
-        trigger_id = body.get("trigger_id")
         if reply.form is not None and reply.form.inputs and trigger_id:
             channel = (body.get("container") or {}).get("channel_id") or ""
             await open_form(self.client, trigger_id=trigger_id, form=reply.form, origin_channel=channel)

@@ -72,7 +72,6 @@ class TeamsListeners:
             release(sessions=self.runtime.sessions, key=f"{KEY_PREFIX}{activity_id}")
 
     async def _answer(self, msg: InboundMessage) -> Reply:
-        msg = forms.as_typed(msg)
         form = forms.form_for(msg.text) if msg.action is None else None
         if form is not None:
             return form  # nothing to store yet: the submitted form goes through the Dispatcher like typing

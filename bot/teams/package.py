@@ -18,6 +18,8 @@ ICONS = ("color.png", "outline.png")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 MAX_COMMANDS = 10  # Teams shows at most ten commands per scope
+# The menu practitioners see in Teams: what they come to do most, not the first ten registered.
+MENU_ORDER = ("help", "find", "refer", "mine", "feedback", "escalate", "due", "share", "role", "setup")
 MAX_TITLE = 32
 MAX_DESCRIPTION = 128
 
@@ -27,11 +29,15 @@ class PackageError(Exception):
 
 
 def command_list(commands: Iterable[Command]) -> list[dict[str, str]]:
-    """Return the bot's command menu from the registered commands (so it can't drift from help)."""
+    """Return the bot's command menu from the registered commands (so it can't drift from help).
+
+    The commands practitioners use most come first, in MENU_ORDER; others fill any room left.
+    """
+    registered = [command for command in commands if command.summary]
+    rank = {name: position for position, name in enumerate(MENU_ORDER)}
+    ordered = sorted(registered, key=lambda command: rank.get(command.name, len(MENU_ORDER)))
     menu: list[dict[str, str]] = []
-    for command in commands:
-        if not command.summary or len(menu) == MAX_COMMANDS:
-            continue
+    for command in ordered[:MAX_COMMANDS]:
         title = command.usage.split(" ")[0] if command.usage else command.name
         menu.append({"title": title[:MAX_TITLE], "description": command.summary[:MAX_DESCRIPTION]})
     return menu

@@ -84,8 +84,8 @@ def _input(form_input: FormInput) -> CardElement:
         "label": form_input.label,
         "is_required": form_input.is_required,
     }
-    if form_input.is_required:
-        common["error_message"] = f"Enter {form_input.label.lower()}"
+    if form_input.is_required or form_input.error:
+        common["error_message"] = form_input.error or f"Enter {form_input.label.lower()}"
     if form_input.initial:
         common["value"] = form_input.initial
     if form_input.placeholder:
@@ -103,8 +103,12 @@ def _input(form_input: FormInput) -> CardElement:
 
 
 def _form(form: Form) -> list[CardElement]:
-    elements: list[CardElement] = [_text(form.title, weight="Bolder", separator=True)]
-    elements += [_input(form_input) for form_input in form.inputs]
+    elements: list[CardElement] = [TextBlock(text=form.title, wrap=True, weight="Bolder", separator=True)]
+    for form_input in form.inputs:
+        elements.append(_input(form_input))
+        if form_input.error:
+            # A refused value: the card comes back with the reason right under its input.
+            elements.append(TextBlock(text=form_input.error, color="Attention", wrap=True, spacing="None"))
     elements.append(
         ActionSet(actions=[_submit(form.submit_label, form.submit_action, form.value, "primary")])
     )

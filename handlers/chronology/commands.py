@@ -30,7 +30,7 @@ def make_chronology(router: Router) -> Handler:
 
     async def show(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Show the case's timeline, newest last; the full export is `joinup chronology export`."""
-        case_ref = router.parse(msg.text).args.strip() if msg.text else (msg.action_value or "")
+        case_ref = (msg.action_value or "") if msg.action else ctx.args.strip()
         if not case_ref or " " in case_ref:
             raise InvalidInput(
                 "case_ref", "Tell me one case reference, like NB-204518.", example="chronology NB-204518"

@@ -135,7 +135,7 @@ def split_time(words: str) -> tuple[str, time | None]:
 
 async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Show or change when the sender gets their digest, or preview it."""
-    words = _arguments(msg)
+    words = _arguments(msg, ctx)
     with ctx.sessions.begin() as session:
         person = session.get(Person, ctx.person_id)
         assert person is not None
@@ -185,14 +185,11 @@ async def digest_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         return Reply(text="Done. " + _describe(person, ctx.clock))
 
 
-def _arguments(msg: InboundMessage) -> str:
+def _arguments(msg: InboundMessage, ctx: HandlerContext) -> str:
     """Return what follows the command word: "weekly" for "digest weekly", or a button's value."""
     if msg.action:
         return (msg.action_value or "").lower().strip()
-    words = " ".join(msg.text.lower().replace("/", " ").split()).strip(" .!?").split(" ")
-    while words and (words[0] in ("joinup", "@joinup", "please") or words[0].startswith("digest")):
-        words = words[1:]
-    return " ".join(words)
+    return " ".join(ctx.args.lower().replace("/", " ").split()).strip(" .!?")
 
 
 def _buttons() -> tuple[Button, ...]:

@@ -7,7 +7,6 @@ failed, then moves up a level), Remind me, Withdraw. Answers in between live in 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,50 +15,32 @@ from directory.search import resolve_team
 from handlers.access import auth, rules
 from handlers.context import HandlerContext
 from handlers.escalation import cards, flow, risk, steps
+from handlers.intents.escalation import Escalate, escalate_from_text
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
 from handlers.state import set_state
 from schedules.escalation import records as escalation_records
 from schedules.escalation import timers as escalation_timers
 from schedules.time.words import moment_in_words
-from storage.errors import InvalidInput
 from storage.models import Escalation
-
-_ABOUT = re.compile(r"\s+(?:about|re|with)\s+", re.IGNORECASE)
-EXAMPLE = "escalate NB-204518 about TI-0042"
 
 
 def _subject_from(
     ctx: HandlerContext, session: Session, args: str, *, is_disagreement: bool
 ) -> dict[str, Any]:
-    parts = _ABOUT.split(args.strip(), maxsplit=1)
-    target = parts[0].strip()
-    about = parts[1].strip() if len(parts) > 1 else ""
-    if not target:
-        raise InvalidInput(
-            "case_ref", "Tell me the case reference, and the item if you have one.", example=EXAMPLE
-        )
-    item_ref = escalation_records.parse_item_ref(target)
-    case_ref = None if item_ref else target
-    if case_ref is not None and " " in case_ref:
-        raise InvalidInput(
-            "case_ref",
-            "Give the case reference your agency uses, like NB-204518, not a name.",
-            example=EXAMPLE,
-        )
-    team_id = None
-    if about:
-        about_item = escalation_records.parse_item_ref(about)
-        if about_item and item_ref and about_item != item_ref:
-            raise InvalidInput("item", "Name one item: the one you disagree about.", example=EXAMPLE)
-        if about_item:
-            item_ref = about_item
-        else:
-            team_id = resolve_team(session=session, text=about).id
-    if is_disagreement and item_ref is None:
-        raise InvalidInput(
-            "item", "Tell me which item you disagree about, like TI-0042.", example="disagree TI-0042"
-        )
+    intent = escalate_from_text(
+        args,
+        is_disagreement=is_disagreement,
+        prefixes=ctx.settings.reference_prefixes,
+        reserved_words=ctx.words,
+    )
+    return _checked(ctx, session, intent)
+
+
+def _checked(ctx: HandlerContext, session: Session, intent: Escalate) -> dict[str, Any]:
+    """Check the intent's case, item and team against the database; what the walkthrough keeps."""
+    team_id = resolve_team(session=session, text=intent.against_team).id if intent.against_team else None
+    case_ref, item_ref, is_disagreement = intent.case_ref, intent.about_item, intent.is_disagreement
     subject = flow.checked_subject(
         ctx,
         session,
@@ -88,16 +69,13 @@ async def _begin(ctx: HandlerContext, args: str, *, is_disagreement: bool) -> Re
 def make_handlers(router: Router) -> dict[str, Any]:
     """Build the command and button handlers (commands read their arguments through `router`)."""
 
-    def args_of(msg: InboundMessage) -> str:
-        return router.parse(msg.text).args
-
     async def escalate(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Start the walkthrough for a case reference, optionally about an item or team."""
-        return await _begin(ctx, args_of(msg), is_disagreement=False)
+        return await _begin(ctx, ctx.args, is_disagreement=False)
 
     async def disagree(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Start the walkthrough to challenge the decision on an item (e.g. no further action)."""
-        return await _begin(ctx, args_of(msg), is_disagreement=True)
+        return await _begin(ctx, ctx.args, is_disagreement=True)
 
     async def escalate_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """The Escalate button on a chase: its value is the tracked item's reference."""
@@ -107,7 +85,7 @@ def make_handlers(router: Router) -> dict[str, Any]:
 
     async def escalations(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """List the open escalations the person raised or manages, or show one."""
-        wanted = args_of(msg).strip()
+        wanted = ctx.args.strip()
         with ctx.sessions.begin() as session:
             if wanted:
                 return _card(ctx, session, wanted)
@@ -245,4 +223,18 @@ def register(router: Router) -> None:
     router.action(cards.WITHDRAW, lambda msg, ctx: flow.follow_up(ctx, msg.action_value, "withdraw_why"))
     router.action(cards.REMIND, _remind)
     router.action(cards.SHOW, _show)
-    router.flow(flow.FLOW, flow.continue_flow)
+    router.flow(
+        flow.FLOW,
+        flow.continue_flow,
+        label="the escalation walkthrough",
+        actions=(
+            risk.RISK_YES,
+            risk.RISK_NO,
+            cards.RESOLVED,
+            cards.NEXT,
+            cards.WITHDRAW,
+            *steps.SUBMIT.values(),
+        ),
+        free_text_steps=("resolve_outcome", "resolve_rationale", "next_tried", "next_why", "withdraw_why"),
+        resume=flow.resume,
+    )

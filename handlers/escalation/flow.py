@@ -13,7 +13,6 @@ from handlers.context import HandlerContext
 from handlers.errors import to_reply
 from handlers.escalation import cards, response, risk, steps
 from handlers.messages import InboundMessage, Reply
-from handlers.router import clean_text
 from handlers.state import clear_state, get_state, set_state
 from schedules.escalation import ladder as escalation
 from schedules.escalation import records as escalation_records
@@ -154,7 +153,7 @@ async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
 
 async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
     """Handle a typed answer in the middle of the walkthrough."""
-    text = clean_text(msg.text)
+    text = ctx.args
     if step == "risk":
         answer = text.lower().strip(" .!")
         if answer in _YES:
@@ -222,3 +221,13 @@ async def _record_answer(ctx: HandlerContext, step: str, ref: str, data: dict[st
     with ctx.sessions.begin() as session:
         clear_state(session=session, person_id=ctx.person_id)
     return Reply(text="I lost my place there. Type escalations to see yours, or help.")
+
+
+async def resume(ctx: HandlerContext, step: str) -> Reply:
+    """Ask the walkthrough's question at `step` again, after the person left it for another command."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None else {}
+    if step == "risk":
+        return risk.risk_question(str(data.get("case_ref", "")))
+    return _ask(step, str(data.get("ref", "")))

@@ -188,7 +188,7 @@ async def find(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 
 async def free_text(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Treat text that matches no command as a directory search."""
-    text = clean_text(msg.text)
+    text = ctx.args
     said = text.lower().strip(" !.,")
     if said in _THANKS:
         return Reply(text="You're welcome. Type help if you need anything else.")

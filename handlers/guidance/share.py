@@ -7,18 +7,18 @@ it records what they decided (shared or not, with whom, on what basis, why) agai
 
 from __future__ import annotations
 
-import re
-
 from handlers.context import HandlerContext
 from handlers.flow import (
     DONE,
     Data,
     Flow,
     Step,
+    acceptor,
     button_handler,
     choices,
     flow_handler,
     prepend,
+    resumer,
     start,
 )
 from handlers.guidance.share_text import (
@@ -39,30 +39,22 @@ from storage import audit
 from storage.errors import InvalidInput
 from storage.models import SharingDecision
 from storage.privacy import refuse_personal_data
+from storage.references import CASE_REF_EXAMPLE, CASE_REF_SHAPE, is_case_ref, parse_case_ref
 
 NAME = "share"
 SKIP_WORDS = frozenset({"skip", "no", "none", "no reference", "not now", "n/a", "-"})
-# A case reference is the agency's own: letters, digits, / _ -, and at least one digit (so it isn't a name).
-CASE_REF = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9/_\-]{1,39}$")
-CASE_REF_EXAMPLE = "NB-204518"
 MAX_WITH_WHOM = 200
 MAX_REASON = 500
 
 
-def case_ref_from(text: str) -> str:
-    """Return a case reference in upper case.
+def case_ref_from(text: str, ctx: HandlerContext) -> str:
+    """Return a case reference in upper case, by the one case-reference rule and the area's prefixes.
 
     Raises:
-        InvalidInput: it doesn't look like a case reference.
+        InvalidInput: it doesn't look like a case reference (the problem says what one looks like).
+        PersonalDataRefused: it holds personal data.
     """
-    ref = text.strip().strip(".").upper()
-    if not CASE_REF.fullmatch(ref):
-        raise InvalidInput(
-            "case_ref",
-            f"That doesn't look like a case reference. Use the reference your agency gives the case, "
-            f"like {CASE_REF_EXAMPLE}, never a name.",
-        )
-    return ref
+    return str(parse_case_ref(text.strip().strip("."), prefixes=ctx.settings.reference_prefixes))
 
 
 def _free_text(ctx: HandlerContext, value: str, *, field: str, limit: int, ask: str) -> str:
@@ -196,7 +188,7 @@ def _ask_case_ref(data: Data, ctx: HandlerContext) -> Reply:
 
 
 def _answer_case_ref(value: str, data: Data, ctx: HandlerContext) -> str:
-    data["case_ref"] = "" if value.strip().lower() in SKIP_WORDS else case_ref_from(value)
+    data["case_ref"] = "" if value.strip().lower() in SKIP_WORDS else case_ref_from(value, ctx)
     return DONE
 
 
@@ -266,15 +258,16 @@ SHARE = Flow(
 async def share(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Start the walkthrough; 'share? NB-204518' records the decision against that reference at the end."""
     args = (msg.action_value or "") if msg.action else ctx.args
-    refs = [word for word in args.split() if CASE_REF.fullmatch(word.strip(".,?"))]
-    data: Data = {"case_ref": case_ref_from(refs[-1].strip(".,?"))} if refs else {}
+    prefixes = ctx.settings.reference_prefixes
+    refs = [word for word in args.split() if is_case_ref(word.strip(".,?"), prefixes=prefixes)]
+    data: Data = {"case_ref": case_ref_from(refs[-1].strip(".,?"), ctx)} if refs else {}
     reply = await start(SHARE, ctx, data=data)
     if refs:
         return prepend(f"I'll record the decision against {data['case_ref']}.", reply)
     if args.strip():  # 'share? John Smith': not echoed, and not kept
         return prepend(
-            f"That doesn't look like a case reference (they have numbers in them, like {CASE_REF_EXAMPLE}; "
-            "never a name), so I haven't kept it. I'll ask for the reference at the end.",
+            f"That doesn't look like a case reference, so I haven't kept it. {CASE_REF_SHAPE} "
+            "I'll ask for the reference at the end.",
             reply,
         )
     return reply
@@ -296,7 +289,14 @@ def register(router: Router) -> None:
         "At the end it records your decision against a case reference, if you give one.",
         examples=("share?", "share? NB-204518", "can I share without consent?"),
     )
-    router.flow(NAME, flow_handler(SHARE, router))
+    router.flow(
+        NAME,
+        flow_handler(SHARE),
+        label="the information-sharing questions",
+        free_text_steps=("whom", "reason"),
+        resume=resumer(SHARE),
+        accepts=acceptor(SHARE),
+    )
     router.action(NAME, _press)
     router.action("share.start", share)
     router.phrase(r"(?:can|could|should|may|must)\s+i\s+(?:share|tell|pass\s+on)\b.*", "share")

@@ -206,7 +206,7 @@ def _no_timescale(policy: NationPolicy, event: Event, timescale: Timescale | Non
 
 async def show_due(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Answer 'due <event> from <date>' under the person's own nation's framework."""
-    args = ctx.message.text if msg.action else _args(msg.text)
+    args = (msg.action_value or "") if msg.action else ctx.args
     nation = ctx.person.nation if ctx.person.nation in NATIONS else ctx.settings.default_nation
     policy = nation_policy(nation)
     if not args:
@@ -233,13 +233,6 @@ async def show_due(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         lines.append(timescale.note)
     lines.append(_check_line(policy, timescale))
     return Reply(text="\n".join(lines))
-
-
-def _args(text: str) -> str:
-    from handlers.router import clean_text
-
-    first, _, rest = clean_text(text).lstrip("/").partition(" ")
-    return rest if first.lower().rstrip("?!.:,") in {"due", "deadline", "timescale", "timescales"} else ""
 
 
 def register(router: Router) -> None:

@@ -3,8 +3,6 @@ send a short-lived link to the web pages."""
 
 from __future__ import annotations
 
-import re
-
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
@@ -12,7 +10,7 @@ from handlers.context import HandlerContext
 from handlers.insight.links import LINK_LIFETIME, Purpose, make_link
 from handlers.insight.scope import Scope, directory_scope, insight_scope, require_team_insight
 from handlers.messages import Button, Field, InboundMessage, Reply, Section
-from handlers.router import Router, clean_text
+from handlers.router import Router
 from schedules.insight import figures as insight
 from schedules.insight.figures import EscalationFigures, Share, TeamFigures
 from schedules.insight.periods import period_named, split_period_words
@@ -24,7 +22,6 @@ from storage.models import Team
 DEFAULT_PERIOD = "this month"
 # The periods a stats card offers as buttons (the one shown is left out).
 _OTHER_PERIODS = ("this month", "last quarter", "last 6 months")
-_COMMAND = re.compile(r"^\W*(?:@?joinup\W+)?(?:stats|statistics|figures)\b(.*)$", re.IGNORECASE)
 TOP_TEAMS = 5
 
 
@@ -117,17 +114,16 @@ def find_team(*, session: Session, text: str, scope: Scope) -> Team:
     return (in_scope or candidates)[0]
 
 
-def _arguments(msg: InboundMessage) -> str:
+def _arguments(msg: InboundMessage, ctx: HandlerContext) -> str:
     """Return what follows the command word ("front door last quarter"), or the button's value."""
     if msg.action:
         return msg.action_value or ""
-    match = _COMMAND.match(clean_text(msg.text))
-    return match.group(1).strip(" ?!.") if match else ""
+    return ctx.args.strip(" ?!.")
 
 
 async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Reply with the headline figures for a team, or for every team in the person's view."""
-    team_words, period_words = split_period_words(_arguments(msg))
+    team_words, period_words = split_period_words(_arguments(msg, ctx))
     now = ctx.clock.now()
     period = period_named(period_words or DEFAULT_PERIOD, now=now)
     with ctx.sessions() as session:

@@ -18,74 +18,46 @@ from directory.search import resolve_team, search
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.flow import BACK_WORDS
+from handlers.intents.tracking import (
+    REFER_EXAMPLE,
+    FieldErrors,
+    Refer,
+    check_refer,
+    method_of,
+    refer_from_form,
+    refer_from_text,
+    split_case_ref,
+)
 from handlers.messages import Button, Field, InboundMessage, Reply
-from handlers.router import Router, clean_text
+from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.forms import REFER_FORM, refer_form
+from handlers.tracking.replies import describe_item
 from handlers.tracking.words import (
-    METHOD_WORDS,
     RESULT_LABELS,
     RESULT_WORDS,
-    command_args,
     find_phrase,
 )
 from schedules.escalation.records import escalation_contacts
 from schedules.time.words import day_in_words, moment_in_words
 from schedules.tracking import chasing
 from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
-from schedules.tracking.items import check_case_ref, parse_item_ref, refer, require_open
+from schedules.tracking.items import check_case_ref, refer, require_open
 from storage.errors import InvalidInput, NotFound
 from storage.models import Person, Team, TrackedItem
+from storage.references import CaseRef, parse_case_ref, parse_item_ref
 
 FLOW = "refer"
 REPEAT_NEW = "refer_repeat_new"
 REPEAT_CHASING = "refer_repeat_chasing"
 _REPEAT_NEW_WORDS = frozenset({"new", "a new referral", "new referral", "it's new", "its new"})
 _REPEAT_CHASING_WORDS = frozenset({"chasing", "chasing that one", "chase", "chasing it", "the earlier one"})
+TEAM_CHOICE = "refer.team"  # a "did you mean" team button: answers the refer flow's team question
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
-REFER_EXAMPLE = "refer front door case NB-204518 by phone"
 TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
 _BY = re.compile(
     r"\bby\s+(secure\s+e-?mail|e-?mail|phone|portal|form|chat|post|in\s+person)\b", re.IGNORECASE
 )
-# "by <word>" left over once a known way of sending is taken out: a way joinup doesn't know.
-_UNKNOWN_BY = re.compile(r"\bby\s+([\w-]+)\s*$", re.IGNORECASE)
-_CASE = re.compile(r"\bcase(?:\s+ref(?:erence)?)?\s+(\S+)", re.IGNORECASE)
-_ABOUT = re.compile(r"\s+(?:about|re:?)\s+", re.IGNORECASE)
-
-
-def split_case_ref(text: str) -> tuple[str | None, str]:
-    """Take the case reference out of `text`: after the word "case", else the last word with a digit in it."""
-    match = _CASE.search(text)
-    if match:
-        rest = text[: match.start()] + " " + text[match.end() :]
-        return match.group(1), " ".join(rest.split())
-    words = text.split()
-    for index in range(len(words) - 1, -1, -1):
-        if any(ch.isdigit() for ch in words[index]):
-            return words[index], " ".join(words[:index] + words[index + 1 :])
-    return None, text
-
-
-def parse_refer(text: str) -> dict[str, str]:
-    """Split refer's arguments into team, case_ref, method and about (each may be missing)."""
-    parts = _ABOUT.split(" " + text, maxsplit=1)
-    head, about = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
-    method = "phone"
-    by = _BY.search(head)
-    if by:
-        method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
-        head = " ".join((head[: by.start()] + " " + head[by.end() :]).split())
-    unknown = _UNKNOWN_BY.search(head)
-    if unknown:
-        raise InvalidInput(
-            "method",
-            f"I don't know how to send by {unknown.group(1)}. Say by phone, email, secure email, portal, form, "
-            "chat, post or in person.",
-            example=REFER_EXAMPLE,
-        )
-    case_ref, team = split_case_ref(head)
-    found = {"team": team.strip(" ,.-"), "case_ref": case_ref or "", "method": method, "about": about}
-    return {key: value for key, value in found.items() if value}
 
 
 def _team_by_key(session: Session, key: str) -> Team:
@@ -123,7 +95,7 @@ async def _ask(ctx: HandlerContext, step: str, data: dict[str, Any], reply: Repl
 
 def _did_you_mean(ctx: HandlerContext, session: Session, wanted: str) -> Reply:
     results = search(session, wanted, at=ctx.clock.now(), limit=3) if wanted else []
-    buttons = tuple(Button(r.name, "refer", r.team.key) for r in results)
+    buttons = tuple(Button(r.name, TEAM_CHOICE, r.team.key) for r in results)
     if not buttons:
         return Reply(
             text=f"I can't find a team called {wanted!r}. Which team did you refer to? Type its name."
@@ -270,7 +242,7 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
 
 async def refer_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Log a referral or call: refer <team> case <ref> [by phone|email|portal] [about <note>]."""
-    args = command_args(msg)
+    args = ctx.args
     if not args:
         return await _ask(
             ctx,
@@ -278,7 +250,40 @@ async def refer_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             {},
             Reply(text=f"Which team did you refer to? Type its name.\nNext time: {REFER_USAGE}"),
         )
-    return await _continue(ctx, dict(parse_refer(args)))
+    intent = refer_from_text(args)
+    if intent.case_ref:
+        intent = replace(intent, case_ref=_case_ref(ctx, intent.case_ref))
+    return await _continue(ctx, _data(intent))
+
+
+def _case_ref(ctx: HandlerContext, text: str) -> CaseRef:
+    """Check a typed case reference by the one rule, the area's prefixes and the command words."""
+    return parse_case_ref(
+        text, prefixes=ctx.settings.reference_prefixes, reserved_words=ctx.words, example=REFER_EXAMPLE
+    )
+
+
+def _data(intent: Refer) -> dict[str, Any]:
+    """What the refer flow keeps between questions: the intent's fields that were given."""
+    found = {
+        "team": intent.team,
+        "team_key": intent.team_key,
+        "case_ref": str(intent.case_ref),
+        "method": intent.method,
+        "about": intent.note,
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+async def refer_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """A submitted referral form: each input fills its own field; a refused field comes back beside it."""
+    try:
+        intent = check_refer(
+            refer_from_form(msg.form), prefixes=ctx.settings.reference_prefixes, reserved_words=ctx.words
+        )
+    except FieldErrors as problems:
+        return refer_form(values=msg.form, errors=problems.errors)
+    return await _continue(ctx, _data(intent))
 
 
 async def refer_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -295,7 +300,7 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
     with ctx.sessions() as session:
         state = get_state(session=session, person_id=ctx.person_id)
         data = dict(state.data) if state is not None else {}
-    answer = clean_text(msg.text)
+    answer = ctx.args
     if step == "team":
         data["team"], data["team_key"] = answer, ""
         return await _continue(ctx, data)
@@ -306,11 +311,21 @@ async def refer_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Rep
         if words in _REPEAT_CHASING_WORDS:
             return await _answer_repeat(ctx, False)
         return Reply(text="Type new for a new referral, or chasing if you're chasing the earlier one.")
-    if not any(ch.isdigit() for ch in answer):
-        return Reply(
-            text="Case references have numbers in them, like NB-204518. What is yours? Type cancel to stop."
-        )
-    data["case_ref"] = check_case_ref(answer.split()[0])
+    try:
+        data["case_ref"] = str(_case_ref(ctx, answer))
+    except InvalidInput as refused:
+        # The whole answer is the reference ("Jane Doe" is a name, not a reference called JANE).
+        return Reply(text=f"{refused.problem} What is yours? Type cancel to stop.")
+    return await _continue(ctx, data)
+
+
+async def _resume(ctx: HandlerContext, step: str) -> Reply:
+    """Ask the refer flow's question again, where the person left it."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = dict(state.data) if state is not None and state.flow == FLOW else {}
+    if step == "team":
+        data["team_key"] = ""
     return await _continue(ctx, data)
 
 
@@ -363,7 +378,7 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
     method = "phone"
     by = _BY.search(text)
     if by:
-        method = METHOD_WORDS.get(" ".join(by.group(1).lower().split()), "phone")
+        method = method_of(by.group(1)) or "phone"
         text = " ".join((text[: by.start()] + " " + text[by.end() :]).split())
     words = text.split()
     item_ref = parse_item_ref(words[0]) if words else None
@@ -374,13 +389,20 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
             example="tried TI-0042 no answer",
         )
     if result is None:
+        named = ""
         if item_ref is not None:  # a stale button on a closed item is refused before asking anything
             with ctx.sessions() as session:
                 item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
                 if item is not None:
                     auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
                     require_open(item, "record another attempt")
-        return Reply(text="How did it go?", buttons=_tried_choices(" ".join(words)))
+                    team = session.get(Team, item.to_team_id)
+                    named = describe_item(item, team) if team is not None else item.ref
+        else:
+            case_ref, team_words = split_case_ref(" ".join(words))
+            named = f"{team_words}, case {case_ref}" if case_ref and team_words else ""
+        question = f"How did it go with {named}?" if named else "How did it go?"
+        return Reply(text=question, buttons=_tried_choices(" ".join(words)))
     with ctx.sessions.begin() as session:
         if item_ref is not None:
             item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
@@ -421,7 +443,7 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
 
 async def tried_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Record an attempt to reach the other team: tried <item> [spoke|left message|no answer]."""
-    return await _tried(ctx, command_args(msg))
+    return await _tried(ctx, ctx.args)
 
 
 async def tried_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -442,24 +464,18 @@ def register(router: Router) -> None:
     router.action("refer", refer_button, needs_onboarding=True)
     router.action(REPEAT_NEW, lambda msg, ctx: _answer_repeat(ctx, True))
     router.action(REPEAT_CHASING, lambda msg, ctx: _answer_repeat(ctx, False))
+    router.action(REFER_FORM, refer_form_submitted, needs_onboarding=True)
+    router.action(TEAM_CHOICE, refer_button, needs_onboarding=True)
 
-    async def refer_flow_or_command(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
-        text = clean_text(msg.text)
-        if text.lower().strip(" .!") in BACK_WORDS:
+    async def refer_flow_or_back(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
+        # Commands typed instead of an answer never get here: the Dispatcher sets the question aside.
+        if ctx.args.lower().strip(" .!") in BACK_WORDS:
             return await _go_back(ctx, step)
-        intent = router.parse(text)
-        if intent.name == "refer" and command_args(msg):
-            # The whole command typed again ("refer front door case NB-5"): start over from what it says.
-            return await _continue(ctx, dict(parse_refer(command_args(msg))))
-        # Someone who asks for something else (mine, find ...) mid-question has moved on: drop the question.
-        command = router.get_command(intent.name) if intent.name not in ("search", "refer") else None
-        if command is not None and not any(ch.isdigit() for ch in text):
-            with ctx.sessions.begin() as session:
-                clear_state(session=session, person_id=ctx.person_id)
-            return await command.handler(msg, ctx)
         return await refer_flow(msg, ctx, step)
 
-    router.flow(FLOW, refer_flow_or_command)
+    router.flow(
+        FLOW, refer_flow_or_back, label="the referral questions", actions=(TEAM_CHOICE,), resume=_resume
+    )
     router.command(
         "tried",
         tried_command,

@@ -11,7 +11,7 @@ from handlers.context import HandlerContext
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
 from handlers.tracking.replies import item_ref_from, load_item
-from handlers.tracking.words import command_args, due_words
+from handlers.tracking.words import due_words
 from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.words import day_in_words, moment_in_words
@@ -181,7 +181,7 @@ async def _snooze(ctx: HandlerContext, text: str) -> Reply:
 
 async def snooze_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Put off my reminders about an item: snooze <item> [1wd | until <date>]."""
-    return await _snooze(ctx, command_args(msg))
+    return await _snooze(ctx, ctx.args)
 
 
 async def snooze_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -233,7 +233,7 @@ async def _close(ctx: HandlerContext, text: str) -> Reply:
 
 async def pause_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Stop an item's clocks: pause <item> [reason]."""
-    return await _pause(ctx, command_args(msg))
+    return await _pause(ctx, ctx.args)
 
 
 async def pause_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -243,7 +243,7 @@ async def pause_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 
 async def resume_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Restart a paused item's clocks: resume <item>."""
-    return await _resume(ctx, command_args(msg))
+    return await _resume(ctx, ctx.args)
 
 
 async def resume_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -253,7 +253,7 @@ async def resume_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 
 async def close_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Close an item without an outcome: close <item> [reason]."""
-    return await _close(ctx, command_args(msg))
+    return await _close(ctx, ctx.args)
 
 
 def register(router: Router) -> None:

@@ -9,22 +9,24 @@ from sqlmodel import Session, col, select
 
 from handlers.access import auth
 from handlers.context import HandlerContext
+from handlers.intents.tracking import Feedback, FieldErrors, check_feedback, feedback_from_form
 from handlers.messages import Button, Field, InboundMessage, Reply
-from handlers.router import Router, clean_text
+from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.forms import FEEDBACK_FORM, feedback_form
 from handlers.tracking.words import (
     OUTCOME_WORDS,
     OUTCOMES_HELP,
-    command_args,
     due_words,
     parse_outcome,
 )
 from schedules.time import calendars
 from schedules.time.words import moment_in_words
 from schedules.tracking import chasing
-from schedules.tracking.items import acknowledge, parse_item_ref, record_feedback, require_open
+from schedules.tracking.items import acknowledge, record_feedback, require_open
 from storage.errors import InvalidInput, NotFound
 from storage.models import Team, TrackedItem
+from storage.references import parse_item_ref
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ async def _ack(ctx: HandlerContext, text: str) -> Reply:
 
 async def ack_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Mark an item as acknowledged: ack <item>."""
-    return await _ack(ctx, command_args(msg))
+    return await _ack(ctx, ctx.args)
 
 
 async def ack_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -134,14 +136,31 @@ def outcome_buttons(ref: str) -> tuple[Button, ...]:
 async def _feedback(ctx: HandlerContext, text: str) -> Reply:
     ref, rest = item_ref_from(text, FEEDBACK_USAGE)
     outcome, reason = parse_outcome(rest) if rest else ("", "")
-    if not rest or (outcome == "no_further_action" and not reason):
+    return await _record_feedback(ctx, Feedback(item=ref, outcome=outcome, reason=reason))
+
+
+async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+    """A submitted feedback form: each input fills its own field; a refused field comes back beside it."""
+    try:
+        intent = check_feedback(feedback_from_form(msg.form))
+    except FieldErrors as problems:
+        return feedback_form(values=msg.form, errors=problems.errors)
+    return await _record_feedback(ctx, intent)
+
+
+async def _record_feedback(ctx: HandlerContext, intent: Feedback) -> Reply:
+    """Record an outcome (asking for it, or for the reason for no further action, when it is missing)."""
+    ref, outcome, reason = intent.item, intent.outcome, intent.reason
+    named = ref
+    if not outcome or (outcome == "no_further_action" and not reason):
         # Check the item before asking anything, so a stale button on a closed item is refused at once.
         with ctx.sessions() as session:
-            item, _ = load_item(ctx, session, ref)
+            item, receiving = load_item(ctx, session, ref)
             require_open(item, "record its outcome")
-    if not rest:
+            named = describe_item(item, receiving)
+    if not outcome:
         return Reply(
-            text=f"What was the outcome for {ref}? Press one, or type feedback {ref} and the outcome.",
+            text=f"What was the outcome for {named}? Press one, or type feedback {ref} and the outcome.",
             buttons=outcome_buttons(ref),
         )
     if outcome == "no_further_action" and not reason:
@@ -152,13 +171,9 @@ async def _feedback(ctx: HandlerContext, text: str) -> Reply:
                 person_id=ctx.person_id,
                 flow=NFA_FLOW,
                 step="reason",
-                data={"ref": ref},
+                data={"ref": ref, "named": named},
             )
-        return Reply(
-            text=f"Why was there no further action on {ref}? Type the reason in a few words, so the referrer "
-            "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
-            "Type cancel to stop."
-        )
+        return _nfa_question(named)
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
         item = record_feedback(
@@ -192,9 +207,30 @@ async def _feedback(ctx: HandlerContext, text: str) -> Reply:
     return Reply(text=text, buttons=buttons)
 
 
+def describe_item(item: TrackedItem, team: Team) -> str:
+    """Name an item the way a question about it should: "TI-2041 (Children's front door, case NB-204518)"."""
+    return f"{item.ref} ({team.name}, case {item.case_ref})"
+
+
+def _nfa_question(named: str) -> Reply:
+    return Reply(
+        text=f"Why was there no further action on {named}? Type the reason in a few words, so the referrer "
+        "knows what to do next (for example: below threshold, offered early help). No names, please.\n"
+        "Type cancel to stop."
+    )
+
+
+async def _ask_nfa_reason(ctx: HandlerContext, step: str) -> Reply:
+    """Ask for the no-further-action reason again, after the person left the question."""
+    with ctx.sessions() as session:
+        state = get_state(session=session, person_id=ctx.person_id)
+        data = state.data if state is not None else {}
+    return _nfa_question(str(data.get("named") or data.get("ref", "")))
+
+
 async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """Record the outcome and close the item: feedback <item> <outcome> [reason]."""
-    return await _feedback(ctx, command_args(msg))
+    return await _feedback(ctx, ctx.args)
 
 
 async def feedback_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -208,10 +244,10 @@ async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -
         state = get_state(session=session, person_id=ctx.person_id)
         ref = str(state.data.get("ref", "")) if state is not None else ""
         clear_state(session=session, person_id=ctx.person_id)
-    reason = clean_text(msg.text)
+    reason = ctx.args
     if not ref or not reason:
         return Reply(text="Say which item and why, like: feedback TI-0042 nfa below threshold.")
-    return await _feedback(ctx, f"{ref} nfa {reason}")
+    return await _record_feedback(ctx, Feedback(item=ref, outcome="no_further_action", reason=reason))
 
 
 def register(router: Router) -> None:
@@ -232,4 +268,11 @@ def register(router: Router) -> None:
         usage=FEEDBACK_USAGE,
     )
     router.action("feedback", feedback_button)
-    router.flow(NFA_FLOW, nfa_reason_flow)
+    router.action(FEEDBACK_FORM, feedback_form_submitted)
+    router.flow(
+        NFA_FLOW,
+        nfa_reason_flow,
+        label="the question about why there was no further action",
+        free_text_steps=("reason",),
+        resume=_ask_nfa_reason,
+    )

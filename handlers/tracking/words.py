@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import datetime
 
-from handlers.messages import InboundMessage
-from handlers.router import clean_text
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.words import day_in_words, time_in_words
 from storage.errors import InvalidInput
@@ -44,22 +41,6 @@ _OUTCOME_PHRASES: tuple[tuple[str, str], ...] = tuple(
         key=lambda pair: -len(pair[0]),
     )
 )
-METHOD_WORDS: dict[str, str] = {
-    "phone": "phone",
-    "call": "phone",
-    "called": "phone",
-    "rang": "phone",
-    "email": "email",
-    "e-mail": "email",
-    "emailed": "email",
-    "secure email": "secure_email",
-    "portal": "portal",
-    "form": "portal",
-    "online": "portal",
-    "chat": "chat",
-    "in person": "in_person",
-    "visit": "in_person",
-}
 RESULT_WORDS: dict[str, str] = {
     "spoke": "spoke",
     "spoke to them": "spoke",
@@ -76,12 +57,6 @@ RESULT_WORDS: dict[str, str] = {
 }
 RESULT_LABELS = {"spoke": "spoke to them", "left_message": "left a message", "no_answer": "no answer"}
 OUTCOMES_HELP = "accepted, early help, signposted, nfa (with a reason), information only or withdrawn"
-
-
-def command_args(msg: InboundMessage) -> str:
-    """Return what follows the command word ("front door case NB-1" for "refer front door case NB-1")."""
-    text = clean_text(msg.text).lstrip("/").strip()
-    return text.partition(" ")[2].strip()
 
 
 def parse_outcome(text: str) -> tuple[str, str]:
@@ -123,32 +98,3 @@ def due_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> 
     if days == 1:
         return "due tomorrow"
     return f"due {day_in_words(due_at)}"
-
-
-# Forms (a Slack modal, a Teams card) are answered by turning them back into the command they stand for,
-# so every rule of the typed command applies to them too.
-MAX_NOTE = 200
-
-
-def one_line(text: str) -> str:
-    """Collapse a form field to one line of at most MAX_NOTE characters."""
-    return " ".join(text.split())[:MAX_NOTE]
-
-
-def refer_command_text(form: Mapping[str, str], *, team_field: str = "team") -> str:
-    """The `refer` command a submitted referral form stands for."""
-    text = f"refer {one_line(form.get(team_field, ''))} case {one_line(form.get('case_ref', ''))}"
-    if form.get("method"):
-        text += f" by {form['method']}"
-    if form.get("about", "").strip():
-        text += f" about {one_line(form['about'])}"
-    return text
-
-
-def feedback_command_text(form: Mapping[str, str]) -> str:
-    """The `feedback` command a submitted feedback form stands for."""
-    outcome = OUTCOME_WORDS.get(form.get("outcome", ""), form.get("outcome", ""))
-    text = f"feedback {one_line(form.get('item', ''))} {outcome}"
-    if form.get("reason", "").strip():
-        text += f" {one_line(form['reason'])}"
-    return text

@@ -92,7 +92,8 @@ def check_subject(
     """
     person(session, person_id)  # raises NotFound for an unknown person
     item = get_item(session=session, ref=item_ref) if item_ref else None
-    ref = normalise_case_ref(item.case_ref if item else (case_ref or ""))
+    # A stored item's case reference was checked when it was logged; only a typed one is checked here.
+    ref = item.case_ref.upper() if item else normalise_case_ref(case_ref or "")
     if item is not None and case_ref and normalise_case_ref(case_ref) != ref:
         raise WrongState("item", item.ref, f"about case {ref}, not {case_ref.upper()}", "escalate it here")
     is_new_case = not is_known_case(session=session, case_ref=ref)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import func
@@ -11,7 +10,7 @@ from sqlmodel import Session, col, select
 from schedules.escalation.policy import Policy, policy_of
 from schedules.time.clock import Clock
 from storage import audit
-from storage.errors import InvalidInput, NotFound, PersonalDataRefused, WrongState
+from storage.errors import InvalidInput, NotFound, WrongState
 from storage.models import (
     Escalation,
     EscalationContact,
@@ -20,46 +19,22 @@ from storage.models import (
     PolicyVersion,
     TrackedItem,
 )
-from storage.privacy import find_personal_data_in_reference, refuse_personal_data
+from storage.privacy import refuse_personal_data
+from storage.references import parse_case_ref, parse_escalation_ref, parse_item_ref
 
 OPEN_STATUSES = ("open", "partnership")
 CLOSED_STATUSES = ("resolved", "withdrawn", "stopped")
-_CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{1,39}$")
-_ITEM_REF = re.compile(r"^TI-?0*(\d{1,9})$", re.IGNORECASE)
-_ESCALATION_REF = re.compile(r"^ES-?0*(\d{1,9})$", re.IGNORECASE)
 CASE_REF_EXAMPLE = "escalate NB-204518"
 
 
-def parse_item_ref(text: str) -> str | None:
-    """Return "TI-0042" for "TI-42", "ti0042" or "TI-0042", else None."""
-    match = _ITEM_REF.fullmatch(text.strip())
-    return f"TI-{int(match.group(1)):04d}" if match else None
-
-
-def parse_escalation_ref(text: str) -> str | None:
-    """Return "ES-0007" for "ES-7", "es0007" or "ES-0007", else None."""
-    match = _ESCALATION_REF.fullmatch(text.strip())
-    return f"ES-{int(match.group(1)):04d}" if match else None
-
-
 def normalise_case_ref(text: str) -> str:
-    """Return a case reference in upper case.
+    """Return a case reference in upper case (a `CaseRef` a handler already checked is taken as it is).
 
     Raises:
         PersonalDataRefused: it looks like personal data (an NHS number, a postcode, ...).
-        InvalidInput: it doesn't look like a case reference.
+        InvalidInput: it doesn't look like a case reference, or looks like a name.
     """
-    ref = text.strip()
-    what = find_personal_data_in_reference(ref)
-    if what is not None:
-        raise PersonalDataRefused(what, field="case reference")
-    if not _CASE_REF.fullmatch(ref):
-        raise InvalidInput(
-            "case_ref",
-            "Give the case reference your agency uses, like NB-204518, not a name.",
-            example=CASE_REF_EXAMPLE,
-        )
-    return ref.upper()
+    return str(parse_case_ref(text, example=CASE_REF_EXAMPLE))
 
 
 def get_item(*, session: Session, ref: str) -> TrackedItem:

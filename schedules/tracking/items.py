@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 
@@ -15,9 +14,10 @@ from schedules.time.calendar import WorkingCalendar
 from schedules.time.clock import Clock
 from schedules.tracking import chasing
 from storage import audit
-from storage.errors import InvalidInput, NotAllowed, NotFound, PersonalDataRefused, WrongState
+from storage.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from storage.models import ContactAttempt, ContactRoute, Person, RoleGrant, Team, TrackedItem
-from storage.privacy import find_personal_data_in_reference, refuse_personal_data
+from storage.privacy import refuse_personal_data
+from storage.references import parse_case_ref, parse_item_ref
 
 OUTCOMES = (
     "accepted_for_assessment",
@@ -28,15 +28,7 @@ OUTCOMES = (
     "withdrawn",
 )
 METHODS = ("phone", "email", "secure_email", "portal", "chat", "in_person")
-_REF = re.compile(r"^TI-?0*(\d{1,9})$", re.IGNORECASE)
-_CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{1,39}$")
 _ROUTE_KINDS = {"email": ("email", "secure_email"), "secure_email": ("secure_email", "email")}
-
-
-def parse_item_ref(text: str) -> str | None:
-    """Return the canonical item reference ("TI-0042") for "TI-42", "ti0042" or "TI-0042", else None."""
-    match = _REF.match(text.strip())
-    return f"TI-{int(match.group(1)):04d}" if match else None
 
 
 def get_item(*, session: Session, ref: str, for_update: bool = False) -> TrackedItem:
@@ -58,22 +50,13 @@ def get_item(*, session: Session, ref: str, for_update: bool = False) -> Tracked
 
 
 def check_case_ref(case_ref: str) -> str:
-    """Return the case reference in upper case.
+    """Return the case reference in upper case (a `CaseRef` a handler already checked is taken as it is).
 
     Raises:
-        InvalidInput: it doesn't look like a case reference.
+        InvalidInput: it doesn't look like a case reference, or looks like a name.
         PersonalDataRefused: it looks like personal data (an NHS number, a postcode, ...).
     """
-    what = find_personal_data_in_reference(case_ref)
-    if what is not None:
-        raise PersonalDataRefused(what, field="case reference")
-    if not _CASE_REF.match(case_ref):
-        raise InvalidInput(
-            "case_ref",
-            "Case references are letters, numbers and dashes, up to 40 characters, like NB-204518.",
-            example="refer front door case NB-204518",
-        )
-    return case_ref.upper()
+    return str(parse_case_ref(case_ref, example="refer front door case NB-204518"))
 
 
 def check_free_text(text: str, *, session: Session, field: str, limit: int) -> str:

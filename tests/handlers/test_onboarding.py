@@ -137,5 +137,6 @@ async def test_another_command_mid_onboarding_runs_it(gated: World) -> None:
     await gated.say("track NB-4", who="new.person")
     await gated.say("skip", who="new.person")
     reply = await gated.say("due icpc from 2026-12-17", who="new.person")
-    assert reply.text.startswith("The initial child protection conference is due by Tuesday 12 January 2027")
+    assert reply.text.startswith("Left the setup questions; type continue to go back to them.")
+    assert "The initial child protection conference is due by Tuesday 12 January 2027" in reply.text
     assert not gated.person("new.person").is_onboarded

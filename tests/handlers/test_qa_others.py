@@ -86,7 +86,7 @@ async def test_the_no_further_action_reason_is_one_line_and_cancel_keeps_the_ite
     asked = await world.press("Add feedback", who="sw.jo", reply=logged)
     nfa = next(b for b in asked.buttons if b.value.endswith("no_further_action"))
     why = await world.click(nfa, who="sw.jo")
-    assert f"Why was there no further action on {ref}?" in why.text
+    assert f"Why was there no further action on {ref} (" in why.text
     stopped = await world.say("cancel", who="sw.jo")
     assert "stopped" in stopped.text
     still = await world.say("mine")

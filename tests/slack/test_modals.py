@@ -126,16 +126,21 @@ async def test_record_feedback_from_the_home_tab(joinup: Joinup) -> None:
     assert item.outcome == "early_help"
 
 
-def test_a_modal_stands_for_the_typed_command() -> None:
+def test_a_modal_is_a_form_submission_never_a_line_of_text() -> None:
     form = {
         "team": "front-door",
         "case_ref": " NB-204518 ",
         "method": "email",
         "about": "parent hearing\nvoices",
     }
-    assert modals.refer_text(form) == "refer front-door case NB-204518 by email about parent hearing voices"
-    feedback = {"item": "TI-0001", "outcome": "no_further_action", "reason": "Below threshold"}
-    assert modals.feedback_text(feedback) == "feedback TI-0001 no further action Below threshold"
+    msg = modals.modal_message(callback_id=modals.REFER_VIEW, user_id=AMY, team_id=None, form=form)
+    assert (msg.action, msg.text) == ("refer.form", "")
+    assert msg.form == {
+        "team_key": "front-door",
+        "case_ref": " NB-204518 ",
+        "method": "email",
+        "about": form["about"],
+    }
 
 
 async def test_an_nhs_number_typed_into_a_modal_is_refused_and_nothing_is_stored(joinup: Joinup) -> None:
@@ -144,8 +149,14 @@ async def test_an_nhs_number_typed_into_a_modal_is_refused_and_nothing_is_stored
         callback_id=modals.REFER_VIEW,
         values=_refer_values(team="front-door", case_ref="NB-1", about="nhs 943 476 5919"),
     )
-    await joinup.interact(submit)
-    (answer,) = await joinup.fake.wait_for("chat.postMessage")
-    assert "NHS" in answer.args["text"]
+    response = await joinup.interact(submit)
+    # Refused in the acknowledgement, beside the input: the modal stays open with what was typed.
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {
+            "about": "Remove an NHS number from what it's about: joinup stores case references, not "
+            "personal details"
+        },
+    }
     with joinup.runtime.sessions() as session:
         assert session.exec(select(TrackedItem)).all() == []

@@ -29,7 +29,12 @@ async def test_typing_refer_alone_answers_with_the_referral_form(joinup: TeamsJo
     sent = joinup.fake.sent[-1]
     assert schema_errors(sent.card) == []
     assert list(inputs_of(sent)) == ["team", "case_ref", "method", "about"]
-    assert [c["value"] for c in inputs_of(sent)["method"]["choices"]] == ["phone", "email", "portal"]
+    assert [c["value"] for c in inputs_of(sent)["method"]["choices"]] == [
+        "phone",
+        "secure_email",
+        "email",
+        "portal",
+    ]
     assert submit_of(sent) == {"action": forms.REFER_FORM, "value": ""}
 
 
@@ -75,36 +80,25 @@ async def test_feedback_with_an_item_answers_with_the_feedback_form_filled_in(jo
     sent = joinup.fake.sent[-1]
     assert schema_errors(sent.card) == []
     fields = inputs_of(sent)
-    assert fields["item"]["value"] == "TI-42"
+    assert fields["item"]["value"] == "TI-0042"
     assert "no_further_action" in [c["value"] for c in fields["outcome"]["choices"]]
 
 
-@pytest.mark.parametrize(
-    ("form", "typed"),
-    [
-        (
-            {
-                "team": "front door",
-                "case_ref": " NB-204518 ",
-                "method": "email",
-                "about": "parent hearing\nvoices",
-            },
-            "refer front door case NB-204518 by email about parent hearing voices",
-        ),
-        (
-            {"team": "front door", "case_ref": "NB-1", "method": "", "about": "  "},
-            "refer front door case NB-1",
-        ),
-    ],
-)
-def test_a_referral_form_stands_for_the_typed_command(form: dict[str, str], typed: str) -> None:
-    assert forms.refer_text(form) == typed
+async def test_a_refused_field_comes_back_as_the_card_with_the_error_beside_it(joinup: TeamsJoinup) -> None:
+    await joinup.say("refer")
+    data = submit_of(joinup.fake.sent[-1])
 
+    await joinup.press({**data, "team": "front door", "case_ref": "Jane Doe", "method": "phone", "about": ""})
 
-def test_a_feedback_form_stands_for_the_typed_command() -> None:
-    form = {"item": "TI-0001", "outcome": "no_further_action", "reason": "Below threshold"}
-
-    assert forms.feedback_text(form) == "feedback TI-0001 no further action Below threshold"
+    sent = joinup.fake.sent[-1]
+    assert schema_errors(sent.card) == []
+    body = sent.card["body"]
+    position = next(i for i, e in enumerate(body) if e.get("id") == "case_ref")
+    assert body[position + 1]["type"] == "TextBlock" and body[position + 1]["color"] == "Attention"
+    assert body[position + 1]["text"].startswith("That looks like a name.")
+    assert inputs_of(sent)["team"]["value"] == "front door"  # the other answers are kept
+    with joinup.runtime.sessions() as session:
+        assert session.exec(select(TrackedItem)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -114,6 +108,7 @@ def test_a_feedback_form_stands_for_the_typed_command() -> None:
         ("Refer.", True),
         ("feedback", True),
         ("feedback TI-0042", True),
+        ("feedback NB-1", False),
         ("refer front door case NB-1", False),
         ("feedback TI-0042 nfa", False),
         ("referral", False),
