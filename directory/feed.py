@@ -41,7 +41,11 @@ def api_details() -> dict[str, Any]:
 
 
 def _public_teams() -> Any:
-    return select(Team, Agency).join(Agency, col(Agency.id) == col(Team.agency_id)).where(col(Team.is_public))
+    return (
+        select(Team, Agency)
+        .join(Agency, col(Agency.id) == col(Team.agency_id))
+        .where(col(Team.is_public), col(Team.source) == "")
+    )
 
 
 def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) -> list[dict[str, Any]]:
@@ -109,7 +113,9 @@ def _page(contents: list[dict[str, Any]], *, total: int, page: int, per_page: in
 
 
 def _public_count(session: Session) -> int:
-    return session.exec(select(func.count(col(Team.id))).where(col(Team.is_public))).one()
+    return session.exec(
+        select(func.count(col(Team.id))).where(col(Team.is_public), col(Team.source) == "")
+    ).one()
 
 
 def _public_rows(session: Session, page: int, per_page: int) -> list[tuple[Team, Agency]]:
@@ -214,7 +220,7 @@ def service_at_location_detail(*, session: Session, at: datetime, sal_id: str) -
     Raises:
         NotFound: no public service has a location with that id.
     """
-    keys = session.exec(select(Team.key, Team.uuid).where(col(Team.is_public))).all()
+    keys = session.exec(select(Team.key, Team.uuid).where(col(Team.is_public), col(Team.source) == "")).all()
     for key, uuid in keys:
         if stable_uuid("service-at-location", key) == sal_id:
             return service_detail(session=session, at=at, service_id=uuid)
