@@ -1,54 +1,122 @@
-"""GET /directory/services and /directory/services/{id}: the read-only Open Referral (HSDS 3.0) feed."""
+"""The read-only Open Referral UK (HSDS 3.0) feed under /directory/: the whole ORUK read API.
+
+`GET /directory/` says which profile the API follows; services, taxonomies, taxonomy terms and
+service-at-locations are each a paged list and a single record. The endpoints are open GETs, so every answer
+allows any origin (the UK compliance rules ask for it), and carries an ETag so a polling aggregator gets a
+304 with no body when nothing changed.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 
-from directory.feed import DEFAULT_PER_PAGE, service_detail, services_page
+from directory.feed import (
+    DEFAULT_PER_PAGE,
+    api_details,
+    service_at_location_detail,
+    service_at_locations_page,
+    service_detail,
+    services_page,
+    taxonomies_page,
+    taxonomy_detail,
+    taxonomy_term_detail,
+    taxonomy_terms_page,
+)
 from storage.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-SERVICES_PATH = "/directory/services"
+FEED_PATH = "/directory"
+SERVICES_PATH = FEED_PATH + "/services"
+OPEN_HEADERS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _answer(request: Request, compute: Callable[[], dict[str, Any]], missing: str = "") -> Response:
+    """Run one feed query and answer it: JSON with an ETag, 304 when unchanged, or a one-line error."""
+    try:
+        body = compute()
+    except InvalidInput as error:
+        return JSONResponse(
+            {"error": f"{error.field} {error.problem}"}, status_code=400, headers=OPEN_HEADERS
+        )
+    except NotFound:
+        return JSONResponse(
+            {"error": f"no public {missing} with that id"}, status_code=404, headers=OPEN_HEADERS
+        )
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    headers = {**OPEN_HEADERS, "ETag": etag, "Cache-Control": "public, max-age=60"}
+    asked = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if etag in asked or "*" in asked:
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type="application/json", headers=headers)
 
 
 def directory_feed_routes(runtime: Runtime) -> APIRouter:
     """The public feed: only teams and routes marked public."""
     router = APIRouter()
 
-    @router.get(SERVICES_PATH)
-    def list_services(page: str = Query("1"), per_page: str = Query(str(DEFAULT_PER_PAGE))) -> JSONResponse:
-        # Read as text and checked here, so every bad value gets the same 400 as an out-of-range one.
-        numbers = {}
-        for name, value in (("page", page), ("per_page", per_page)):
-            if not value.strip().isdecimal() or len(value.strip()) > 9:
-                return JSONResponse(
-                    {"error": f"{name} must be a whole number from 1, like ?{name}=1"}, status_code=400
-                )
-            numbers[name] = int(value)
-        try:
+    def in_session(query: Callable[..., dict[str, Any]], **arguments: Any) -> Callable[[], dict[str, Any]]:
+        def compute() -> dict[str, Any]:
             with runtime.sessions() as session:
-                body = services_page(
-                    session=session,
-                    at=runtime.clock.now(),
-                    page=numbers["page"],
-                    per_page=numbers["per_page"],
-                )
-        except InvalidInput as error:
-            return JSONResponse({"error": f"{error.field} {error.problem}"}, status_code=400)
-        return JSONResponse(body)
+                return query(session=session, **arguments)
+
+        return compute
+
+    @router.get(FEED_PATH)
+    @router.get(FEED_PATH + "/")
+    def details(request: Request) -> Response:
+        return _answer(request, api_details)
+
+    @router.get(SERVICES_PATH)
+    def list_services(
+        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+    ) -> Response:
+        at = runtime.clock.now()
+        return _answer(request, in_session(services_page, at=at, page=page, per_page=per_page))
 
     @router.get(SERVICES_PATH + "/{service_id}")
-    def get_service(service_id: str) -> JSONResponse:
-        try:
-            with runtime.sessions() as session:
-                body = service_detail(session=session, at=runtime.clock.now(), service_id=service_id)
-        except NotFound:
-            return JSONResponse({"error": "no public service with that id"}, status_code=404)
-        return JSONResponse(body)
+    def get_service(request: Request, service_id: str) -> Response:
+        at = runtime.clock.now()
+        return _answer(request, in_session(service_detail, at=at, service_id=service_id), "service")
+
+    @router.get(FEED_PATH + "/taxonomies")
+    def list_taxonomies(
+        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+    ) -> Response:
+        return _answer(request, lambda: taxonomies_page(page=page, per_page=per_page))
+
+    @router.get(FEED_PATH + "/taxonomies/{taxonomy_id}")
+    def get_taxonomy(request: Request, taxonomy_id: str) -> Response:
+        return _answer(request, lambda: taxonomy_detail(taxonomy_id), "taxonomy")
+
+    @router.get(FEED_PATH + "/taxonomy_terms")
+    def list_terms(
+        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+    ) -> Response:
+        return _answer(request, lambda: taxonomy_terms_page(page=page, per_page=per_page))
+
+    @router.get(FEED_PATH + "/taxonomy_terms/{term_id}")
+    def get_term(request: Request, term_id: str) -> Response:
+        return _answer(request, lambda: taxonomy_term_detail(term_id), "taxonomy term")
+
+    @router.get(FEED_PATH + "/service_at_locations")
+    def list_service_at_locations(
+        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+    ) -> Response:
+        return _answer(request, in_session(service_at_locations_page, page=page, per_page=per_page))
+
+    @router.get(FEED_PATH + "/service_at_locations/{sal_id}")
+    def get_service_at_location(request: Request, sal_id: str) -> Response:
+        at = runtime.clock.now()
+        compute = in_session(service_at_location_detail, at=at, sal_id=sal_id)
+        return _answer(request, compute, "service at location")
 
     return router

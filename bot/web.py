@@ -21,7 +21,7 @@ from storage import migrate
 # Route factories, one per feature (Slack, Teams, the ORUK feed, insight pages). Each takes the runtime.
 RouteFactory = Callable[[Runtime], APIRouter]
 ROUTES: tuple[RouteFactory, ...] = (
-    directory_feed_routes,  # GET /directory/services: the public ORUK feed
+    directory_feed_routes,  # GET /directory/…: the public ORUK read API (services, taxonomies, locations)
     slack_routes,  # POST /slack/events (when JOINUP_SLACK__ENABLED)
     teams_routes,  # POST /api/messages (when JOINUP_TEAMS__ENABLED)
     web_page_routes,  # /insight dashboard, /directory/edit editor, /web/enter sign-in links

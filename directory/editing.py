@@ -95,7 +95,11 @@ def list_teams(
     only_stale: bool = False,
 ) -> list[TeamRow]:
     """Return teams (those in `team_ids`, or all) whose name, key or agency contains `query`, by name."""
-    statement = select(Team, Agency.name).join(Agency, col(Agency.id) == col(Team.agency_id))
+    statement = (
+        select(Team, Agency.name)
+        .join(Agency, col(Agency.id) == col(Team.agency_id))
+        .where(col(Team.source) == "")
+    )
     if team_ids is not None:
         statement = statement.where(col(Team.id).in_(sorted(team_ids)))
     for word in query.lower().split():
@@ -211,6 +215,16 @@ def _route_changes(check: _Checker, route_id: int | str) -> dict[str, Any]:
     return values
 
 
+def _refuse_pulled(team: Team) -> None:
+    """Pulled services belong to their source's publisher: local edits would be lost at the next pull."""
+    if team.source:
+        message = (
+            f"{team.name} comes from the {team.source} feed and is read-only here; "
+            f"ask its publisher to correct it, and it will change at the next pull."
+        )
+        raise EditRejected([FieldError("source", message)])
+
+
 def apply_edit(
     *, session: Session, clock: Clock, team: Team, form: Mapping[str, str], actor: str
 ) -> list[str]:
@@ -219,6 +233,7 @@ def apply_edit(
     Raises:
         EditRejected: one or more fields are wrong (every problem is listed; nothing is saved).
     """
+    _refuse_pulled(team)
     check = _Checker(form)
     team_values = {
         "name": check.read("name", lambda v: fields.check_text(v, required=True, max_length=200), "The name"),
@@ -265,7 +280,12 @@ def apply_edit(
 
 
 def mark_verified(*, session: Session, clock: Clock, team: Team, actor: str) -> None:
-    """Record that someone checked the entry is still right today."""
+    """Record that someone checked the entry is still right today.
+
+    Raises:
+        EditRejected: the team was pulled from a neighbour's feed; only its publisher can change it.
+    """
+    _refuse_pulled(team)
     team.last_verified_at = clock.now()
     session.flush()
     audit.record(

@@ -1,7 +1,9 @@
-"""The public Open Referral feed: HSDS 3.0 Pages of services, public teams and public routes only.
+"""The public Open Referral feed: the HSDS 3.0 / ORUK read API over public teams and public routes only.
 
 Safeguarding-only lines (routes or teams not marked public), escalation contacts and joinup's own fields
-never appear. Each service is compiled exactly as the ORUK export writes it, minus the private parts.
+never appear. Each service is compiled exactly as the ORUK export writes it, minus the private parts; list
+views carry only the fields HSDS defines for them. The concerns a team handles are the terms of one
+taxonomy, and each team has one (virtual) location covering its service areas.
 """
 
 from __future__ import annotations
@@ -13,8 +15,17 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from directory.concerns import shipped_taxonomy
 from directory.document import AgencyDoc, RouteDoc, TeamDoc
-from directory.oruk_export import service_json
+from directory.oruk_export import (
+    CONCERN_TAXONOMY_ID,
+    concern_taxonomy_json,
+    concern_term_json,
+    list_item,
+    service_at_location_json,
+    service_json,
+)
+from directory.store import stable_uuid
 from storage.errors import InvalidInput, NotFound
 from storage.models import Agency, ContactRoute, Team
 
@@ -22,10 +33,21 @@ MAX_PER_PAGE = 500
 # Far past any directory's last page, and small enough that the row offset always fits the database's integer.
 MAX_PAGE = 1_000_000
 DEFAULT_PER_PAGE = 25
+ORUK_VERSION = "HSDS-UK-3.0"  # what the ORUK validator reads at GET / to pick the profile it checks against
+ORUK_PROFILE = "https://openreferraluk.org/"
+
+
+def api_details() -> dict[str, Any]:
+    """GET / of the feed: which HSDS profile this API follows."""
+    return {"version": ORUK_VERSION, "profile": ORUK_PROFILE}
 
 
 def _public_teams() -> Any:
-    return select(Team, Agency).join(Agency, col(Agency.id) == col(Team.agency_id)).where(col(Team.is_public))
+    return (
+        select(Team, Agency)
+        .join(Agency, col(Agency.id) == col(Team.agency_id))
+        .where(col(Team.is_public), col(Team.source) == "")
+    )
 
 
 def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) -> list[dict[str, Any]]:
@@ -55,6 +77,8 @@ def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) ->
             hours={day: [(s[0], s[1]) for s in spans] for day, spans in team.hours.items()},
             is_open_bank_holidays=team.is_open_bank_holidays,
             last_verified_at=team.last_verified_at,
+            concerns=list(team.concerns_primary),
+            also_concerns=list(team.concerns_also),
             routes=routes.get(team.id or 0, []),
         )
         org = AgencyDoc(
@@ -69,24 +93,15 @@ def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) ->
     return services
 
 
-def services_page(
-    *, session: Session, at: datetime, page: int = 1, per_page: int = DEFAULT_PER_PAGE
-) -> dict[str, Any]:
-    """Return one HSDS Page of public services, in a stable order.
-
-    Raises:
-        InvalidInput: `page` is outside 1 to MAX_PAGE, or `per_page` outside 1 to MAX_PER_PAGE.
-    """
+def _check_paging(page: int, per_page: int) -> None:
     if not 1 <= page <= MAX_PAGE:
         raise InvalidInput("page", f"must be between 1 and {MAX_PAGE}", example="?page=1")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput("per_page", f"must be between 1 and {MAX_PER_PAGE}", example="?per_page=25")
-    total = session.exec(select(func.count(col(Team.id))).where(col(Team.is_public))).one()
+
+
+def _page(contents: list[dict[str, Any]], *, total: int, page: int, per_page: int) -> dict[str, Any]:
     pages = math.ceil(total / per_page)
-    rows = list(
-        session.exec(_public_teams().order_by(col(Team.id)).offset((page - 1) * per_page).limit(per_page))
-    )
-    contents = _compile(session, rows, at)
     return {
         "total_items": total,
         "total_pages": pages,
@@ -97,6 +112,30 @@ def services_page(
         "empty": not contents,
         "contents": contents,
     }
+
+
+def _public_count(session: Session) -> int:
+    return session.exec(
+        select(func.count(col(Team.id))).where(col(Team.is_public), col(Team.source) == "")
+    ).one()
+
+
+def _public_rows(session: Session, page: int, per_page: int) -> list[tuple[Team, Agency]]:
+    query = _public_teams().order_by(col(Team.id)).offset((page - 1) * per_page).limit(per_page)
+    return list(session.exec(query))
+
+
+def services_page(
+    *, session: Session, at: datetime, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> dict[str, Any]:
+    """Return one HSDS Page of public services in the list view, in a stable order.
+
+    Raises:
+        InvalidInput: `page` is below 1, or `per_page` is outside 1-100.
+    """
+    _check_paging(page, per_page)
+    contents = [list_item(s) for s in _compile(session, _public_rows(session, page, per_page), at)]
+    return _page(contents, total=_public_count(session), page=page, per_page=per_page)
 
 
 def service_detail(*, session: Session, at: datetime, service_id: str) -> dict[str, Any]:
@@ -110,3 +149,81 @@ def service_detail(*, session: Session, at: datetime, service_id: str) -> dict[s
         raise NotFound("service", service_id)
     team, agency = row
     return _compile(session, [(team, agency)], at)[0]
+
+
+def taxonomies_page(*, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict[str, Any]:
+    """Return the taxonomies the feed uses (joinup's concern taxonomy) as an HSDS Page.
+
+    Raises:
+        InvalidInput: bad paging.
+    """
+    _check_paging(page, per_page)
+    every = [concern_taxonomy_json()]
+    return _page(
+        every[(page - 1) * per_page : page * per_page], total=len(every), page=page, per_page=per_page
+    )
+
+
+def taxonomy_detail(taxonomy_id: str) -> dict[str, Any]:
+    """Return one taxonomy.
+
+    Raises:
+        NotFound: no taxonomy has that id.
+    """
+    if taxonomy_id != CONCERN_TAXONOMY_ID:
+        raise NotFound("taxonomy", taxonomy_id)
+    return concern_taxonomy_json()
+
+
+def taxonomy_terms_page(*, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict[str, Any]:
+    """Return the concern terms, in the taxonomy file's order, as an HSDS Page.
+
+    Raises:
+        InvalidInput: bad paging.
+    """
+    _check_paging(page, per_page)
+    ids = [concern.id for concern in shipped_taxonomy().concerns]
+    contents = [concern_term_json(i) for i in ids[(page - 1) * per_page : page * per_page]]
+    return _page(contents, total=len(ids), page=page, per_page=per_page)
+
+
+def taxonomy_term_detail(term_id: str) -> dict[str, Any]:
+    """Return one concern term.
+
+    Raises:
+        NotFound: no term has that id.
+    """
+    for concern in shipped_taxonomy().concerns:
+        term = concern_term_json(concern.id)
+        if term["id"] == term_id:
+            return term
+    raise NotFound("taxonomy term", term_id)
+
+
+def service_at_locations_page(
+    *, session: Session, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> dict[str, Any]:
+    """Return where each public service is delivered, one per team, as an HSDS Page.
+
+    Raises:
+        InvalidInput: bad paging.
+    """
+    _check_paging(page, per_page)
+    contents = []
+    for team, _agency in _public_rows(session, page, per_page):
+        doc = TeamDoc(key=team.key, name=team.name, agency_key="", areas=list(team.areas))
+        contents.append(service_at_location_json(doc, team.uuid or stable_uuid("team", team.key)))
+    return _page(contents, total=_public_count(session), page=page, per_page=per_page)
+
+
+def service_at_location_detail(*, session: Session, at: datetime, sal_id: str) -> dict[str, Any]:
+    """Return the compiled service delivered at one service-at-location (what HSDS 3.0 answers here).
+
+    Raises:
+        NotFound: no public service has a location with that id.
+    """
+    keys = session.exec(select(Team.key, Team.uuid).where(col(Team.is_public), col(Team.source) == "")).all()
+    for key, uuid in keys:
+        if stable_uuid("service-at-location", key) == sal_id:
+            return service_detail(session=session, at=at, service_id=uuid)
+    raise NotFound("service at location", sal_id)

@@ -213,7 +213,10 @@ def _load_teams(session: Session) -> list[TeamInfo]:
     for row in session.execute(query):
         escalation[row[0]].append(EscalationInfo(*row[1:]))
     teams = []
-    for t in session.execute(sa_select(*_TEAM_COLUMNS).order_by(col(Team.name), col(Team.key))):
+    # Services pulled from neighbours' feeds are not the partnership's safeguarding routes: search leaves them
+    # out until answers can label them as unverified public services.
+    own = sa_select(*_TEAM_COLUMNS).where(col(Team.source) == "").order_by(col(Team.name), col(Team.key))
+    for t in session.execute(own):
         agency_key, agency_name, agency_kind = agencies[t.agency_id]
         teams.append(
             TeamInfo(

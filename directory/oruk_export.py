@@ -101,6 +101,14 @@ def _phone(route: RouteDoc, service_id: str) -> dict[str, Any]:
 
 
 CONCERN_TAXONOMY = "joinup-safeguarding-concerns"  # the ORUK taxonomy the concern terms belong to
+CONCERN_TAXONOMY_ID = stable_uuid("taxonomy", CONCERN_TAXONOMY)
+# The fields HSDS 3.0 (and the UK profile) define for a service in a list view (compiled/service_list.json).
+LIST_FIELDS = (
+    "id", "organization_id", "program_id", "name", "alternate_name", "description", "url", "email", "status",
+    "interpretation_services", "application_process", "fees_description", "wait_time", "fees",
+    "accreditations", "eligibility_description", "minimum_age", "maximum_age", "assured_date",
+    "assurer_email", "licenses", "alert", "last_modified", "organization", "program",
+)  # fmt: skip
 
 
 def concern_term_id(concern_id: str) -> str:
@@ -108,32 +116,76 @@ def concern_term_id(concern_id: str) -> str:
     return stable_uuid("concern", concern_id)
 
 
+def concern_taxonomy_json() -> dict[str, Any]:
+    """The HSDS taxonomy that joinup's concern terms belong to."""
+    taxonomy = shipped_taxonomy()
+    return {
+        "id": CONCERN_TAXONOMY_ID,
+        "name": CONCERN_TAXONOMY,
+        "description": "The safeguarding concerns a team handles, in the words practitioners use for them.",
+        "version": taxonomy.sha256[:12],
+    }
+
+
+def concern_term_json(concern_id: str) -> dict[str, Any]:
+    """One concern as an HSDS taxonomy term (an unknown id still gets a term, named by its id)."""
+    concern = shipped_taxonomy().by_id().get(concern_id)
+    return {
+        "id": concern_term_id(concern_id),
+        "code": concern_id,
+        "name": concern.name if concern else concern_id,
+        "description": concern.means if concern else concern_id,
+        "taxonomy": CONCERN_TAXONOMY,
+        "taxonomy_id": CONCERN_TAXONOMY_ID,
+    }
+
+
 def concern_attributes(team: TeamDoc, service_id: str) -> list[dict[str, Any]]:
     """Say which concerns a team handles as ORUK attributes: a taxonomy term each, valued primary or also."""
-    known = shipped_taxonomy().by_id()
     attributes = []
     for value, ids in (("primary", team.concerns), ("also", team.also_concerns)):
         for concern_id in ids:
-            concern = known.get(concern_id)
-            term_id = concern_term_id(concern_id)
+            term = concern_term_json(concern_id)
             attributes.append(
                 {
                     "id": stable_uuid("concern-attribute", f"{team.key}:{concern_id}"),
                     "link_id": service_id,
                     "link_type": "service",
                     "link_entity": "service",
-                    "taxonomy_term_id": term_id,
+                    "taxonomy_term_id": term["id"],
                     "value": value,
-                    "taxonomy_term": {
-                        "id": term_id,
-                        "code": concern_id,
-                        "name": concern.name if concern else concern_id,
-                        "description": concern.means if concern else concern_id,
-                        "taxonomy": CONCERN_TAXONOMY,
-                    },
+                    "taxonomy_term": term,
                 }
             )
     return attributes
+
+
+def service_at_location_json(team: TeamDoc, service_id: str) -> dict[str, Any]:
+    """Where a team is reached: a virtual location covering its service areas.
+
+    joinup holds no street addresses for teams (practitioners reach them by phone, e-mail or portal), so the
+    location says where the team works rather than inventing a building.
+    """
+    location_id = stable_uuid("location", team.key)
+    areas = ", ".join(team.areas)
+    location: dict[str, Any] = {
+        "id": location_id,
+        "location_type": "virtual",
+        "name": f"{team.name}: {areas}" if areas else team.name,
+        "description": (f"Covers {areas}. " if areas else "")
+        + "Reached by phone, e-mail or online; no walk-in address.",
+    }
+    return {
+        "id": stable_uuid("service-at-location", team.key),
+        "service_id": service_id,
+        "location_id": location_id,
+        "location": location,
+    }
+
+
+def list_item(service: dict[str, Any]) -> dict[str, Any]:
+    """Cut a compiled service down to the fields the HSDS list view defines."""
+    return {field: service[field] for field in LIST_FIELDS if field in service}
 
 
 def service_json(
@@ -197,6 +249,7 @@ def service_json(
         {"id": stable_uuid("area", f"{team.key}:{area}"), "service_id": service_id, "name": area}
         for area in team.areas
     ]
+    service["service_at_locations"] = [service_at_location_json(team, service_id)]
     if full:
         record = {k: v for k, v in team_record(team).items() if v not in ("", None, [], {})}
         record["agency"] = agency.key

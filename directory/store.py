@@ -174,10 +174,13 @@ def _replace_escalation(session: Session, team: Team, items: list[EscalationDoc]
 
 
 def load_document(*, session: Session) -> DirectoryDoc:
-    """Read the whole stored directory as a document (private teams and routes included)."""
-    agencies = session.exec(select(Agency).order_by(col(Agency.id))).all()
+    """Read the partnership's own directory as a document (private teams and routes included).
+
+    Services pulled from neighbours' feeds are left out: they belong to their publishers, not to this file.
+    """
+    agencies = session.exec(select(Agency).where(col(Agency.source) == "").order_by(col(Agency.id))).all()
     agency_keys = {a.id: a.key for a in agencies}
-    teams = session.exec(select(Team).order_by(col(Team.id))).all()
+    teams = session.exec(select(Team).where(col(Team.source) == "").order_by(col(Team.id))).all()
     team_keys = {t.id: t.key for t in teams}
     routes: dict[int, list[RouteDoc]] = {}
     for r in session.exec(select(ContactRoute).order_by(col(ContactRoute.id))):

@@ -49,7 +49,9 @@ def review_due(team: Team) -> datetime | None:
 
 def stale_entries(*, session: Session, at: datetime) -> list[StaleEntry]:
     """List the teams overdue for review at `at`, never-verified first, then the most overdue."""
-    rows = session.exec(select(Team, Agency).join(Agency, col(Agency.id) == col(Team.agency_id))).all()
+    rows = session.exec(
+        select(Team, Agency).join(Agency, col(Agency.id) == col(Team.agency_id)).where(col(Team.source) == "")
+    ).all()
     entries = []
     for team, agency in rows:
         due = review_due(team)
@@ -125,8 +127,9 @@ def coverage_gaps(*, session: Session, needs: dict[str, str] | None = None) -> l
     """
     wanted = needs or COMMON_NEEDS
     with_routes = set(session.exec(select(ContactRoute.team_id).distinct()).all())
-    teams = [t for t in session.exec(select(Team)) if t.id in with_routes]
-    areas = sorted({area for team in session.exec(select(Team)) for area in team.areas}) or ["everywhere"]
+    own = session.exec(select(Team).where(col(Team.source) == "")).all()
+    teams = [t for t in own if t.id in with_routes]
+    areas = sorted({area for team in own for area in team.areas}) or ["everywhere"]
     gaps = []
     for need, phrase in wanted.items():
         serving = [t for t in teams if _handles_need(t, normalise(phrase))]
@@ -138,7 +141,7 @@ def coverage_gaps(*, session: Session, needs: dict[str, str] | None = None) -> l
 
 def untagged_teams(*, session: Session) -> list[Team]:
     """List the teams that say no concerns they handle (search finds them by their words only)."""
-    teams = session.exec(select(Team).order_by(col(Team.name))).all()
+    teams = session.exec(select(Team).where(col(Team.source) == "").order_by(col(Team.name))).all()
     return [t for t in teams if not (t.concerns_primary or t.concerns_also)]
 
 
@@ -149,7 +152,7 @@ def unhandled_concerns(*, session: Session) -> list[Gap]:
     covers every area.
     """
     taxonomy = active_taxonomy(session)
-    teams = session.exec(select(Team)).all()
+    teams = session.exec(select(Team).where(col(Team.source) == "")).all()
     areas = sorted({area for team in teams for area in team.areas}) or ["everywhere"]
     gaps = []
     for concern in taxonomy.concerns:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
+import httpx
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -14,6 +16,15 @@ from directory.concerns import ConcernsInvalid, parse_concerns, store_taxonomy
 from directory.document import DirectoryInvalid
 from directory.exporter import FORMATS, export_text
 from directory.importer import format_for, import_file
+from directory.pull import (
+    PullFailed,
+    SourceReport,
+    fetch_records,
+    read_records,
+    records_from_text,
+    source_name,
+    store_pull,
+)
 from directory.search import resolve_team
 from directory.store import ImportSummary
 from directory.upkeep import coverage_gaps, stale_entries, unhandled_concerns, untagged_teams, verify_team
@@ -225,3 +236,55 @@ def concerns(file: Path, check_only: bool, actor: str, database_url: str | None)
         click.echo(f"{file.name} matches concern taxonomy version {version}; nothing changed.")
         return
     click.echo(f"{file.name} loaded as concern taxonomy version {version}; searches use it now.")
+
+
+@directory.command(
+    help="Pull a neighbour's Open Referral feed (a URL, or a saved JSON file) into the directory, record by "
+    "record: usable services land, the rest are quarantined with their reason. The services belong to the "
+    "source and are read-only here; pulling again updates them."
+)
+@click.argument("feed")
+@click.option("--source", "source", required=True, help="A short name for the feed, like millbridge.")
+@click.option(
+    "--confirm-removals",
+    is_flag=True,
+    help="Allow a pull that removes more than 20% of the source's services.",
+)
+@click.option("--details/--summary", default=True, show_default=True, help="List each record's problems.")
+@_ACTOR
+@_DB
+def pull(
+    feed: str, source: str, confirm_removals: bool, details: bool, actor: str, database_url: str | None
+) -> None:
+    """Pull one feed."""
+    try:
+        name = source_name(source)
+        if feed.startswith(("http://", "https://")):
+            with httpx.Client(
+                headers={"User-Agent": "joinup directory pull"}, follow_redirects=True
+            ) as client:
+                records = fetch_records(feed, client=client, sleep=time.sleep)
+        else:
+            path = Path(feed)
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as error:
+                raise PullFailed(f"I can't read {path}: {error}") from None
+            records = records_from_text(text, where=path.name)
+        report = read_records(SourceReport(name), records)
+        sessions = _sessions(database_url)
+        with sessions.begin() as session:
+            summary = store_pull(
+                session=session,
+                clock=SystemClock(),
+                report=report,
+                actor=actor,
+                confirm_removals=confirm_removals,
+            )
+    except PullFailed as error:
+        raise click.ClickException(f"Pull of {source} stopped: {error} Nothing was changed.") from None
+    except DomainError as error:
+        raise _fail(error) from None
+    for line in report.lines(detail=details):
+        click.echo(line)
+    click.echo(f"Stored for {name}: {summary.line()}.")

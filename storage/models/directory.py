@@ -22,6 +22,8 @@ class Agency(SQLModel, table=True):
     kind: str = Field(max_length=40)  # children_social_care, health, police, education, ...
     description: str = ""
     website: str | None = None
+    # The neighbour's ORUK feed this organisation was pulled from; "" for the partnership's own.
+    source: str = Field(default="", max_length=80, index=True)
 
 
 class Team(SQLModel, table=True):
@@ -51,6 +53,11 @@ class Team(SQLModel, table=True):
     # Concern taxonomy ids (directory/concerns.yaml) this team handles first, and also handles.
     concerns_primary: list[str] = Field(default_factory=list, sa_type=JSON)
     concerns_also: list[str] = Field(default_factory=list, sa_type=JSON)
+    # A service pulled from a neighbour's ORUK feed belongs to that source and is read-only here; "" for
+    # the partnership's own teams. `source_id` is the id the publisher gives it (unique within the source).
+    source: str = Field(default="", max_length=80, index=True)
+    source_id: str = Field(default="", max_length=200)
+    source_pulled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ContactRoute(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 22:12:47.920777
+Create Date: 2026-12-04 22:18:37.234146
 """
 
 from collections.abc import Sequence
@@ -29,11 +29,13 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('website', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('uuid')
     )
     with op.batch_alter_table('agency', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agency_key'), ['key'], unique=True)
+        batch_op.create_index(batch_op.f('ix_agency_source'), ['source'], unique=False)
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -138,6 +140,9 @@ def upgrade() -> None:
     sa.Column('is_immediate_danger', sa.Boolean(), nullable=False),
     sa.Column('concerns_primary', sa.JSON(), nullable=False),
     sa.Column('concerns_also', sa.JSON(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('source_pulled_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['out_of_hours_team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -146,6 +151,7 @@ def upgrade() -> None:
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_key'), ['key'], unique=True)
+        batch_op.create_index(batch_op.f('ix_team_source'), ['source'], unique=False)
 
     op.create_table('contactroute',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -499,6 +505,7 @@ def downgrade() -> None:
 
     op.drop_table('contactroute')
     with op.batch_alter_table('team', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_team_source'))
         batch_op.drop_index(batch_op.f('ix_team_key'))
         batch_op.drop_index(batch_op.f('ix_team_agency_id'))
 
@@ -524,6 +531,7 @@ def downgrade() -> None:
 
     op.drop_table('audit_event')
     with op.batch_alter_table('agency', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agency_source'))
         batch_op.drop_index(batch_op.f('ix_agency_key'))
 
     op.drop_table('agency')
