@@ -38,6 +38,21 @@ SERVICES_PATH = FEED_PATH + "/services"
 OPEN_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 
+def _paging(page: str, per_page: str) -> dict[str, int]:
+    """Read paging parameters as whole numbers; anything else is the same clear 400 as an out-of-range one.
+
+    Raises:
+        InvalidInput: a value isn't a whole number (its range is checked by the feed's queries).
+    """
+    numbers = {}
+    for name, value in (("page", page), ("per_page", per_page)):
+        text = value.strip()
+        if not text.isdecimal() or len(text) > 9:
+            raise InvalidInput(name, "must be a whole number from 1", example=f"?{name}=1")
+        numbers[name] = int(text)
+    return numbers
+
+
 def _answer(request: Request, compute: Callable[[], dict[str, Any]], missing: str = "") -> Response:
     """Run one feed query and answer it: JSON with an ETag, 304 when unchanged, or a one-line error."""
     try:
@@ -77,10 +92,10 @@ def directory_feed_routes(runtime: Runtime) -> APIRouter:
 
     @router.get(SERVICES_PATH)
     def list_services(
-        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+        request: Request, page: str = Query("1"), per_page: str = Query(str(DEFAULT_PER_PAGE))
     ) -> Response:
         at = runtime.clock.now()
-        return _answer(request, in_session(services_page, at=at, page=page, per_page=per_page))
+        return _answer(request, lambda: in_session(services_page, at=at, **_paging(page, per_page))())
 
     @router.get(SERVICES_PATH + "/{service_id}")
     def get_service(request: Request, service_id: str) -> Response:
@@ -89,9 +104,9 @@ def directory_feed_routes(runtime: Runtime) -> APIRouter:
 
     @router.get(FEED_PATH + "/taxonomies")
     def list_taxonomies(
-        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+        request: Request, page: str = Query("1"), per_page: str = Query(str(DEFAULT_PER_PAGE))
     ) -> Response:
-        return _answer(request, lambda: taxonomies_page(page=page, per_page=per_page))
+        return _answer(request, lambda: taxonomies_page(**_paging(page, per_page)))
 
     @router.get(FEED_PATH + "/taxonomies/{taxonomy_id}")
     def get_taxonomy(request: Request, taxonomy_id: str) -> Response:
@@ -99,9 +114,9 @@ def directory_feed_routes(runtime: Runtime) -> APIRouter:
 
     @router.get(FEED_PATH + "/taxonomy_terms")
     def list_terms(
-        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+        request: Request, page: str = Query("1"), per_page: str = Query(str(DEFAULT_PER_PAGE))
     ) -> Response:
-        return _answer(request, lambda: taxonomy_terms_page(page=page, per_page=per_page))
+        return _answer(request, lambda: taxonomy_terms_page(**_paging(page, per_page)))
 
     @router.get(FEED_PATH + "/taxonomy_terms/{term_id}")
     def get_term(request: Request, term_id: str) -> Response:
@@ -109,9 +124,9 @@ def directory_feed_routes(runtime: Runtime) -> APIRouter:
 
     @router.get(FEED_PATH + "/service_at_locations")
     def list_service_at_locations(
-        request: Request, page: int = Query(1), per_page: int = Query(DEFAULT_PER_PAGE)
+        request: Request, page: str = Query("1"), per_page: str = Query(str(DEFAULT_PER_PAGE))
     ) -> Response:
-        return _answer(request, in_session(service_at_locations_page, page=page, per_page=per_page))
+        return _answer(request, lambda: in_session(service_at_locations_page, **_paging(page, per_page))())
 
     @router.get(FEED_PATH + "/service_at_locations/{sal_id}")
     def get_service_at_location(request: Request, sal_id: str) -> Response:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 
 from storage.errors import InvalidInput, PersonalDataRefused
-from storage.privacy import find_personal_data, find_personal_data_in_reference, looks_like_name
+from storage.privacy import NAME, find_personal_data, find_personal_data_in_reference, looks_like_name
 
 MAX_CASE_REF = 40
 # The one case-reference pattern: the characters allowed, and at least one digit.
@@ -62,6 +62,8 @@ def case_ref_problem(
     if not ref:
         return f"Enter the case reference. {CASE_REF_SHAPE}"
     what = find_personal_data(ref) or find_personal_data_in_reference(ref)
+    if what == NAME:
+        return f"That looks like a name. joinup stores case references, never names. {CASE_REF_SHAPE}"
     if what is not None:
         raise PersonalDataRefused(what, field="case reference")
     shown = ref if len(ref) <= MAX_CASE_REF else ref[:MAX_CASE_REF] + "…"

@@ -274,7 +274,7 @@ def make_commands(router: Router) -> tuple[Handler, Handler]:
 
     async def respond_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Record the challenged side's response to an escalation."""
-        ref = router.parse(msg.text).args.strip()
+        ref = ctx.args.strip()
         if not ref:
             raise InvalidInput(
                 "escalation", "Tell me which escalation, like ES-0007.", example="respond ES-0007"
@@ -283,7 +283,7 @@ def make_commands(router: Router) -> tuple[Handler, Handler]:
 
     async def hand_over_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         """Hand an escalation to a colleague."""
-        match = _TO.fullmatch(router.parse(msg.text).args.strip())
+        match = _TO.fullmatch(ctx.args.strip())
         if match is None:
             raise InvalidInput(
                 "escalation",
