@@ -1,5 +1,6 @@
-"""One timekeeping: escalation levels and tracking clocks count in the same configured working hours, and one
-due moment reads the same in a tracking reply, a digest and an escalation card."""
+"""One timekeeping: an escalation level counts in the configured working hours, a tracking clock in the receiving
+team's own opening hours (the front door closes at 17:15 Monday to Thursday), and one due moment reads the same
+in a tracking reply, a digest and an escalation card."""
 
 from __future__ import annotations
 
@@ -86,15 +87,16 @@ async def open_escalation_and_refer(chat: Chat) -> tuple[Reply, Reply]:
     return card, referred
 
 
-async def test_escalation_level_and_tracking_clock_count_in_the_same_configured_hours(chat: Chat) -> None:
+async def test_escalation_level_counts_configured_hours_and_tracking_the_teams_own(chat: Chat) -> None:
     await open_escalation_and_refer(chat)
     with chat.sessions() as session:
         found = session.exec(select(Escalation)).one()
         item = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == "NB-301")).one()
-        assert found.level_due_at is not None and item.ack_due_at is not None
-        # Both end at the configured 4pm, not the 5pm fallback, on the same working day.
+        assert found.level_due_at is not None and item.feedback_due_at is not None
+        # The level ends at the configured 4pm, not the 5pm fallback.
         assert found.level_due_at.astimezone(LONDON) == datetime(2026, 11, 26, 16, tzinfo=LONDON)
-        assert item.feedback_due_at == found.level_due_at
+        # The same working day, but the front door's feedback clock runs to its own closing time, 17:15.
+        assert item.feedback_due_at.astimezone(LONDON) == datetime(2026, 11, 26, 17, 15, tzinfo=LONDON)
         # The level-due reminder waits for the configured start of the next working day (8am), not 9am.
         level_due = session.exec(select(Reminder).where(col(Reminder.subject_kind) == "escalation")).all()
         assert {r.due_at.astimezone(LONDON) for r in level_due} == {datetime(2026, 11, 27, 8, tzinfo=LONDON)}
@@ -102,9 +104,9 @@ async def test_escalation_level_and_tracking_clock_count_in_the_same_configured_
 
 async def test_the_same_due_moment_reads_the_same_in_a_reply_a_digest_and_a_card(chat: Chat) -> None:
     card, referred = await open_escalation_and_refer(chat)
-    words = "4pm on Thursday 26 November"
+    words = "5:15pm on Thursday 26 November"
     assert f"Feedback due: {words}" in full(referred)
-    assert f"Try to resolve it by {words}" in full(card)
+    assert "Try to resolve it by 4pm on Thursday 26 November" in full(card)
     chat.clock.set(at(2026, 11, 25, 11))
     # Acknowledged, so the digest shows the feedback clock.
     assert "acknowledged" in (await chat.say("hv.amy", "ack TI-0001")).text

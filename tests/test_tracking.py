@@ -131,9 +131,10 @@ def test_a_referral_starts_both_clocks_from_the_route(world: World, clock: FakeC
     item = do_refer(world, clock)
 
     assert item.ref == "TI-0001" and item.case_ref == "NB-204518" and item.status == "open"
-    # Sent Wednesday 25 November 10:00: acknowledgement by the end of Thursday, feedback by the end of Monday.
-    assert item.ack_due_at == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
-    assert item.feedback_due_at == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    # Sent Wednesday 25 November 10:00: acknowledgement by the end of Thursday, feedback by the end of Monday,
+    # each at the front door's own closing time (17:15 Monday to Thursday), not the configured 17:00.
+    assert item.ack_due_at == datetime(2026, 11, 26, 17, 15, tzinfo=UTC)
+    assert item.feedback_due_at == datetime(2026, 11, 30, 17, 15, tzinfo=UTC)
     with world.sessions() as session:
         event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "item.referred")).one()
         assert event.subject == "item:TI-0001" and event.data["case_ref"] == "NB-204518"
@@ -145,8 +146,9 @@ def test_christmas_2026_referral_is_acknowledged_by_the_end_of_tuesday_29_decemb
 ) -> None:
     world = build_world(sessions, ack=None, response=None)
     item = do_refer(world, FakeClock(london(2026, 12, 24, 15)))
-    # 25 Dec (Fri), the weekend and 28 Dec (the substitute Boxing Day) are not working days.
-    assert item.ack_due_at == london(2026, 12, 29, 17)
+    # 25 Dec (Fri), the weekend and 28 Dec (the substitute Boxing Day) are not working days; the front door
+    # closes at 17:15 on a Tuesday.
+    assert item.ack_due_at == london(2026, 12, 29, 17, 15)
 
 
 def test_working_hour_clocks_cross_the_october_clock_change(world: World) -> None:

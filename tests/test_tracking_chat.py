@@ -112,10 +112,11 @@ def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 async def test_refer_chase_ack_chase_feedback(chat: Chat) -> None:
     reply = await chat.say("hv.amy", "refer front door case NB-204518 by email")
     assert reply.text.startswith("Logged TI-0001: your referral about NB-204518 to Children's front door")
-    # The secure mailbox promises an acknowledgement within 1 working day and a response within 3.
+    # The secure mailbox promises an acknowledgement within 1 working day and a response within 3, each by
+    # the front door's own closing time (17:15 Monday to Thursday), not the configured 5pm.
     assert fields(reply) == {
-        "Acknowledgement due": "5pm on Thursday 26 November",
-        "Feedback due": "5pm on Monday 30 November",
+        "Acknowledgement due": "5:15pm on Thursday 26 November",
+        "Feedback due": "5:15pm on Monday 30 November",
     }
 
     await chat.advance_to(utc(11, 27, 8, 59))  # nothing is sent before the next working morning
@@ -162,6 +163,15 @@ async def test_refer_chase_ack_chase_feedback(chat: Chat) -> None:
             .order_by(col(AuditEvent.id))
         ).all()
     assert list(actions) == ["item.referred", "item.acknowledged", "item.feedback"]
+
+
+async def test_four_working_hours_from_christmas_eve_count_the_front_doors_own_hours(
+    sessions: sessionmaker[Session],
+) -> None:
+    chat = Chat(sessions, FakeClock(utc(12, 24, 15)))
+    reply = await chat.say("hv.amy", "refer front door case NB-204518 by phone")
+    # 2h15 to the front door's 17:15 close on Christmas Eve; 25-28 December are off; 1h45 from 09:00 Tuesday.
+    assert fields(reply)["Acknowledgement due"] == "10:45am on Tuesday 29 December"
 
 
 async def test_the_log_a_referral_button_asks_for_the_case_reference(chat: Chat) -> None:
@@ -247,8 +257,9 @@ async def test_snooze_pause_and_resume(chat: Chat) -> None:
     assert "Paused TI-0001" in paused.text and chat.pending("TI-0001") == []
     chat.clock.set(utc(11, 30, 10, 0))
     resumed = await chat.press("hv.amy", button(paused, "resume"))
-    # Paused at 10am Wednesday with 15 working hours of the acknowledgement clock left.
-    assert "The acknowledgement is now due by 5pm on Tuesday 1 December" in resumed.text
+    # Paused at 10am Wednesday with 15.5 of the front door's working hours left (it closes at 17:15): 7.25 on
+    # Monday from 10am and 8.25 on Tuesday from 9am, so due at its Tuesday close.
+    assert "The acknowledgement is now due by 5:15pm on Tuesday 1 December" in resumed.text
     assert chat.pending("TI-0001")
 
 

@@ -23,7 +23,8 @@ def world(sessions: sessionmaker[Session]) -> World:
 def test_pause_and_resume_keep_the_working_time_left(world: World, clock: FakeClock) -> None:
     item = do_refer(
         world, clock
-    )  # Wednesday 25 November, 10:00: ack due Thursday 17:00, feedback Monday 17:00
+    )  # Wednesday 25 November, 10:00: ack due Thursday 17:15, feedback Monday 17:15 (the front door's hours:
+    # 08:45-17:15 Monday to Thursday, 08:45-16:45 on Friday)
     assert item.id is not None
     clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     with world.sessions.begin() as session:
@@ -37,8 +38,8 @@ def test_pause_and_resume_keep_the_working_time_left(world: World, clock: FakeCl
         )
         assert (paused.status, paused.ack_remaining_minutes, paused.feedback_remaining_minutes) == (
             "paused",
-            780,
-            1740,
+            315 + 510,  # the rest of Wednesday and all of Thursday
+            315 + 510 + 480 + 510,  # and Friday (to 16:45) and Monday
         )
     assert pending(world, item.id) == []
 
@@ -52,10 +53,12 @@ def test_pause_and_resume_keep_the_working_time_left(world: World, clock: FakeCl
             person=world.person(session, world.amy),
         )
         assert resumed.status == "open"
-        assert resumed.ack_due_at == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
-        assert resumed.feedback_due_at == datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+        # 825 minutes from Monday 10:00: 435 on Monday, 390 from 08:45 on Tuesday.
+        assert resumed.ack_due_at == datetime(2026, 12, 1, 15, 15, tzinfo=UTC)
+        # 1815 minutes: 435 on Monday, 510 on Tuesday and Wednesday, 360 from 08:45 on Thursday.
+        assert resumed.feedback_due_at == datetime(2026, 12, 3, 14, 45, tzinfo=UTC)
     first_ack_chase = min(r.due_at for r in pending(world, item.id) if r.kind == chasing.ACK_CHASE)
-    assert first_ack_chase == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    assert first_ack_chase == datetime(2026, 12, 1, 15, 15, tzinfo=UTC)
 
 
 def test_only_an_open_item_can_be_paused_and_only_a_paused_one_resumed(
@@ -137,7 +140,7 @@ def test_time_spent_paused_is_left_out_of_the_response_times(world: World, clock
     do_refer(world, clock)  # Wednesday 25 November, 10:00
     steps = (
         (datetime(2026, 11, 25, 11, 0, tzinfo=UTC), "pause"),  # 1 working hour running
-        (datetime(2026, 11, 26, 11, 0, tzinfo=UTC), "resume"),  # 8 working hours paused
+        (datetime(2026, 11, 26, 11, 0, tzinfo=UTC), "resume"),  # 8.5 of the front door's working hours paused
         (datetime(2026, 11, 26, 12, 0, tzinfo=UTC), "ack"),  # 1 more hour: 2 hours to acknowledge
         (datetime(2026, 11, 26, 13, 0, tzinfo=UTC), "pause"),  # 1 more hour on the feedback clock
         (
@@ -162,5 +165,5 @@ def test_time_spent_paused_is_left_out_of_the_response_times(world: World, clock
                     session=session, clock=clock, settings=SETTINGS, ref="TI-1", person=amy,
                     outcome="early_help", reason="",
                 )  # fmt: skip
-    assert (item.ack_paused_minutes, item.feedback_paused_minutes) == (480, 480)
+    assert (item.ack_paused_minutes, item.feedback_paused_minutes) == (510, 510)
     assert (item.ack_working_minutes, item.feedback_working_minutes) == (120, 180)

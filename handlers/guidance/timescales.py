@@ -51,6 +51,23 @@ def _aliases(policy: NationPolicy) -> dict[str, Event]:
     return {word: t.key for t in policy.events for word in (*t.words, t.short.lower())}
 
 
+# Letters whose spoken name starts with a vowel sound: "an IRD", "an MDT", but "a CPPM".
+_VOWEL_SOUND_LETTERS = frozenset("aefhilmnorsx")
+
+
+def _display(words: str) -> str:
+    """Write an abbreviation as one ("ird" is "IRD"); other words as typed."""
+    return words.upper() if " " not in words and len(words) <= 4 else words
+
+
+def _with_article(words: str) -> str:
+    """Put "a" or "an" before the event's words: "a strategy discussion", "an IRD"."""
+    shown = _display(words)
+    abbreviation = shown != words
+    vowel = shown[0].lower() in (_VOWEL_SOUND_LETTERS if abbreviation else frozenset("aeiou"))
+    return f"{'an' if vowel else 'a'} {shown}"
+
+
 def _everyone_elses(policy: NationPolicy) -> dict[str, Event]:
     other: dict[str, Event] = {}
     for nation, each in nation_policies().items():
@@ -90,10 +107,11 @@ def recognise(text: str, nation: str = "ENG") -> Found:
     if words in policy.starts:  # "due strategy discussion from …": it starts a clock, it doesn't have one
         follows = policy.timescale(policy.starts[words])
         short = follows.short if follows else "conference"
+        named = _with_article(words)
         raise InvalidInput(
             "event",
-            f"A {words} starts a clock rather than having a deadline of its own: the {short} counts from it. "
-            f"Type: due {short} from the {words} date.",
+            f"{named[0].upper()}{named[1:]} starts a clock rather than having a deadline of its own: the {short} "
+            f"counts from it. Type: due {short} from the {_display(words)} date.",
             example=f"due {short} from 25/11/2026",
         )
     what = f"'{text.strip()}'" if text.strip() else "that"

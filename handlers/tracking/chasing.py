@@ -22,7 +22,7 @@ from schedules.escalation import records as escalation_records
 from schedules.escalation.records import escalation_contacts
 from schedules.outbox.sweep import Deliver, SendFailed, SweepReport, sweep
 from schedules.settings import ReminderSettings
-from schedules.time.calendars import day_calendar
+from schedules.time.calendars import counts_plain_hours, day_calendar
 from schedules.time.clock import Clock
 from schedules.time.words import moment_in_words, time_in_words
 from schedules.tracking import chasing
@@ -33,18 +33,24 @@ _REFERRER_KINDS = (chasing.ACK_CHASE, chasing.FEEDBACK_CHASE)
 _ACK_KINDS = (chasing.ACK_CHASE, chasing.RECEIVER_ACK_CHASE)
 
 
-def _unit(amount: int, unit: str) -> str:
-    word = "working hour" if unit == "working_hours" else "working day"
+def _unit(amount: int, unit: str, *, plain: bool) -> str:
+    word = "hour" if unit == "working_hours" else "day"
+    # A team that never closes counts plain hours and days, so its promise is not in "working" ones.
+    word = word if plain else f"working {word}"
     return f"{amount} {word}{'' if amount == 1 else 's'}"
 
 
-def expectation(route: ContactRoute) -> str:
-    """Say what response a route promises, e.g. "acknowledged within 4 working hours, a decision within 1 working day"."""
+def expectation(route: ContactRoute, team: Team | None = None) -> str:
+    """Say what response a route promises, e.g. "acknowledged within 4 working hours, a response within 1 working day".
+
+    A team whose clocks run in plain hours (an emergency duty team) promises "within 4 hours".
+    """
+    plain = team is not None and counts_plain_hours(team)
     parts = []
     if route.ack_expected is not None:
-        parts.append(f"acknowledged within {_unit(route.ack_expected, route.ack_unit)}")
+        parts.append(f"acknowledged within {_unit(route.ack_expected, route.ack_unit, plain=plain)}")
     if route.response_expected is not None:
-        parts.append(f"a response within {_unit(route.response_expected, route.response_unit)}")
+        parts.append(f"a response within {_unit(route.response_expected, route.response_unit, plain=plain)}")
     return ", ".join(parts)
 
 
@@ -58,8 +64,8 @@ def how_to_chase(session: Session, item: TrackedItem, team: Team, *, at: datetim
         fields.append(Field(route.label or route.kind.replace("_", " ").capitalize(), route.value))
         if route.how_to_leave_message:
             fields.append(Field("Leaving a message", route.how_to_leave_message))
-        if expectation(route):
-            fields.append(Field("They aim for", expectation(route)))
+        if expectation(route, team):
+            fields.append(Field("They aim for", expectation(route, team)))
     fields.append(Field("Hours", describe_hours(team)))
     if is_open(team, at, calendar=calendar):
         closes = closes_at(team, at, calendar=calendar)

@@ -91,7 +91,8 @@ def due_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> 
         late = calendar.working_days_between(due_day, today)
         if late <= 0:
             return f"overdue since {time_in_words(due_at)} today"
-        return f"{late} working day{'s' if late > 1 else ''} overdue"
+        day = "day" if calendar.plain_hours else "working day"
+        return f"{late} {day}{'s' if late > 1 else ''} overdue"
     days = (due_day - today).days
     if days == 0:
         return f"due today by {time_in_words(due_at)}"

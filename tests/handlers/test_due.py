@@ -240,7 +240,11 @@ async def test_scotland_answers_an_icpc_question_with_its_cppm(world: World) -> 
     same = await world.say("due cppm from 2026-12-17", who="gp.omar")
     assert "In Scotland that meeting" not in same.text and "Thursday 14 January 2027" in same.text
     ird = await world.say("due ird from 2026-12-17", who="gp.omar")
-    assert "A ird starts a clock" in ird.text and "the CPPM counts from it" in ird.text
+    assert (
+        "An IRD starts a clock" in ird.text
+        and "from the IRD date" in ird.text
+        and "the CPPM counts from it" in ird.text
+    )
 
 
 async def test_wales_core_group_and_its_unconfirmed_initial_conference(world: World) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -205,3 +205,12 @@ async def test_a_referral_dm_that_slack_retries_is_logged_once(joinup: Joinup) -
     with joinup.runtime.sessions() as session:
         items = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == "NB-770001")).all()
     assert len(items) == 1
+
+
+async def test_a_referral_to_the_front_door_counts_its_own_hours_over_christmas(joinup: Joinup) -> None:
+    joinup.clock.set(datetime(2026, 12, 24, 15, 0, tzinfo=UTC))  # Christmas Eve; London is on GMT
+    await joinup.dm("refer front door case NB-204518 by phone", user=AMY)
+    (answer,) = await joinup.fake.wait_for("chat.postMessage")
+    text = answer.args["text"] + _all_text(answer.args["blocks"])
+    # 4 working hours: 2h15 to the front door's 17:15 close, then 1h45 from 09:00 after the holidays.
+    assert "10:45am on Tuesday 29 December" in text, text
