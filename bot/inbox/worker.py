@@ -119,7 +119,9 @@ class Inbox:
     def start(self) -> None:
         """Run the workers on the current event loop (idempotent; nothing when this process only receives)."""
         if self.is_worker and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._work_forever())
+            self._task = asyncio.get_running_loop().create_task(
+                self._work_forever(), name="joinup-loop:inbox"
+            )
 
     async def stop(self) -> None:
         """Stop claiming and wait for the work in hand (its rows are marked as they finish)."""

@@ -115,7 +115,9 @@ class BotIdentity:
     def start(self) -> None:
         """Learn the bot's ids in the background, retrying until Slack answers (idempotent)."""
         if self.auth_test is None and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._keep_trying())
+            self._task = asyncio.get_running_loop().create_task(
+                self._keep_trying(), name="joinup-loop:slack-identity"
+            )
 
     async def stop(self) -> None:
         """Stop retrying (at shut-down)."""

@@ -79,7 +79,12 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
 
 async def settled_counts(slack: Joinup) -> dict[str, int]:
     """Row counts once the listeners of earlier requests (tasks that run after Slack's ack) have finished."""
-    others = {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+    # Long-lived loops (the inbox worker, learning who the bot is) never finish: only the work they start counts.
+    others = {
+        task
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task() and not task.get_name().startswith("joinup-loop:")
+    }
     if others:
         await asyncio.wait(others, timeout=5)
     return table_counts(slack.runtime.sessions)
