@@ -163,7 +163,7 @@ async def test_a_name_with_an_age_is_refused_with_a_preview_without_it(chat: Cha
 
 async def test_a_name_in_a_case_reference_never_reaches_the_audit_log(chat: Chat) -> None:
     reply = await chat.say("hv.amy", "refer front door case JAYDEN-SMITH-030419")
-    assert "looks like a person's name" in reply.text and "JAYDEN" not in reply.text
+    assert "looks like a name" in reply.text and "JAYDEN" not in reply.text
     with chat.sessions() as session:
         assert session.exec(select(TrackedItem)).all() == []
         events = json.dumps([e.model_dump(mode="json") for e in session.exec(select(AuditEvent))])

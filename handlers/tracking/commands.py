@@ -138,20 +138,28 @@ async def _continue(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
     return await _log_referral(ctx, data)
 
 
+def _earlier_referral(
+    session: Session, ctx: HandlerContext, data: dict[str, Any]
+) -> tuple[Team, TrackedItem | None]:
+    """The team being referred to, and this person's or team's referral of the same case to it, if recent."""
+    team = _team_by_key(session, data["team_key"])
+    earlier = chasing.recent_referral(
+        session=session,
+        settings=ctx.settings.reminders,
+        team=team,
+        case_ref=check_case_ref(data["case_ref"]),
+        at=ctx.clock.now(),
+        referrer=ctx.person,
+    )
+    return team, earlier
+
+
 def _repeat_question(ctx: HandlerContext, data: dict[str, Any]) -> Reply | None:
     """Ask about a second referral on the same case to the same team within 10 working days (seed 001)."""
     with ctx.sessions() as session:
         if not auth.can(session, ctx.person, auth.CREATE_ITEM):
             return None  # logging refuses them anyway, with the reason
-        team = _team_by_key(session, data["team_key"])
-        earlier = chasing.recent_referral(
-            session=session,
-            settings=ctx.settings.reminders,
-            team=team,
-            case_ref=check_case_ref(data["case_ref"]),
-            at=ctx.clock.now(),
-            referrer=ctx.person,
-        )
+        team, earlier = _earlier_referral(session, ctx, data)
         if earlier is None:
             return None
         sender = session.get(Person, earlier.from_person_id)
@@ -186,15 +194,7 @@ async def _answer_repeat(ctx: HandlerContext, is_new: bool) -> Reply:
             + "\nI'll chase it together with the earlier referral, as one, while both are open.",
         )
     with ctx.sessions() as session:
-        team = _team_by_key(session, data["team_key"])
-        earlier = chasing.recent_referral(
-            session=session,
-            settings=ctx.settings.reminders,
-            team=team,
-            case_ref=check_case_ref(data["case_ref"]),
-            at=ctx.clock.now(),
-            referrer=ctx.person,
-        )
+        _team, earlier = _earlier_referral(session, ctx, data)
     if earlier is None:
         return await _log_referral(ctx, data)
     return Reply(
