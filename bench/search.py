@@ -31,7 +31,8 @@ from schedules.time.calendars import day_calendar
 from storage.db import make_engine
 from storage.models import Agency, ContactRoute, Synonym, Team
 
-TARGETS_MS = {"sqlite": 20.0, "postgresql": 30.0}
+# The directory must answer within 5 ms at p99 on either database, so a chat reply never waits on search.
+TARGETS_MS = {"sqlite": 5.0, "postgresql": 5.0}
 QUERIES = (
     "worried about a baby", "MASH", "front door", "ASC", "HV", "helth visitor", "DSL", "EDT",
     "allegation against a teacher", "parent hearing voices, pregnant", "domestic abuse", "homeless 16 year old",
@@ -204,7 +205,7 @@ def search_bench(routes: int, queries: int, pg_url: str | None, smoke: bool) -> 
         click.echo(f"{backend}: p50 {summary[f'{backend} p50 ms']} ms, p95 {summary[f'{backend} p95 ms']} ms, "
                    f"p99 {summary[f'{backend} p99 ms']} ms (index build {summary[f'{backend} index build ms']} ms)")  # fmt: skip
     details["load average at the end (1, 5, 15 min)"] = [round(x, 1) for x in os.getloadavg()]
-    summary["target"] = "p99 < 20 ms SQLite, < 30 ms PostgreSQL"
+    summary["target"] = "p99 < 5 ms on SQLite and PostgreSQL"
     summary["met"] = met
     summary["met on CPU time"] = met_cpu
     path = write_result("search", summary=summary, plots=plots, details=details)
