@@ -20,21 +20,18 @@ answers HTML, loops its paging, is too big) stops the pull with one line and not
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from directory.index import bump_generation
+from directory.pull_fetch import PullFailed
+from directory.pull_tidy import MAX_VALUE, cut_at_sentence, fix_url, plain_text
 from directory.store import stable_uuid
 from schedules.time.clock import Clock
 from storage import audit
@@ -43,12 +40,6 @@ from storage.models import Agency, ContactRoute, Team
 
 MAX_NAME = 200
 MAX_TEXT = 2000
-MAX_VALUE = 300
-MAX_FEED_BYTES = 50 * 1024 * 1024
-MAX_PAGES = 2000
-PAGE_SIZE = 50
-TIMEOUT_SECONDS = 30.0
-MAX_RETRY_AFTER = 60.0
 HOLD_REMOVALS_OVER = 0.20
 FREE_MAIL = re.compile(
     r"@(gmail|googlemail|hotmail|yahoo|outlook|live|btinternet|aol|icloud|me|sky|virginmedia|ntlworld)\.",
@@ -56,17 +47,12 @@ FREE_MAIL = re.compile(
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-_BLOCK_TAGS = {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table"}
 
 NO_NAME = "no name"
 NO_ID = "no id"
 REPEATED_ID = "id repeated in this feed"
 NO_CONTACT = "no way to contact it (no web address, e-mail or phone)"
 NOT_AN_OBJECT = "not a JSON object"
-
-
-class PullFailed(DomainError):
-    """The feed could not be read whole; nothing from this run was stored."""
 
 
 class PullHeld(DomainError):
@@ -140,68 +126,6 @@ class SourceReport:
                     f"{title}: {n.name or '(no name)'} [{n.source_id or 'no id'}]: {n.text}" for n in notes
                 ]
         return out
-
-
-class _Text(HTMLParser):
-    """Collect the text of an HTML fragment, a line break at each block."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(value: Any) -> str:
-    """Turn a feed's HTML or text into plain text: tags gone, entities decoded, blank lines collapsed."""
-    text = str(value or "")
-    if "<" in text:
-        parser = _Text()
-        parser.feed(text)
-        parser.close()
-        text = "".join(parser.parts)
-    text = html.unescape(text).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
-
-
-def cut_at_sentence(text: str, limit: int, more_at: str) -> str:
-    """Cut `text` to at most `limit` characters at the end of a sentence, saying where the rest is."""
-    if len(text) <= limit:
-        return text
-    tail = f" More at {more_at}" if more_at else " (cut short)"
-    room = text[: limit - len(tail)]
-    end = max(room.rfind(". "), room.rfind(".\n"), room.rfind("! "), room.rfind("? "))
-    kept = room[: end + 1] if end > limit // 3 else room[: room.rfind(" ")].rstrip(",;:") + "…"
-    return kept + tail
-
-
-def fix_url(raw: Any) -> tuple[str, str]:
-    """Return a usable http(s) web address and what was done to it ("" when nothing)."""
-    value = str(raw or "").strip()
-    if not value:
-        return "", ""
-    note = ""
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
-        value, note = (
-            "https://" + value.lstrip("/"),
-            f"web address {str(raw).strip()!r} had no scheme; https:// added",
-        )
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or "." not in parts.netloc or " " in value:
-        return "", f"web address {str(raw).strip()!r} is not usable; left out"
-    if len(value) > MAX_VALUE:
-        return "", f"web address is {len(value)} characters long; left out"
-    return value, note
 
 
 def _phones(record: dict[str, Any]) -> list[str]:
@@ -300,99 +224,6 @@ def read_records(report: SourceReport, records: Iterable[Any]) -> SourceReport:
         report.fixed += [Note(source_id, shown, text) for text in fixed]
         report.flagged += [Note(source_id, shown, text) for text in flagged]
     return report
-
-
-def records_of(root: Any) -> list[Any]:
-    """The service records in one answer of a feed (a Page of either style, a list, or an export)."""
-    if isinstance(root, list):
-        return root
-    if isinstance(root, dict):
-        for key in ("contents", "content", "services"):
-            if isinstance(root.get(key), list):
-                return list(root[key])
-        if "id" in root:
-            return [root]
-    raise PullFailed("the feed's answer holds no list of services")
-
-
-def records_from_text(text: str, *, where: str) -> list[Any]:
-    """The service records in a saved feed file.
-
-    Raises:
-        PullFailed: the file is not JSON or holds no list of services.
-    """
-    return records_of(_decode(text.encode("utf-8"), where))
-
-
-def _decode(body: bytes, where: str, content_type: str = "") -> Any:
-    if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
-        raise PullFailed(f"{where} answered a web page (HTML), not an Open Referral JSON feed")
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PullFailed(f"{where} is not valid JSON ({error})") from None
-
-
-def _is_last(root: Any, page: int) -> bool:
-    if not isinstance(root, dict):
-        return True
-    if "last_page" in root or "last" in root:
-        return bool(root.get("last_page", root.get("last")))
-    pages = root.get("total_pages", root.get("totalPages"))
-    return not isinstance(pages, int) or page >= pages
-
-
-def fetch_records(
-    url: str,
-    *,
-    client: httpx.Client,
-    per_page: int = PAGE_SIZE,
-    sleep: Callable[[float], None] = lambda seconds: None,
-) -> list[Any]:
-    """Follow a feed's paging one request at a time and return every record, or raise PullFailed.
-
-    Raises:
-        PullFailed: the feed timed out, answered an error or HTML, looped its paging or was too big.
-    """
-    records: list[Any] = []
-    seen_pages: set[str] = set()
-    total_bytes = 0
-    for page in range(1, MAX_PAGES + 1):
-        where = f"{url} page {page}"
-        response = _get(client, url, {"page": page, "per_page": per_page}, where, sleep)
-        total_bytes += len(response.content)
-        if total_bytes > MAX_FEED_BYTES:
-            raise PullFailed(f"{url} sent more than {MAX_FEED_BYTES // (1024 * 1024)} MB; stopped")
-        root = _decode(response.content, where, response.headers.get("content-type", ""))
-        items = records_of(root)
-        fingerprint = hashlib.sha256(response.content).hexdigest()
-        if items and fingerprint in seen_pages:
-            raise PullFailed(f"{url} loops its paging (page {page} repeats an earlier page); stopped")
-        seen_pages.add(fingerprint)
-        records += items
-        if not items or _is_last(root, page):
-            return records
-    raise PullFailed(f"{url} has more than {MAX_PAGES} pages; stopped")
-
-
-def _get(
-    client: httpx.Client, url: str, params: dict[str, int], where: str, sleep: Callable[[float], None]
-) -> httpx.Response:
-    for attempt in range(3):
-        try:
-            response = client.get(url, params=params, timeout=TIMEOUT_SECONDS)
-        except httpx.TimeoutException:
-            raise PullFailed(f"{where} did not answer within {TIMEOUT_SECONDS:.0f} seconds") from None
-        except httpx.HTTPError as error:
-            raise PullFailed(f"{where} could not be reached ({type(error).__name__})") from None
-        if response.status_code in (429, 503) and attempt < 2:
-            wait = response.headers.get("retry-after", "5")
-            sleep(min(float(wait) if wait.isdigit() else 5.0, MAX_RETRY_AFTER))
-            continue
-        if response.status_code != 200:
-            raise PullFailed(f"{where} answered HTTP {response.status_code}")
-        return response
-    raise PullFailed(f"{where} kept asking us to wait; try again later")
 
 
 def source_name(value: str) -> str:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Collection
 
 from storage.errors import InvalidInput, PersonalDataRefused
-from storage.privacy import NAME, find_personal_data, find_personal_data_in_reference, looks_like_name
+from storage.names import NAME
+from storage.privacy import find_personal_data, find_personal_data_in_reference, looks_like_name
 
 MAX_CASE_REF = 40
 # The one case-reference pattern: the characters allowed, and at least one digit.

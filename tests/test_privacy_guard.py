@@ -13,6 +13,7 @@ from handlers.errors import NHS_REFUSAL
 from schedules.time.clock import FakeClock
 from storage.first_names import select_names
 from storage.models import AuditEvent, TrackedItem
+from storage.names import first_names
 from storage.privacy import (
     ADDRESS,
     DATE_OF_BIRTH,
@@ -23,7 +24,6 @@ from storage.privacy import (
     find_all_personal_data,
     find_personal_data,
     find_personal_data_in_reference,
-    first_names,
     redact,
     without_personal_data,
 )

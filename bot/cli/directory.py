@@ -17,14 +17,12 @@ from directory.document import DirectoryInvalid
 from directory.exporter import FORMATS, export_text
 from directory.importer import format_for, import_file
 from directory.pull import (
-    PullFailed,
     SourceReport,
-    fetch_records,
     read_records,
-    records_from_text,
     source_name,
     store_pull,
 )
+from directory.pull_fetch import PullFailed, fetch_records, records_from_text
 from directory.search import resolve_team
 from directory.store import ImportSummary
 from directory.upkeep import coverage_gaps, stale_entries, unhandled_concerns, untagged_teams, verify_team

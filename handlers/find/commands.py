@@ -21,7 +21,8 @@ from handlers.router import Router, clean_text
 from schedules.time.calendar import NATIONS, WorkingCalendar
 from schedules.time.calendars import day_calendar
 from schedules.time.words import moment_in_words
-from storage.privacy import directory_contacts, find_personal_data, professional_names
+from storage.known import directory_contacts, professional_names
+from storage.privacy import find_personal_data
 
 LIMIT = 3  # enough to choose from; each result is a full card
 CANDIDATES = 10  # with open now, the open services are picked from this many of the best matches

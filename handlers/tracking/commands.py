@@ -1,4 +1,4 @@
-"""refer and tried: log a referral or call to another team, and each attempt to reach them.
+"""refer: log a referral or call to another team (tried, each attempt to reach them, is in attempts.py).
 
 `refer <team> case <ref> [by phone|email|portal] [about <note>]`, or the "Log a referral" button on a directory
 result (action "refer", value the team key), which asks for the case reference. A team name that isn't clear
@@ -8,7 +8,6 @@ attempt; the third contact about a case with a team suggests escalating.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -23,29 +22,21 @@ from handlers.intents.tracking import (
     FieldErrors,
     Refer,
     check_refer,
-    method_of,
     refer_from_form,
     refer_from_text,
-    split_case_ref,
 )
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
+from handlers.tracking.attempts import escalate_button, escalation_hint, escalation_prompt, tried_choices
 from handlers.tracking.forms import REFER_FORM, refer_form
-from handlers.tracking.replies import describe_item
-from handlers.tracking.words import (
-    RESULT_LABELS,
-    RESULT_WORDS,
-    find_phrase,
-)
-from schedules.escalation.records import escalation_contacts
 from schedules.time.words import day_in_words, moment_in_words
 from schedules.tracking import chasing
-from schedules.tracking.attempts import AttemptRecorded, contact_count, record_attempt
-from schedules.tracking.items import check_case_ref, refer, require_open
+from schedules.tracking.attempts import contact_count
+from schedules.tracking.items import check_case_ref, refer
 from storage.errors import InvalidInput, NotFound
 from storage.models import Person, Team, TrackedItem
-from storage.references import CaseRef, parse_case_ref, parse_item_ref
+from storage.references import CaseRef, parse_case_ref
 
 FLOW = "refer"
 REPEAT_NEW = "refer_repeat_new"
@@ -54,10 +45,6 @@ _REPEAT_NEW_WORDS = frozenset({"new", "a new referral", "new referral", "it's ne
 _REPEAT_CHASING_WORDS = frozenset({"chasing", "chasing that one", "chase", "chasing it", "the earlier one"})
 TEAM_CHOICE = "refer.team"  # a "did you mean" team button: answers the refer flow's team question
 REFER_USAGE = "refer <team> case <case ref> [by phone|email|portal] [about <short note>]"
-TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
-_BY = re.compile(
-    r"\bby\s+(secure\s+e-?mail|e-?mail|phone|portal|form|chat|post|in\s+person)\b", re.IGNORECASE
-)
 
 
 def _team_by_key(session: Session, key: str) -> Team:
@@ -65,26 +52,6 @@ def _team_by_key(session: Session, key: str) -> Team:
     if team is None:
         raise NotFound("team", key, hint="Type find and what you need to look the team up again.")
     return team
-
-
-def escalation_hint(session: Session, team_id: int) -> str:
-    """Say who to go to first under the area's escalation process, from the directory."""
-    contacts = escalation_contacts(session=session, team_id=team_id, level=1)
-    if not contacts:
-        return "Type escalate to walk through your area's process."
-    first = contacts[0]
-    return (
-        f"Level 1 is the {first.role_title}: {first.route_value}. Press Escalate to walk through the process."
-    )
-
-
-def escalate_button(value: str) -> Button:
-    """The button that starts the escalation walkthrough for an item or case."""
-    return Button("Escalate", "escalate", value, style="danger")
-
-
-def _escalation_prompt(contacts: int) -> str:
-    return f"You've contacted them {contacts} times about this case. Consider escalating — here's your area's process."
 
 
 async def _ask(ctx: HandlerContext, step: str, data: dict[str, Any], reply: Reply) -> Reply:
@@ -199,7 +166,7 @@ async def _answer_repeat(ctx: HandlerContext, is_new: bool) -> Reply:
         return await _log_referral(ctx, data)
     return Reply(
         text=f"OK, I haven't logged a new referral. How did chasing {earlier.ref} go?",
-        buttons=_tried_choices(earlier.ref),
+        buttons=tried_choices(earlier.ref),
     )
 
 
@@ -231,7 +198,7 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
             Button("Add feedback", "feedback", item.ref),
         ]
         if contacts >= settings.escalation_prompt_contacts:
-            text += "\n" + _escalation_prompt(contacts) + " " + escalation_hint(session, team.id)
+            text += "\n" + escalation_prompt(contacts) + " " + escalation_hint(session, team.id)
             buttons.append(escalate_button(item.ref))
         fields = (
             Field("Acknowledgement due", moment_in_words(item.ack_due_at)),
@@ -346,113 +313,8 @@ async def _go_back(ctx: HandlerContext, step: str) -> Reply:
     )
 
 
-def _tried_choices(value: str) -> tuple[Button, ...]:
-    return tuple(
-        Button(label.capitalize(), "tried", f"{value} {key.replace('_', ' ')}")
-        for key, label in RESULT_LABELS.items()
-    )
-
-
-def _attempt_reply(session: Session, recorded: AttemptRecorded, team: Team) -> Reply:
-    attempt, item = recorded.attempt, recorded.item
-    on = f" ({item.ref})" if item else ""
-    text = (
-        f"Recorded: {RESULT_LABELS.get(attempt.result, attempt.result)}, {team.name} about {attempt.case_ref}{on}. "
-        f"That's {recorded.contacts} contact{'s' if recorded.contacts != 1 else ''} about this case with them."
-    )
-    buttons: list[Button] = []
-    if item is not None:
-        buttons += [
-            Button("They acknowledged", "ack", item.ref),
-            Button("Snooze 1 working day", "snooze", item.ref),
-        ]
-    if recorded.should_escalate:
-        assert team.id is not None
-        text += "\n" + _escalation_prompt(recorded.contacts) + " " + escalation_hint(session, team.id)
-        buttons.insert(0, escalate_button(item.ref if item else attempt.case_ref))
-    return Reply(text=text, buttons=tuple(buttons))
-
-
-async def _tried(ctx: HandlerContext, text: str) -> Reply:
-    result, text = find_phrase(text, RESULT_WORDS)
-    method = "phone"
-    by = _BY.search(text)
-    if by:
-        method = method_of(by.group(1)) or "phone"
-        text = " ".join((text[: by.start()] + " " + text[by.end() :]).split())
-    words = text.split()
-    item_ref = parse_item_ref(words[0]) if words else None
-    if not words:
-        raise InvalidInput(
-            "item",
-            f"Say which item or team you tried. Type: {TRIED_USAGE}",
-            example="tried TI-0042 no answer",
-        )
-    if result is None:
-        named = ""
-        if item_ref is not None:  # a stale button on a closed item is refused before asking anything
-            with ctx.sessions() as session:
-                item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
-                if item is not None:
-                    auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
-                    require_open(item, "record another attempt")
-                    team = session.get(Team, item.to_team_id)
-                    named = describe_item(item, team) if team is not None else item.ref
-        else:
-            case_ref, team_words = split_case_ref(" ".join(words))
-            named = f"{team_words}, case {case_ref}" if case_ref and team_words else ""
-        question = f"How did it go with {named}?" if named else "How did it go?"
-        return Reply(text=question, buttons=_tried_choices(" ".join(words)))
-    with ctx.sessions.begin() as session:
-        if item_ref is not None:
-            item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
-            if item is not None:
-                auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
-            recorded = record_attempt(
-                session=session,
-                clock=ctx.clock,
-                settings=ctx.settings.reminders,
-                person=ctx.person,
-                result=result,
-                method=method,
-                item_ref=item_ref,
-            )
-        else:
-            case_ref, team_text = split_case_ref(" ".join(words))
-            if not case_ref:
-                raise InvalidInput(
-                    "case_ref",
-                    "Give the item reference, or the team and the case reference.",
-                    example="tried front door case NB-204518 no answer",
-                )
-            team = resolve_team(session=session, text=team_text)
-            recorded = record_attempt(
-                session=session,
-                clock=ctx.clock,
-                settings=ctx.settings.reminders,
-                person=ctx.person,
-                result=result,
-                method=method,
-                team=team,
-                case_ref=case_ref,
-            )
-        answered = session.get(Team, recorded.attempt.team_id)
-        assert answered is not None
-        return _attempt_reply(session, recorded, answered)
-
-
-async def tried_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Record an attempt to reach the other team: tried <item> [spoke|left message|no answer]."""
-    return await _tried(ctx, ctx.args)
-
-
-async def tried_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The "I tried again" button (value: an item reference, maybe followed by how it went)."""
-    return await _tried(ctx, msg.action_value or "")
-
-
 def register(router: Router) -> None:
-    """Register refer, its flow and tried (handlers.tracking.register adds the rest of tracking)."""
+    """Register refer and its flow (handlers.tracking.register adds the rest of tracking)."""
     router.command(
         "refer",
         refer_command,
@@ -476,11 +338,3 @@ def register(router: Router) -> None:
     router.flow(
         FLOW, refer_flow_or_back, label="the referral questions", actions=(TEAM_CHOICE,), resume=_resume
     )
-    router.command(
-        "tried",
-        tried_command,
-        aliases=("chased",),
-        summary="Record a call or message to the other team: spoke, left message or no answer.",
-        usage=TRIED_USAGE,
-    )
-    router.action("tried", tried_button)

@@ -25,13 +25,12 @@ from directory.pull import (
     NO_CONTACT,
     NO_NAME,
     REPEATED_ID,
-    PullFailed,
     PullHeld,
     SourceReport,
-    fetch_records,
     read_records,
     store_pull,
 )
+from directory.pull_fetch import PullFailed, fetch_records
 from directory.store import load_document
 from directory.upkeep import stale_entries
 from schedules.time.clock import FakeClock
