@@ -296,7 +296,9 @@ def refuse_personal_data(*, session: Session, text: str, field: str) -> None:
     Raises:
         PersonalDataRefused: the text seems to hold personal data; nothing should be stored.
     """
-    if not text.strip():
+    # The directory's contacts and users' names only ever excuse a finding, so they are read from the
+    # database only when the text holds something (most notes hold nothing).
+    if not text.strip() or not find_all_personal_data(text):
         return
     found = find_all_personal_data(
         text,
