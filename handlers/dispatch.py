@@ -10,9 +10,10 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from handlers.context import HandlerContext
-from handlers.errors import NHS_REFUSAL, to_reply
+from handlers.errors import nhs_refusal, to_reply
 from handlers.flow import BACK_WORDS, prepend
-from handlers.identity import resolve_person
+from handlers.identity import existing_person, resolve_person
+from handlers.intents.guard import is_guarded
 from handlers.messages import InboundMessage, Notifier, Reply
 from handlers.router import MAX_TEXT_LENGTH, FlowInfo, Handler, Intent, Router, clean_text
 from handlers.state import clear_state, get_state, set_state
@@ -99,8 +100,10 @@ class Dispatcher:
                 text="That message is too long for me. Send a short command, like "
                 "find health visitor, or type help."
             )
-        if find_nhs_number(" ".join([msg.text, *msg.form.values()])):
-            # Refused before anything is stored or logged; the audit row holds no text.
+        said_nhs = " ".join([msg.text, *msg.form.values()])
+        if find_nhs_number(said_nhs) and not self._guards_itself(msg):
+            # Refused before anything is stored or logged; the audit row holds no text. (A typed command
+            # whose intent is guarded is refused by the guard instead, which can offer to save without it.)
             with self.sessions.begin() as session:
                 audit.record(
                     session=session,
@@ -109,7 +112,7 @@ class Dispatcher:
                     action="privacy.refused",
                     subject="nhs_number",
                 )
-            return Reply(text=NHS_REFUSAL)
+            return Reply(text=nhs_refusal(said_nhs))
         with self.sessions.begin() as session:
             person = resolve_person(
                 session=session, clock=self.clock, msg=msg, default_nation=self.settings.default_nation
@@ -147,6 +150,19 @@ class Dispatcher:
             if info is not None and command is not None:
                 return await self._leave_and_run(command, msg, ctx, info, pending)
         return await self._command(self.router.parse(text), msg, ctx)
+
+    def _guards_itself(self, msg: InboundMessage) -> bool:
+        """Whether a typed line is a command that parses into an intent and guards its own fields."""
+        if msg.action or msg.form:
+            return False  # a form's inputs are refused here, as always
+        with self.sessions() as session:  # read only: a refused message creates nothing, not even a person
+            person = existing_person(session, msg)
+            state = get_state(session=session, person_id=person.id or 0) if person is not None else None
+        if person is None or (state is not None and not state.data.get(PARKED)):
+            return False  # someone new, or an answer to a pending question: refused here, as always
+        intent = self.router.parse(clean_text(msg.text))
+        command = self.router.get_command(intent.name)
+        return command is not None and is_guarded(command.handler)
 
     async def _command(self, intent: Intent, msg: InboundMessage, ctx: HandlerContext) -> Reply:
         ctx = replace(ctx, args=intent.args, word=intent.word)

@@ -25,6 +25,11 @@ def _find(session: Session, msg: InboundMessage) -> Person | None:
     return person
 
 
+def existing_person(session: Session, msg: InboundMessage) -> Person | None:
+    """Return the sender if joinup knows them already, creating and changing nothing."""
+    return _find(session, msg)
+
+
 def _learn_email(session: Session, clock: Clock, person: Person, msg: InboundMessage) -> Person:
     """The platform told us the e-mail of someone we first met without one (its lookup failed then).
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from bench.privacy import Note, read_notes, score
-from handlers.errors import NHS_REFUSAL
 from schedules.time.clock import FakeClock
 from storage.first_names import select_names
 from storage.models import AuditEvent, TrackedItem
@@ -142,7 +141,8 @@ def test_the_first_name_list_is_a_library_list_not_a_handful() -> None:
 async def test_a_referral_note_full_of_personal_data_is_refused_and_not_echoed(chat: Chat) -> None:
     note = "child Jayden Smith, mum Kelly Smith, DOB 2019/04/03, NHS no. 943.476.5919"
     reply = await chat.say("hv.amy", f"refer front door case NB-1 about {note}")
-    assert reply.text == NHS_REFUSAL  # checked before any command runs
+    # Refused by the guard over the note (the most serious kind named first), with a cleaned preview.
+    assert reply.text.startswith("That looks like an NHS number.") and "nothing was saved" in reply.text
     for value in ("Jayden", "Kelly", "2019/04/03", "943.476.5919"):
         assert value not in reply.text
     with chat.sessions() as session:

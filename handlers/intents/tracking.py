@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
+from handlers.intents.fields import free_text
 from handlers.intents.grammar import split_case_word
 from schedules.tracking.items import METHODS, OUTCOMES
 from storage.errors import DomainError, InvalidInput, PersonalDataRefused
@@ -68,7 +69,7 @@ class Refer:
     team_key: str = ""  # a team chosen from the directory (a picker, a button)
     case_ref: str = ""
     method: str = "phone"
-    note: str = ""
+    note: str = free_text(label="note")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class Feedback:
 
     item: str = ""
     outcome: str = ""
-    reason: str = ""
+    reason: str = free_text(label="reason")
 
 
 def one_line(text: str) -> str:
@@ -151,6 +152,8 @@ def feedback_from_form(form: Mapping[str, str]) -> Feedback:
 
 
 def _note_problem(note: str, *, what: str) -> str | None:
+    # A form shows personal data as an error beside its input (the modal stays open with what was typed);
+    # a typed command's note is checked by the privacy guard when the intent is handed to its handler.
     if len(note) > MAX_NOTE:
         return f"{what} must be {MAX_NOTE} characters or fewer"
     found = find_personal_data(note)

@@ -12,7 +12,9 @@ def register(router: Router) -> None:
     """Register every tracking command and button, in the order help lists them, and how chases read."""
     # Imported here, not at the top of the package, so that importing one module of it (its words, its
     # renderers) neither loads the whole domain nor forms an import cycle with the router.
+    from handlers.intents import saving
     from handlers.tracking import attempts, chasing, commands, items, replies
 
     for module in (commands, attempts, replies, items, chasing):
         module.register(router)
+    saving.register(router)  # "Save without it" after a privacy refusal of a typed intent's note

@@ -6,29 +6,21 @@ button. Without a result it asks how it went; the third contact about a case wit
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import Session, col, select
 
 from directory.search import resolve_team
 from handlers.access import auth
 from handlers.context import HandlerContext
-from handlers.intents.tracking import method_of, split_case_ref
-from handlers.messages import Button, InboundMessage, Reply
+from handlers.intents.guard import Typed, typed
+from handlers.intents.items import TRIED_USAGE, Tried, tried_from_text
+from handlers.messages import Button, Reply
 from handlers.router import Router
 from handlers.tracking.replies import describe_item
-from handlers.tracking.words import RESULT_LABELS, RESULT_WORDS, find_phrase
+from handlers.tracking.words import RESULT_LABELS
 from schedules.escalation.records import escalation_contacts
 from schedules.tracking.attempts import AttemptRecorded, record_attempt
 from schedules.tracking.items import require_open
-from storage.errors import InvalidInput
 from storage.models import Team, TrackedItem
-from storage.references import parse_item_ref
-
-TRIED_USAGE = "tried <item> [spoke|left message|no answer]"
-_BY = re.compile(
-    r"\bby\s+(secure\s+e-?mail|e-?mail|phone|portal|form|chat|post|in\s+person)\b", re.IGNORECASE
-)
 
 
 def escalation_hint(session: Session, team_id: int) -> str:
@@ -80,39 +72,26 @@ def _attempt_reply(session: Session, recorded: AttemptRecorded, team: Team) -> R
     return Reply(text=text, buttons=tuple(buttons))
 
 
-async def _tried(ctx: HandlerContext, text: str) -> Reply:
-    result, text = find_phrase(text, RESULT_WORDS)
-    method = "phone"
-    by = _BY.search(text)
-    if by:
-        method = method_of(by.group(1)) or "phone"
-        text = " ".join((text[: by.start()] + " " + text[by.end() :]).split())
-    words = text.split()
-    item_ref = parse_item_ref(words[0]) if words else None
-    if not words:
-        raise InvalidInput(
-            "item",
-            f"Say which item or team you tried. Type: {TRIED_USAGE}",
-            example="tried TI-0042 no answer",
-        )
-    if result is None:
-        named = ""
-        if item_ref is not None:  # a stale button on a closed item is refused before asking anything
+async def tried_item(intent: Tried, ctx: HandlerContext) -> Reply:
+    """Record an attempt to reach the other team: tried <item> [spoke|left message|no answer]."""
+    if not intent.result:
+        named, value = "", intent.item
+        if intent.item:  # a stale button on a closed item is refused before asking anything
             with ctx.sessions() as session:
-                item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
+                item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == intent.item)).first()
                 if item is not None:
                     auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
                     require_open(item, "record another attempt")
                     team = session.get(Team, item.to_team_id)
                     named = describe_item(item, team) if team is not None else item.ref
         else:
-            case_ref, team_words = split_case_ref(" ".join(words))
-            named = f"{team_words}, case {case_ref}" if case_ref and team_words else ""
+            named = f"{intent.team}, case {intent.case_ref}"
+            value = f"{intent.team} case {intent.case_ref}"
         question = f"How did it go with {named}?" if named else "How did it go?"
-        return Reply(text=question, buttons=tried_choices(" ".join(words)))
+        return Reply(text=question, buttons=tried_choices(value))
     with ctx.sessions.begin() as session:
-        if item_ref is not None:
-            item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == item_ref)).first()
+        if intent.item:
+            item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == intent.item)).first()
             if item is not None:
                 auth.check(ctx, session, auth.CHANGE_ITEM, item=item)
             recorded = record_attempt(
@@ -120,51 +99,39 @@ async def _tried(ctx: HandlerContext, text: str) -> Reply:
                 clock=ctx.clock,
                 settings=ctx.settings.reminders,
                 person=ctx.person,
-                result=result,
-                method=method,
-                item_ref=item_ref,
+                result=intent.result,
+                method=intent.method,
+                item_ref=intent.item,
+                note=intent.note,
             )
         else:
-            case_ref, team_text = split_case_ref(" ".join(words))
-            if not case_ref:
-                raise InvalidInput(
-                    "case_ref",
-                    "Give the item reference, or the team and the case reference.",
-                    example="tried front door case NB-204518 no answer",
-                )
-            team = resolve_team(session=session, text=team_text)
+            team = resolve_team(session=session, text=intent.team)
             recorded = record_attempt(
                 session=session,
                 clock=ctx.clock,
                 settings=ctx.settings.reminders,
                 person=ctx.person,
-                result=result,
-                method=method,
+                result=intent.result,
+                method=intent.method,
                 team=team,
-                case_ref=case_ref,
+                case_ref=intent.case_ref,
+                note=intent.note,
             )
         answered = session.get(Team, recorded.attempt.team_id)
         assert answered is not None
         return _attempt_reply(session, recorded, answered)
 
 
-async def tried_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Record an attempt to reach the other team: tried <item> [spoke|left message|no answer]."""
-    return await _tried(ctx, ctx.args)
-
-
-async def tried_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The "I tried again" button (value: an item reference, maybe followed by how it went)."""
-    return await _tried(ctx, msg.action_value or "")
+TRIED = Typed("tried", Tried, tried_from_text, tried_item)
 
 
 def register(router: Router) -> None:
     """Register tried and the "I tried again" button."""
     router.command(
         "tried",
-        tried_command,
+        typed(TRIED),
         aliases=("chased",),
         summary="Record a call or message to the other team: spoke, left message or no answer.",
         usage=TRIED_USAGE,
     )
-    router.action("tried", tried_button)
+    router.action("tried", typed(TRIED))

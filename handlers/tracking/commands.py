@@ -17,6 +17,7 @@ from directory.search import resolve_team, search
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.flow import BACK_WORDS
+from handlers.intents.guard import Typed, hand_over, typed
 from handlers.intents.tracking import (
     REFER_EXAMPLE,
     FieldErrors,
@@ -207,17 +208,15 @@ async def _log_referral(ctx: HandlerContext, data: dict[str, Any]) -> Reply:
     return Reply(text=text, fields=fields, buttons=tuple(buttons))
 
 
-async def refer_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+async def refer_intent(intent: Refer, ctx: HandlerContext) -> Reply:
     """Log a referral or call: refer <team> case <ref> [by phone|email|portal] [about <note>]."""
-    args = ctx.args
-    if not args:
+    if intent == Refer():
         return await _ask(
             ctx,
             "team",
             {},
             Reply(text=f"Which team did you refer to? Type its name.\nNext time: {REFER_USAGE}"),
         )
-    intent = refer_from_text(args)
     if intent.case_ref:
         intent = replace(intent, case_ref=_case_ref(ctx, intent.case_ref))
     return await _continue(ctx, _data(intent))
@@ -250,7 +249,10 @@ async def refer_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Repl
         )
     except FieldErrors as problems:
         return refer_form(values=msg.form, errors=problems.errors)
-    return await _continue(ctx, _data(intent))
+    return await hand_over(REFER, intent, ctx)
+
+
+REFER = Typed("refer", Refer, refer_from_text, refer_intent)
 
 
 async def refer_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
@@ -317,7 +319,7 @@ def register(router: Router) -> None:
     """Register refer and its flow (handlers.tracking.register adds the rest of tracking)."""
     router.command(
         "refer",
-        refer_command,
+        typed(REFER),
         aliases=("referred",),
         summary="Log a referral or call to another team, so I can track the reply and chase it.",
         usage=REFER_USAGE,

@@ -8,9 +8,20 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session
 
 from handlers.context import HandlerContext
+from handlers.intents.guard import Typed, typed
+from handlers.intents.items import (
+    Close,
+    Pause,
+    Resume,
+    Snooze,
+    close_from_text,
+    pause_from_text,
+    resume_from_text,
+    snooze_from_text,
+)
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
-from handlers.tracking.replies import item_ref_from, load_item
+from handlers.tracking.replies import load_item
 from handlers.tracking.words import due_words
 from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
@@ -159,10 +170,11 @@ def parse_snooze_until(text: str, *, now: datetime, calendar: WorkingCalendar) -
     return calendar.start_of_day(calendar.next_working_day(day))
 
 
-async def _snooze(ctx: HandlerContext, text: str) -> Reply:
-    ref, rest = item_ref_from(text, SNOOZE_USAGE)
+async def snooze_item(intent: Snooze, ctx: HandlerContext) -> Reply:
+    """Put off my reminders about an item: snooze <item> [1wd | until <date>]."""
+    ref = intent.item
     calendar = _person_calendar(ctx)
-    until = parse_snooze_until(rest, now=ctx.clock.now(), calendar=calendar)
+    until = parse_snooze_until(intent.until, now=ctx.clock.now(), calendar=calendar)
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
         next_at = snooze(
@@ -179,18 +191,9 @@ async def _snooze(ctx: HandlerContext, text: str) -> Reply:
     )
 
 
-async def snooze_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Put off my reminders about an item: snooze <item> [1wd | until <date>]."""
-    return await _snooze(ctx, ctx.args)
-
-
-async def snooze_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The Snooze button: one working day."""
-    return await _snooze(ctx, msg.action_value or "")
-
-
-async def _pause(ctx: HandlerContext, text: str) -> Reply:
-    ref, reason = item_ref_from(text, "pause <item> [reason]")
+async def pause_item(intent: Pause, ctx: HandlerContext) -> Reply:
+    """Stop an item's clocks: pause <item> [reason]."""
+    ref, reason = intent.item, intent.reason
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
         item = pause(
@@ -208,8 +211,9 @@ async def _pause(ctx: HandlerContext, text: str) -> Reply:
     )
 
 
-async def _resume(ctx: HandlerContext, text: str) -> Reply:
-    ref, _ = item_ref_from(text, "resume <item>")
+async def resume_item(intent: Resume, ctx: HandlerContext) -> Reply:
+    """Restart a paused item's clocks: resume <item>."""
+    ref = intent.item
     settings = ctx.settings.reminders
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
@@ -221,8 +225,9 @@ async def _resume(ctx: HandlerContext, text: str) -> Reply:
     return Reply(text=f"Resumed {item.ref} ({item.case_ref}).{due} I'll remind you if nothing comes back.")
 
 
-async def _close(ctx: HandlerContext, text: str) -> Reply:
-    ref, reason = item_ref_from(text, "close <item> [reason]")
+async def close_item(intent: Close, ctx: HandlerContext) -> Reply:
+    """Close an item without an outcome: close <item> [reason]."""
+    ref, reason = intent.item, intent.reason
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
         item = close(session=session, clock=ctx.clock, ref=ref, person=ctx.person, reason=reason)
@@ -231,29 +236,10 @@ async def _close(ctx: HandlerContext, text: str) -> Reply:
     )
 
 
-async def pause_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Stop an item's clocks: pause <item> [reason]."""
-    return await _pause(ctx, ctx.args)
-
-
-async def pause_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The Pause button."""
-    return await _pause(ctx, msg.action_value or "")
-
-
-async def resume_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Restart a paused item's clocks: resume <item>."""
-    return await _resume(ctx, ctx.args)
-
-
-async def resume_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The Resume button."""
-    return await _resume(ctx, msg.action_value or "")
-
-
-async def close_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Close an item without an outcome: close <item> [reason]."""
-    return await _close(ctx, ctx.args)
+SNOOZE = Typed("snooze", Snooze, snooze_from_text, snooze_item)
+PAUSE = Typed("pause", Pause, pause_from_text, pause_item)
+RESUME = Typed("resume", Resume, resume_from_text, resume_item)
+CLOSE = Typed("close", Close, close_from_text, close_item)
 
 
 def register(router: Router) -> None:
@@ -268,23 +254,23 @@ def register(router: Router) -> None:
     router.action("mine", mine)
     router.command(
         "snooze",
-        snooze_command,
+        typed(SNOOZE),
         summary="Put off your reminders about an item.",
         usage=SNOOZE_USAGE,
     )
-    router.action("snooze", snooze_button)
+    router.action("snooze", typed(SNOOZE))
     router.command(
         "pause",
-        pause_command,
+        typed(PAUSE),
         summary="Stop an item's clocks, e.g. waiting for the family.",
         usage="pause <item> [reason]",
     )
-    router.action("pause", pause_button)
-    router.command("resume", resume_command, summary="Restart a paused item's clocks.", usage="resume <item>")
-    router.action("resume", resume_button)
+    router.action("pause", typed(PAUSE))
+    router.command("resume", typed(RESUME), summary="Restart a paused item's clocks.", usage="resume <item>")
+    router.action("resume", typed(RESUME))
     router.command(
         "close",
-        close_command,
+        typed(CLOSE),
         summary="Close an item logged by mistake (no outcome).",
         usage="close <item> [reason]",
     )

@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from handlers.access import auth
 from handlers.context import HandlerContext
+from handlers.intents.guard import Typed, hand_over, typed
+from handlers.intents.items import Ack, ack_from_text, feedback_from_text
 from handlers.intents.tracking import Feedback, FieldErrors, check_feedback, feedback_from_form
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
@@ -18,15 +20,13 @@ from handlers.tracking.words import (
     OUTCOME_WORDS,
     OUTCOMES_HELP,
     due_words,
-    parse_outcome,
 )
 from schedules.time import calendars
 from schedules.time.words import moment_in_words
 from schedules.tracking import chasing
 from schedules.tracking.items import acknowledge, record_feedback, require_open
-from storage.errors import InvalidInput, NotFound
+from storage.errors import NotFound
 from storage.models import Team, TrackedItem
-from storage.references import parse_item_ref
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +34,6 @@ ACK_USAGE = "ack <item>"
 FEEDBACK_USAGE = "feedback <item> <outcome> [reason]"
 NFA_FLOW = "nfa_reason"
 _NO_ITEM = "Item references look like TI-0042. Type mine to see your open items."
-
-
-def item_ref_from(text: str, usage: str) -> tuple[str, str]:
-    """Split "TI-42 early help" into ("TI-0042", "early help").
-
-    Raises:
-        InvalidInput: no item reference first.
-    """
-    first, _, rest = text.strip().partition(" ")
-    ref = parse_item_ref(first)
-    if ref is None:
-        example = usage.replace("<item>", "TI-0042")
-        if not first:
-            raise InvalidInput("item", f"Say which item. {_NO_ITEM}", example=example)
-        # Something was given but it isn't an item reference (a case reference, a typo): name it.
-        raise InvalidInput("item", f"{first[:40]} isn't an item reference. {_NO_ITEM}", example=example)
-    return ref, rest.strip()
 
 
 def load_item(ctx: HandlerContext, session: Session, ref: str) -> tuple[TrackedItem, Team]:
@@ -83,8 +66,9 @@ async def refresh_sent_reminders(
             log.warning("could not update a delivered reminder", extra={"item_id": item_id})
 
 
-async def _ack(ctx: HandlerContext, text: str) -> Reply:
-    ref, _ = item_ref_from(text, ACK_USAGE)
+async def ack_item(intent: Ack, ctx: HandlerContext) -> Reply:
+    """Mark an item as acknowledged: ack <item>."""
+    ref = intent.item
     settings = ctx.settings.reminders
     with ctx.sessions.begin() as session:
         load_item(ctx, session, ref)
@@ -116,14 +100,7 @@ async def _ack(ctx: HandlerContext, text: str) -> Reply:
     return reply
 
 
-async def ack_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Mark an item as acknowledged: ack <item>."""
-    return await _ack(ctx, ctx.args)
-
-
-async def ack_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The Acknowledge button on an item or a reminder."""
-    return await _ack(ctx, msg.action_value or "")
+ACK = Typed("ack", Ack, ack_from_text, ack_item)
 
 
 def outcome_buttons(ref: str) -> tuple[Button, ...]:
@@ -133,22 +110,16 @@ def outcome_buttons(ref: str) -> tuple[Button, ...]:
     )
 
 
-async def _feedback(ctx: HandlerContext, text: str) -> Reply:
-    ref, rest = item_ref_from(text, FEEDBACK_USAGE)
-    outcome, reason = parse_outcome(rest) if rest else ("", "")
-    return await _record_feedback(ctx, Feedback(item=ref, outcome=outcome, reason=reason))
-
-
 async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Reply:
     """A submitted feedback form: each input fills its own field; a refused field comes back beside it."""
     try:
         intent = check_feedback(feedback_from_form(msg.form))
     except FieldErrors as problems:
         return feedback_form(values=msg.form, errors=problems.errors)
-    return await _record_feedback(ctx, intent)
+    return await hand_over(FEEDBACK, intent, ctx)
 
 
-async def _record_feedback(ctx: HandlerContext, intent: Feedback) -> Reply:
+async def record_outcome(intent: Feedback, ctx: HandlerContext) -> Reply:
     """Record an outcome (asking for it, or for the reason for no further action, when it is missing)."""
     ref, outcome, reason = intent.item, intent.outcome, intent.reason
     named = ref
@@ -228,16 +199,6 @@ async def _ask_nfa_reason(ctx: HandlerContext, step: str) -> Reply:
     return _nfa_question(str(data.get("named") or data.get("ref", "")))
 
 
-async def feedback_command(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """Record the outcome and close the item: feedback <item> <outcome> [reason]."""
-    return await _feedback(ctx, ctx.args)
-
-
-async def feedback_button(msg: InboundMessage, ctx: HandlerContext) -> Reply:
-    """The Add feedback button (value: an item reference, maybe followed by an outcome)."""
-    return await _feedback(ctx, msg.action_value or "")
-
-
 async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:
     """Take the reason typed after the "No further action" button, and record the outcome with it."""
     with ctx.sessions.begin() as session:
@@ -247,27 +208,30 @@ async def nfa_reason_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -
     reason = ctx.args
     if not ref or not reason:
         return Reply(text="Say which item and why, like: feedback TI-0042 nfa below threshold.")
-    return await _record_feedback(ctx, Feedback(item=ref, outcome="no_further_action", reason=reason))
+    return await hand_over(FEEDBACK, Feedback(item=ref, outcome="no_further_action", reason=reason), ctx)
+
+
+FEEDBACK = Typed("feedback", Feedback, feedback_from_text, record_outcome)
 
 
 def register(router: Router) -> None:
     """Register ack and feedback."""
     router.command(
         "ack",
-        ack_command,
+        typed(ACK),
         aliases=("acknowledge", "acknowledged"),
         summary="Mark a referral as acknowledged (either side can).",
         usage=ACK_USAGE,
     )
-    router.action("ack", ack_button)
+    router.action("ack", typed(ACK))
     router.command(
         "feedback",
-        feedback_command,
+        typed(FEEDBACK),
         aliases=("outcome",),
         summary=f"Record what came of a referral and close it: {OUTCOMES_HELP}.",
         usage=FEEDBACK_USAGE,
     )
-    router.action("feedback", feedback_button)
+    router.action("feedback", typed(FEEDBACK))
     router.action(FEEDBACK_FORM, feedback_form_submitted)
     router.flow(
         NFA_FLOW,

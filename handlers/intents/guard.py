@@ -1,0 +1,145 @@
+"""Handing an intent to its handler: parse once, guard its free-text fields once, then run it.
+
+Every typed command and its buttons go through `typed(...)`: the line (or the button's value) is parsed
+into the intent, the privacy guard checks exactly the fields declared with `free_text()` before anything
+is stored, searched, audited or logged, and only then does the handler see it. A refusal names the kind of
+data, says nothing was saved, previews the text with the flagged parts cut out, and offers one press,
+"Save without it", which saves the same intent with the cleaned field. Only the cleaned text is kept (in
+the person's conversation state) until then; the flagged value is never stored anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Generic, TypeVar
+
+from handlers.context import HandlerContext
+from handlers.errors import personal_data_refusal
+from handlers.intents.fields import field_label, free_text_fields, with_field
+from handlers.messages import Button, InboundMessage, Reply
+from handlers.router import Handler
+from handlers.state import set_state
+from storage import audit
+from storage.errors import PersonalDataRefused
+from storage.privacy import NHS_NUMBER, find_nhs_number, refuse_personal_data
+
+IntentT = TypeVar("IntentT")
+SAVE_WITHOUT = "save_without"  # the button, and the conversation state holding the cleaned intent
+SAVE_LABEL = "Save without it"
+
+
+@dataclass(frozen=True, slots=True)
+class Typed(Generic[IntentT]):
+    """A typed command: its intent class, how text (or a button's value) becomes one, and its handler."""
+
+    kind: str  # "close": names the pending intent kept for "Save without it"
+    cls: type[IntentT]
+    parse: Callable[[str], IntentT]
+    handle: Callable[[IntentT, HandlerContext], Awaitable[Reply]]
+
+
+_KINDS: dict[str, Typed[Any]] = {}
+_GUARDED: set[Handler] = set()  # the handlers `typed` built: the Dispatcher leaves their text to the guard
+
+
+def is_guarded(handler: Handler) -> bool:
+    """Whether `handler` parses its text into an intent and guards it (so it can offer "Save without it")."""
+    return handler in _GUARDED
+
+
+def typed(spec: Typed[IntentT]) -> Handler:
+    """Return the router handler for `spec`: the command's arguments, or a button's value, parsed into the
+    intent, guarded, and handed to the handler. The handler never sees the line."""
+    _KINDS[spec.kind] = spec
+
+    async def run(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        text = (msg.action_value or "") if msg.action else ctx.args
+        intent = spec.parse(text)
+        # An NHS number split across parsed fields ("front door 943 476 5919" read as team and case
+        # reference) is in no one field: look for it in what the free-text fields didn't take.
+        rest = text
+        for value in free_text_fields(intent).values():
+            rest = rest.replace(value, " ") if value else rest
+        if find_nhs_number(rest):
+            raise PersonalDataRefused(NHS_NUMBER, "message")
+        return await hand_over(spec, intent, ctx)
+
+    _GUARDED.add(run)
+    return run
+
+
+def guard(intent: object, ctx: HandlerContext) -> tuple[object, PersonalDataRefused] | None:
+    """Check an intent's free-text fields (and its other text for NHS numbers) before anything is kept.
+
+    Returns None when it can be used, else the intent with every flagged field cleaned and the refusal
+    (about the first field refused). Raises PersonalDataRefused when an NHS number is in a field that
+    isn't free text (a team's name, a date): there is nothing sensible to save without it.
+    """
+    free = free_text_fields(intent)
+    for f in fields(intent):  # type: ignore[arg-type]
+        value = getattr(intent, f.name)
+        if f.name not in free and isinstance(value, str) and find_nhs_number(value):
+            raise PersonalDataRefused(NHS_NUMBER, field_label(intent, f.name))
+    cleaned, first = intent, None
+    with ctx.sessions() as session:
+        for name, value in free.items():
+            try:
+                refuse_personal_data(session=session, text=value, field=field_label(intent, name))
+            except PersonalDataRefused as refused:
+                first = first or refused
+                cleaned = with_field(cleaned, name, refused.without)
+    return None if first is None else (cleaned, first)
+
+
+async def hand_over(spec: Typed[IntentT], intent: IntentT, ctx: HandlerContext) -> Reply:
+    """Guard `intent`, then run its handler; a refusal keeps the cleaned intent for "Save without it"."""
+    found = guard(intent, ctx)
+    if found is None:
+        return await spec.handle(intent, ctx)
+    cleaned, refused = found
+    kept = {k: v for k, v in asdict(cleaned).items()}  # type: ignore[call-overload]
+    with ctx.sessions.begin() as session:
+        set_state(
+            session=session,
+            clock=ctx.clock,
+            person_id=ctx.person_id,
+            flow=SAVE_WITHOUT,
+            step=spec.kind,
+            data={"kind": spec.kind, "intent": kept},
+        )
+        # The refusal is recorded without any of the text: only what kind of data, and in which field.
+        audit.record(
+            session=session,
+            at=ctx.clock.now(),
+            actor=ctx.actor,
+            action="privacy.refused",
+            subject=spec.kind,
+            data={"what": refused.what, "field": refused.field},
+        )
+    return refusal_reply(refused, can_save=bool(refused.without.replace("[removed]", "").strip(" ,.;:-")))
+
+
+def refusal_reply(refused: PersonalDataRefused, *, can_save: bool) -> Reply:
+    """Say what kind of data was found, that nothing was saved, the cleaned preview, and offer the press."""
+    text = personal_data_refusal(
+        what=refused.what, field=refused.field, without=refused.without, can_save=can_save
+    )
+    buttons = (Button(SAVE_LABEL, SAVE_WITHOUT, "yes", style="primary"),) if can_save else ()
+    return Reply(text=text, buttons=buttons)
+
+
+async def save_pending(ctx: HandlerContext, kept: Mapping[str, Any]) -> Reply:
+    """Save the intent kept at a refusal, with its cleaned fields (guarded again: never the flagged text)."""
+    spec = _KINDS.get(str(kept.get("kind", "")))
+    values = kept.get("intent")
+    if spec is None or not isinstance(values, dict):
+        return Reply(
+            text="That note has expired; nothing was saved. Type it again without the personal details."
+        )
+    intent = spec.cls(**values)
+    if guard(intent, ctx) is not None:
+        return Reply(
+            text="That still holds personal details, so nothing was saved. Type it again without them."
+        )
+    return await spec.handle(intent, ctx)
