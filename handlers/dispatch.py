@@ -199,7 +199,7 @@ class Dispatcher:
         self, intent: Intent, msg: InboundMessage, ctx: HandlerContext, info: FlowInfo, pending: Pending
     ) -> Reply:
         """Set the pending question aside (kept for `continue`), then run the command typed instead."""
-        if intent.name == pending.flow:  # the same command typed again in full: it starts over
+        if intent.name == pending.flow or info.ends_on_command:  # it starts over, or the command ends it
             with self.sessions.begin() as session:
                 clear_state(session=session, person_id=ctx.person_id)
             return await self._command(intent, msg, ctx)

@@ -40,6 +40,9 @@ class FlowInfo:
     # Whether a line is a good answer to the question at a step ("consent" when asked for the lawful
     # basis is an answer, though it is also a command word).
     accepts: Callable[[HandlerContext, str, str], bool] | None = None
+    # Whether a command typed instead ends it outright, rather than setting it aside for `continue`
+    # (a cleaned note waiting for "Save without it" is not a question worth coming back to).
+    ends_on_command: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,7 @@ class Router:
         free_text_steps: tuple[str, ...] = (),
         resume: Callable[[HandlerContext, str], Awaitable[Reply]] | None = None,
         accepts: Callable[[HandlerContext, str, str], bool] | None = None,
+        ends_on_command: bool = False,
     ) -> None:
         """Register the handler that continues a multi-step conversation called `name`.
 
@@ -143,6 +147,7 @@ class Router:
             frozenset(free_text_steps),
             resume,
             accepts,
+            ends_on_command,
         )
 
     def fallback(self, handler: Handler) -> None:

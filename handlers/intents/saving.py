@@ -51,4 +51,4 @@ def register(router: Router) -> None:
     if router.get_action(SAVE_WITHOUT) is not None:
         return
     router.action(SAVE_WITHOUT, save_button)
-    router.flow(SAVE_WITHOUT, save_flow, label="the note that wasn't saved")
+    router.flow(SAVE_WITHOUT, save_flow, label="the note that wasn't saved", ends_on_command=True)
