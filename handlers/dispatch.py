@@ -13,7 +13,7 @@ from handlers.context import HandlerContext
 from handlers.errors import nhs_refusal, to_reply
 from handlers.flow import BACK_WORDS, prepend
 from handlers.identity import existing_person, resolve_person
-from handlers.intents.guard import is_guarded
+from handlers.intents.guard import SAVE_ANSWER, is_guarded
 from handlers.messages import InboundMessage, Notifier, Reply
 from handlers.router import MAX_TEXT_LENGTH, FlowInfo, Handler, Intent, Router, clean_text
 from handlers.state import clear_state, get_state, set_state
@@ -216,7 +216,7 @@ class Dispatcher:
         info = self.router.flow_info(pending.flow) if pending is not None else None
         if pending is None or info is None:
             return await self._run(handler, msg, ctx, needs_onboarding=needs_onboarding)
-        if msg.action in info.actions:  # an answer to the pending (or set-aside) question
+        if msg.action in info.actions or msg.action == SAVE_ANSWER:  # an answer to the pending question
             if pending.is_parked:
                 self._park(ctx, pending, parked=False)
             return await self._run(handler, msg, ctx, needs_onboarding=needs_onboarding)

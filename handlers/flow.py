@@ -8,11 +8,13 @@ with the answer as the value, so typing an answer and pressing its button are th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from handlers.context import HandlerContext
 from handlers.errors import to_reply
+from handlers.intents import saving
+from handlers.intents.guard import offer_cleaned_answer
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import FlowHandler, Handler, Router
 from handlers.state import clear_state, get_state, set_state
@@ -128,7 +130,12 @@ async def continue_flow(flow: Flow, msg: InboundMessage, ctx: HandlerContext, st
         return await start(flow, ctx)
     try:
         next_key = step.answer(value, data, ctx)
-    except (InvalidInput, PersonalDataRefused) as error:
+    except PersonalDataRefused as refused:
+        # Nothing is stored; the cleaned answer waits (in this flow's state) for one press.
+        offer = offer_cleaned_answer(ctx, refused)
+        asked = with_footer(step.ask(data, ctx), can_go_back=bool(history))
+        return replace(prepend(offer.text, asked), buttons=offer.buttons + asked.buttons)
+    except InvalidInput as error:
         problem = to_reply(error).text
         return prepend(problem, with_footer(step.ask(data, ctx), can_go_back=bool(history)))
     if next_key == DONE:
@@ -203,6 +210,8 @@ async def nothing_to_cancel(msg: InboundMessage, ctx: HandlerContext) -> Reply:
 def register(router: Router) -> None:
     """Register cancel and back for when no flow is in progress (inside a flow the Dispatcher handles them)."""
     router.command("cancel", nothing_to_cancel, aliases=("back", "undo", "abort"))
+    # "Save without it" after a privacy refusal, for any question in progress and any typed intent.
+    saving.register(router)
 
 
 def acceptor(flow: Flow) -> Callable[[HandlerContext, str, str], bool]:

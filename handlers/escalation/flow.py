@@ -12,6 +12,7 @@ from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.errors import to_reply
 from handlers.escalation import cards, response, risk, steps
+from handlers.intents.guard import offer_cleaned_answer
 from handlers.messages import InboundMessage, Reply
 from handlers.state import clear_state, get_state, set_state
 from schedules.escalation import ladder as escalation
@@ -179,8 +180,12 @@ async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> 
             return await response.continue_answer(ctx, step, {k: str(v) for k, v in data.items()}, text)
         return await _record_answer(ctx, step, ref, data, text)
     except (InvalidInput, PersonalDataRefused) as error:
-        # Ask again: nothing was stored, and the person keeps their place in the walkthrough.
+        # Ask again: nothing was stored, and the person keeps their place in the walkthrough. Personal
+        # data in a rationale: its cleaned text waits (in this walkthrough's state) for one press.
         asked = QUESTIONS.get(step) or response.QUESTIONS.get(step, "")
+        if isinstance(error, PersonalDataRefused):
+            offer = offer_cleaned_answer(ctx, error)
+            return Reply(text=f"{offer.text}\n{asked}".strip(), buttons=offer.buttons)
         return Reply(text=f"{to_reply(error).text}\n{asked}".strip())
     except DomainError:
         # The escalation closed or changed hands meanwhile: end the walkthrough, then say why.

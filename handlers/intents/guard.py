@@ -11,7 +11,7 @@ the person's conversation state) until then; the flagged value is never stored a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Generic, TypeVar
 
 from handlers.context import HandlerContext
@@ -19,7 +19,7 @@ from handlers.errors import personal_data_refusal
 from handlers.intents.fields import field_label, free_text_fields, with_field
 from handlers.messages import Button, InboundMessage, Reply
 from handlers.router import Handler
-from handlers.state import set_state
+from handlers.state import get_state, set_state
 from storage import audit
 from storage.errors import PersonalDataRefused
 from storage.privacy import NHS_NUMBER, find_nhs_number, refuse_personal_data
@@ -27,6 +27,10 @@ from storage.privacy import NHS_NUMBER, find_nhs_number, refuse_personal_data
 IntentT = TypeVar("IntentT")
 SAVE_WITHOUT = "save_without"  # the button, and the conversation state holding the cleaned intent
 SAVE_LABEL = "Save without it"
+# A refused answer to a question in progress (an escalation rationale, a share? reason): the cleaned
+# answer waits in that conversation's own state, so the person keeps their place in it.
+SAVE_ANSWER = "save_answer"
+CLEANED_ANSWER = "_cleaned_answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,27 @@ def refusal_reply(refused: PersonalDataRefused, *, can_save: bool) -> Reply:
     )
     buttons = (Button(SAVE_LABEL, SAVE_WITHOUT, "yes", style="primary"),) if can_save else ()
     return Reply(text=text, buttons=buttons)
+
+
+def offer_cleaned_answer(ctx: HandlerContext, refused: PersonalDataRefused) -> Reply:
+    """Refuse an answer to the question in progress, keeping its cleaned text (only) for one press."""
+    can_save = bool(refused.without.replace("[removed]", "").strip(" ,.;:-"))
+    if can_save:
+        with ctx.sessions.begin() as session:
+            state = get_state(session=session, person_id=ctx.person_id)
+            if state is None:
+                can_save = False
+            else:
+                set_state(
+                    session=session,
+                    clock=ctx.clock,
+                    person_id=ctx.person_id,
+                    flow=state.flow,
+                    step=state.step,
+                    data={**state.data, CLEANED_ANSWER: refused.without},
+                )
+    reply = refusal_reply(refused, can_save=can_save)
+    return Reply(text=reply.text, buttons=tuple(replace(b, action=SAVE_ANSWER) for b in reply.buttons))
 
 
 async def save_pending(ctx: HandlerContext, kept: Mapping[str, Any]) -> Reply:

@@ -7,11 +7,15 @@ drops it and is handled as usual, so nothing the person types is swallowed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.context import HandlerContext
-from handlers.intents.guard import SAVE_WITHOUT, save_pending
+from handlers.intents.guard import CLEANED_ANSWER, SAVE_ANSWER, SAVE_WITHOUT, save_pending
 from handlers.messages import InboundMessage, Reply
-from handlers.router import Router
-from handlers.state import clear_state, get_state
+from handlers.router import Handler, Router
+from handlers.state import clear_state, get_state, set_state
+
+PARKED = "_parked"  # the Dispatcher's mark on a question set aside (see handlers.dispatch)
 
 SAVE_WORDS = frozenset({"save", "save it", "save without it", "yes", "y", "ok", "okay"})
 
@@ -46,9 +50,34 @@ async def save_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Repl
     return await ctx.dispatch(msg)
 
 
+def answer_saver(router: Router) -> Handler:
+    """Return the handler for "Save without it" on a refused answer: the question in progress is answered
+    with the cleaned text kept in its state, as if the person had typed it."""
+
+    async def save_answer(msg: InboundMessage, ctx: HandlerContext) -> Reply:
+        with ctx.sessions.begin() as session:
+            state = get_state(session=session, person_id=ctx.person_id)
+            cleaned = str(state.data.get(CLEANED_ANSWER, "")) if state is not None else ""
+            if state is None or not cleaned:
+                return Reply(text="That button has expired; nothing was saved. Type your answer again.")
+            flow, step = state.flow, state.step
+            kept = {k: v for k, v in state.data.items() if k not in (CLEANED_ANSWER, PARKED)}
+            set_state(
+                session=session, clock=ctx.clock, person_id=ctx.person_id, flow=flow, step=step, data=kept
+            )
+        handler = router.get_flow(flow)
+        if handler is None:
+            return Reply(text="That button has expired; nothing was saved. Type your answer again.")
+        typed_answer = replace(msg, text=cleaned, action=None, action_value=None)
+        return await handler(typed_answer, replace(ctx, args=cleaned), step)
+
+    return save_answer
+
+
 def register(router: Router) -> None:
-    """Register the button and the waiting state (once, however many domains use typed intents)."""
+    """Register the buttons and the waiting state (once, however many domains use typed intents)."""
     if router.get_action(SAVE_WITHOUT) is not None:
         return
     router.action(SAVE_WITHOUT, save_button)
+    router.action(SAVE_ANSWER, answer_saver(router))
     router.flow(SAVE_WITHOUT, save_flow, label="the note that wasn't saved", ends_on_command=True)
