@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import timedelta
@@ -71,8 +72,25 @@ class TeamsListeners:
         if activity_id:
             release(sessions=self.runtime.sessions, key=f"{KEY_PREFIX}{activity_id}")
 
+    def _team_picker(self, reply: Reply, msg: InboundMessage) -> Reply:
+        """Give a referral form the directory's teams to choose from (the person's area, local teams)."""
+        if reply.form is None or reply.form.submit_action != forms.REFER_FORM:
+            return reply
+        with self.runtime.sessions() as session:
+            choices = forms.team_choices(session, find_by_teams_id(session, msg.sender_key))
+        pressed = msg.action == forms.REFER_BUTTON and msg.action_value
+        submitted = {forms.TEAM_PICKER: msg.action_value or ""} if pressed else msg.form
+        return forms.with_team_picker(reply, choices, submitted)
+
     async def _answer(self, msg: InboundMessage) -> Reply:
+        reply = await self._dispatch(msg)
+        return await asyncio.to_thread(self._team_picker, reply, msg)
+
+    async def _dispatch(self, msg: InboundMessage) -> Reply:
         form = forms.form_for(msg.text) if msg.action is None else None
+        if msg.action == forms.REFER_BUTTON and msg.action_value:
+            # A directory result's "Log a referral": the card form with that team chosen.
+            form = forms.refer_form()
         if form is not None:
             return form  # nothing to store yet: the submitted form goes through the Dispatcher like typing
         msg, profile = await with_profile(msg, sessions=self.runtime.sessions, graph=self.graph)
@@ -94,8 +112,13 @@ class TeamsListeners:
         if not self._is_new(ctx.activity.id):
             return
         try:
-            reply = await self._answer(parse.from_message(ctx.activity))
-            await ctx.send(to_activity(reply))
+            msg = parse.from_message(ctx.activity)
+            activity = to_activity(await self._answer(msg))
+            if msg.action in forms.FORM_ACTIONS and ctx.activity.reply_to_id:
+                # A submitted form: its answer (the confirmation, or the card again with the refused field
+                # marked) replaces the card, so what was typed into it doesn't stay in the chat.
+                activity.id = ctx.activity.reply_to_id
+            await ctx.send(activity)
         except BaseException:
             self._release(ctx.activity.id)
             raise
