@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.teams import forms, parse
+from bot.teams import channels, forms, parse
 from bot.teams.graph import GraphPeople
 from bot.teams.people import find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
@@ -113,7 +113,19 @@ class TeamsListeners:
             return
         try:
             msg = parse.from_message(ctx.activity)
-            activity = to_activity(await self._answer(msg))
+            reply = await self._answer(msg)
+            activity = to_activity(reply)
+            if channels.is_channel(ctx.activity) and not await asyncio.to_thread(
+                channels.stays_in_channel,
+                msg,
+                reply,
+                router=self.runtime.router,
+                sessions=self.runtime.sessions,
+            ):
+                # Everyone in a channel reads it: what names case references goes to the person's own chat.
+                await channels.send_to_personal_chat(ctx, activity)
+                await ctx.send(to_activity(Reply(text=channels.POINTER)))
+                return
             if msg.action in forms.FORM_ACTIONS and ctx.activity.reply_to_id:
                 # A submitted form: its answer (the confirmation, or the card again with the refused field
                 # marked) replaces the card, so what was typed into it doesn't stay in the chat.
