@@ -12,13 +12,14 @@ partnership's own teams (not services pulled from neighbours' feeds) that cover 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
 
 from handlers.messages import Choice, FormInput, Reply
-from handlers.tracking.forms import FEEDBACK_FORM, REFER_FORM, feedback_form, refer_form
+from handlers.tracking.forms import FEEDBACK_FORM, REFER_FORM, feedback_form, form_errors, refer_form
 from storage.models import Person, Team
 from storage.references import parse_item_ref
 
@@ -31,6 +32,7 @@ __all__ = [
     "feedback_form",
     "form_for",
     "refer_form",
+    "required_messages",
     "team_choices",
     "with_team_picker",
 ]
@@ -87,3 +89,15 @@ def with_team_picker(reply: Reply, choices: tuple[Choice, ...], submitted: Mappi
         for field in form.inputs
     )
     return dataclasses.replace(reply, form=dataclasses.replace(form, inputs=inputs))
+
+
+@functools.cache
+def required_messages(action: str) -> Mapping[str, str]:
+    """What Teams says under a required input left empty, in the intent's own words ("Choose how you
+    referred"), by input id; empty for a form that isn't a referral or feedback form."""
+    if action not in FORM_ACTIONS:
+        return {}
+    missing = form_errors(action, {}, prefixes=())
+    if "team" in missing:
+        missing[TEAM_PICKER] = missing["team"]
+    return missing

@@ -56,6 +56,9 @@ async def test_the_team_is_chosen_from_local_teams_covering_the_persons_area(joi
     assert "eastdale-door" not in values  # another area
     assert "westmoor-hv" not in values  # pulled from a neighbour's feed: read-only here
     assert titles == sorted(titles)
+    # Left empty, Teams itself says what the intent would: GOV.UK wording, not the label turned round.
+    assert picker["errorMessage"] == "Enter the team you referred to, like front door"
+    assert inputs_of(card)["method"]["errorMessage"] == "Choose how you referred"
 
 
 async def test_a_submitted_card_is_replaced_by_the_confirmation(joinup: TeamsJoinup) -> None:
@@ -146,3 +149,36 @@ async def test_the_feedback_card_is_replaced_by_its_confirmation(joinup: TeamsJo
     with joinup.runtime.sessions() as session:
         item = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == "NB-204519")).one()
     assert item.outcome == "accepted_for_assessment"
+
+
+async def test_an_action_execute_submit_fills_the_referral_and_its_answer_replaces_the_card(
+    joinup: TeamsJoinup,
+) -> None:
+    data = {"action": forms.REFER_FORM, "value": "", "team_key": "early-help", "case_ref": "NB-204521"}
+
+    async def execute(inputs: dict[str, str]) -> dict[str, Any]:
+        activity = personal_activity(
+            joinup.fake,
+            user=AMY,
+            type="invoke",
+            name="adaptiveCard/action",
+            value={
+                "action": {"type": "Action.Execute", "verb": forms.REFER_FORM, "data": {**data, **inputs}}
+            },
+        )
+        response = await joinup.post(activity)
+        assert response.status_code == 200
+        card: dict[str, Any] = response.json()["value"]
+        return card
+
+    refused = await execute({"method": "by pigeon"})
+    assert schema_errors(refused) == []
+    picker = next(e for e in refused["body"] if e.get("id") == "team_key")
+    assert picker["type"] == "Input.ChoiceSet" and picker["value"] == "early-help"
+
+    logged = await execute({"method": "secure_email"})
+    assert logged["fallbackText"].startswith("Logged TI-")
+    assert joinup.fake.sent == []  # both answers went back in the invoke response, replacing the card
+    with joinup.runtime.sessions() as session:
+        item = session.exec(select(TrackedItem)).one()
+    assert (item.case_ref, item.method) == ("NB-204521", "secure_email")
