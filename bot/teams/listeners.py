@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.teams import channels, forms, parse
-from bot.teams.graph import GraphPeople
-from bot.teams.people import find_by_teams_id, remember_profile, with_profile
+from bot.teams.graph import GraphPeople, GraphProfile
+from bot.teams.people import find_by_email, find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
 from handlers.messages import InboundMessage, Reply
 from schedules.time.clock import Clock
@@ -77,23 +77,26 @@ class TeamsListeners:
         if reply.form is None or reply.form.submit_action != forms.REFER_FORM:
             return reply
         with self.runtime.sessions() as session:
-            choices = forms.team_choices(session, find_by_teams_id(session, msg.sender_key))
+            person = find_by_teams_id(session, msg.sender_key)
+            if person is None and msg.sender_email:
+                person = find_by_email(session, msg.sender_email)  # first contact: their Slack or demo self
+            choices = forms.team_choices(session, person)
         pressed = msg.action == forms.REFER_BUTTON and msg.action_value
         submitted = {forms.TEAM_PICKER: msg.action_value or ""} if pressed else msg.form
         return forms.with_team_picker(reply, choices, submitted)
 
     async def _answer(self, msg: InboundMessage) -> Reply:
-        reply = await self._dispatch(msg)
+        msg, profile = await with_profile(msg, sessions=self.runtime.sessions, graph=self.graph)
+        reply = await self._dispatch(msg, profile)
         return await asyncio.to_thread(self._team_picker, reply, msg)
 
-    async def _dispatch(self, msg: InboundMessage) -> Reply:
+    async def _dispatch(self, msg: InboundMessage, profile: GraphProfile | None) -> Reply:
         form = forms.form_for(msg.text) if msg.action is None else None
         if msg.action == forms.REFER_BUTTON and msg.action_value:
             # A directory result's "Log a referral": the card form with that team chosen.
             form = forms.refer_form()
         if form is not None:
             return form  # nothing to store yet: the submitted form goes through the Dispatcher like typing
-        msg, profile = await with_profile(msg, sessions=self.runtime.sessions, graph=self.graph)
         reply = await self.runtime.dispatcher.handle(msg)
         if profile is not None:
             try:

@@ -42,8 +42,8 @@ async def _submit_card(joinup: TeamsJoinup, card: Sent, inputs: dict[str, Any]) 
 
 async def test_the_team_is_chosen_from_local_teams_covering_the_persons_area(joinup: TeamsJoinup) -> None:
     _add_neighbours(joinup)
-    await joinup.say("help")  # joinup links Amy to her directory self (health visiting) on first contact
 
+    # Amy's first message: Graph gives her work e-mail, which is how joinup knows her team (health visiting).
     await joinup.say("refer")
 
     card = joinup.fake.sent[-1]
