@@ -52,6 +52,19 @@ class TeamsSettings(BaseModel):
     graph_url: str = "https://graph.microsoft.com/v1.0"
 
 
+class ContactSettings(BaseModel):
+    """Who someone is and how to reach them, as the privacy notice names them (an organisation or a role)."""
+
+    name: str = ""
+    # An e-mail address, phone number or postal address people can use; shown as written.
+    contact: str = ""
+
+    @property
+    def is_set(self) -> bool:
+        """True when both the name and a way to reach them are given."""
+        return bool(self.name.strip() and self.contact.strip())
+
+
 class AuditSettings(BaseModel):
     """The audit chain's keys (outside the database) and where its head is checkpointed."""
 
@@ -98,6 +111,10 @@ class Settings(BaseSettings):
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
     audit: AuditSettings = AuditSettings()
+    # Named on /privacy and /terms: JOINUP_DATA_CONTROLLER__NAME, JOINUP_DATA_CONTROLLER__CONTACT, and the
+    # data protection officer's JOINUP_DPO__NAME and JOINUP_DPO__CONTACT. `serve` warns when they are unset.
+    data_controller: ContactSettings = ContactSettings()
+    dpo: ContactSettings = ContactSettings()
     # The area's case-reference prefixes, never taken for a name: JOINUP_REFERENCE_PREFIXES='["NB","MASH"]'.
     reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES
     # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.
@@ -114,6 +131,32 @@ class Settings(BaseSettings):
             link_secret=self.link_secret,
             reference_prefixes=self.reference_prefixes,
         )
+
+
+def is_development(settings: Settings) -> bool:
+    """True when JOINUP_ENV=development: a developer's machine, where production checks are relaxed."""
+    return settings.env.strip().lower() == "development"
+
+
+def privacy_contact_warning(settings: Settings) -> str | None:
+    """Return the one line `serve` logs when /privacy would not name who is responsible, else None.
+
+    Only in production: a development machine has no controller to name.
+    """
+    if is_development(settings):
+        return None
+    missing = [
+        f"{prefix}__{field.upper()}"
+        for contact, prefix in (
+            (settings.data_controller, "JOINUP_DATA_CONTROLLER"),
+            (settings.dpo, "JOINUP_DPO"),
+        )
+        for field in ("name", "contact")
+        if not getattr(contact, field).strip()
+    ]
+    if not missing:
+        return None
+    return f"The privacy notice at /privacy can't name who is responsible for people's data: set {', '.join(missing)}."
 
 
 def require_platform_secrets(settings: Settings) -> None:
@@ -146,7 +189,7 @@ def require_audit_key(settings: Settings) -> None:
         ConfigError: no key, a short key, or a key id that names none.
     """
     keyring = settings.audit.keyring()
-    if settings.env.strip().lower() == "development":
+    if is_development(settings):
         return
     if keyring is DEVELOPMENT_KEYS:
         raise ConfigError(
@@ -169,7 +212,7 @@ def require_link_secret(settings: Settings) -> None:
     Raises:
         ConfigError: the secret is the default or shorter than MIN_LINK_SECRET_LENGTH characters.
     """
-    if settings.env.strip().lower() == "development":
+    if is_development(settings):
         return
     secret = settings.link_secret.get_secret_value()
     if secret == DEFAULT_LINK_SECRET:

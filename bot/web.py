@@ -24,7 +24,7 @@ ROUTES: tuple[RouteFactory, ...] = (
     directory_feed_routes,  # GET /directory/…: the public ORUK read API (services, taxonomies, locations)
     slack_routes,  # POST /slack/events (when JOINUP_SLACK__ENABLED)
     teams_routes,  # POST /api/messages (when JOINUP_TEAMS__ENABLED)
-    web_page_routes,  # /insight dashboard, /directory/edit editor, /web/enter sign-in links
+    web_page_routes,  # /insight dashboard, /directory/edit editor, /web/enter sign-in links, /privacy, /terms
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
-from bot.config import require_audit_key, require_link_secret, require_platform_secrets
+from bot.config import (
+    privacy_contact_warning,
+    require_audit_key,
+    require_link_secret,
+    require_platform_secrets,
+)
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
@@ -25,6 +31,8 @@ from directory.index import current_index
 from schedules.time.clock import Clock, FileClock, SystemClock
 from storage import migrate
 from storage.db import make_sessions
+
+log = logging.getLogger(__name__)
 
 
 def warm_directory_index(runtime: Runtime) -> None:
@@ -107,6 +115,9 @@ def serve(
 ) -> None:
     """Start the server."""
     runtime = build_process_runtime(database_url)
+    warning = privacy_contact_warning(runtime.settings)
+    if warning is not None:
+        log.warning(warning)  # the pages still serve; they say who to ask instead
     server = build_server(runtime, with_scheduler=not no_scheduler, with_inbox_worker=not no_worker)
     if socket_mode:
         server = with_socket_mode(server, runtime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -97,6 +98,18 @@ def reply_blocks(reply: Reply) -> list[Block]:
             break  # Slack refuses more than 50 blocks; the handler's text still says what was found
         blocks += group
     return blocks + tail
+
+
+# Added under a question asked in a channel: the answer may carry a case reference, which belongs in private.
+ANSWER_PRIVATELY = (
+    "Only you can see this. Answer privately: in a direct message to me, or with `/joinup <your answer>`, "
+    "whose reply only you see. Don't answer in the channel."
+)
+
+
+def asking_privately(reply: Reply) -> Reply:
+    """Return a question asked in a channel with the line saying to answer it privately."""
+    return dataclasses.replace(reply, text=f"{reply.text}\n\n{ANSWER_PRIVATELY}")
 
 
 def message_payload(reply: Reply) -> dict[str, Any]:

@@ -6,23 +6,28 @@ runs the matching function here with the bot's own Web API client: ask the Dispa
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
 
 from bot.inbox.worker import Content, Inbox, Kind
 from bot.runtime import Runtime
 from bot.slack import home, modals, parse
 from bot.slack.deliver import open_form, send_dm, update_pressed_message
 from bot.slack.identity import SlackProfiles
-from bot.slack.render import message_payload
+from bot.slack.render import asking_privately, message_payload
 from handlers.inbox.notices import could_not_handle
 from handlers.messages import InboundMessage, Reply
+from handlers.state import get_state
+from storage.models import Person
 
 Body = Mapping[str, Any]
 
@@ -101,6 +106,14 @@ def view_content(body: Body) -> Content:
     }
 
 
+def asked_since(runtime: Runtime, *, slack_user_id: str, since: datetime) -> bool:
+    """True when the person's reply, handled from `since`, left a question waiting for their answer."""
+    with runtime.sessions() as session:
+        person_id = session.exec(select(Person.id).where(col(Person.slack_user_id) == slack_user_id)).first()
+        state = None if person_id is None else get_state(session=session, person_id=person_id)
+        return state is not None and state.updated_at >= since
+
+
 class SlackWork:
     """The Slack inbox kinds, run by workers with the bot's own Web API client."""
 
@@ -136,7 +149,13 @@ class SlackWork:
             # A bare "/joinup refer" (or "feedback [item]") opens the form rather than asking one at a time.
             await self.client.views_open(trigger_id=trigger_id, view=form_view)
             return
-        reply = await self._answer(parse.from_slash_command(body))
+        msg = parse.from_slash_command(body)
+        asked_at = self.runtime.clock.now()
+        reply = await self._answer(msg)
+        if not str(body.get("channel_id") or "D").startswith("D") and await asyncio.to_thread(
+            asked_since, self.runtime, slack_user_id=msg.sender_key, since=asked_at
+        ):
+            reply = asking_privately(reply)  # a question asked in a channel: say where to answer it
         if reply.form is not None and reply.form.inputs and trigger_id:
             await open_form(
                 self.client, trigger_id=trigger_id, form=reply.form, origin_channel=body.get("channel_id", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import timedelta
@@ -14,9 +15,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.teams import forms, parse
-from bot.teams.graph import GraphPeople
-from bot.teams.people import find_by_teams_id, remember_profile, with_profile
+from bot.teams import channels, forms, parse
+from bot.teams.graph import GraphPeople, GraphProfile
+from bot.teams.people import find_by_email, find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
 from handlers.messages import InboundMessage, Reply
 from schedules.time.clock import Clock
@@ -71,11 +72,31 @@ class TeamsListeners:
         if activity_id:
             release(sessions=self.runtime.sessions, key=f"{KEY_PREFIX}{activity_id}")
 
+    def _team_picker(self, reply: Reply, msg: InboundMessage) -> Reply:
+        """Give a referral form the directory's teams to choose from (the person's area, local teams)."""
+        if reply.form is None or reply.form.submit_action != forms.REFER_FORM:
+            return reply
+        with self.runtime.sessions() as session:
+            person = find_by_teams_id(session, msg.sender_key)
+            if person is None and msg.sender_email:
+                person = find_by_email(session, msg.sender_email)  # first contact: their Slack or demo self
+            choices = forms.team_choices(session, person)
+        pressed = msg.action == forms.REFER_BUTTON and msg.action_value
+        submitted = {forms.TEAM_PICKER: msg.action_value or ""} if pressed else msg.form
+        return forms.with_team_picker(reply, choices, submitted)
+
     async def _answer(self, msg: InboundMessage) -> Reply:
+        msg, profile = await with_profile(msg, sessions=self.runtime.sessions, graph=self.graph)
+        reply = await self._dispatch(msg, profile)
+        return await asyncio.to_thread(self._team_picker, reply, msg)
+
+    async def _dispatch(self, msg: InboundMessage, profile: GraphProfile | None) -> Reply:
         form = forms.form_for(msg.text) if msg.action is None else None
+        if msg.action == forms.REFER_BUTTON and msg.action_value:
+            # A directory result's "Log a referral": the card form with that team chosen.
+            form = forms.refer_form()
         if form is not None:
             return form  # nothing to store yet: the submitted form goes through the Dispatcher like typing
-        msg, profile = await with_profile(msg, sessions=self.runtime.sessions, graph=self.graph)
         reply = await self.runtime.dispatcher.handle(msg)
         if profile is not None:
             try:
@@ -94,8 +115,25 @@ class TeamsListeners:
         if not self._is_new(ctx.activity.id):
             return
         try:
-            reply = await self._answer(parse.from_message(ctx.activity))
-            await ctx.send(to_activity(reply))
+            msg = parse.from_message(ctx.activity)
+            reply = await self._answer(msg)
+            activity = to_activity(reply)
+            if channels.is_channel(ctx.activity) and not await asyncio.to_thread(
+                channels.stays_in_channel,
+                msg,
+                reply,
+                router=self.runtime.router,
+                sessions=self.runtime.sessions,
+            ):
+                # Everyone in a channel reads it: what names case references goes to the person's own chat.
+                await channels.send_to_personal_chat(ctx, activity)
+                await ctx.send(to_activity(Reply(text=channels.POINTER)))
+                return
+            if msg.action in forms.FORM_ACTIONS and ctx.activity.reply_to_id:
+                # A submitted form: its answer (the confirmation, or the card again with the refused field
+                # marked) replaces the card, so what was typed into it doesn't stay in the chat.
+                activity.id = ctx.activity.reply_to_id
+            await ctx.send(activity)
         except BaseException:
             self._release(ctx.activity.id)
             raise

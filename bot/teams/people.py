@@ -33,6 +33,11 @@ def find_by_teams_id(session: Session, teams_user_id: str) -> Person | None:
     return session.exec(select(Person).where(col(Person.teams_user_id) == teams_user_id)).first()
 
 
+def find_by_email(session: Session, email: str) -> Person | None:
+    """Return the person with this work e-mail (any case): someone joinup knows from Slack or the directory."""
+    return session.exec(select(Person).where(func.lower(Person.email) == email.strip().lower())).first()
+
+
 def _find_manager(session: Session, profile: GraphProfile) -> Person | None:
     if profile.manager_id:
         found = find_by_teams_id(session, profile.manager_id)

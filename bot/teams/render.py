@@ -21,6 +21,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
+from bot.teams.forms import required_messages
 from handlers.messages import Button, Field, Form, FormInput, Reply, Section
 
 CARD_VERSION = "1.5"  # the newest version Teams renders
@@ -76,7 +77,7 @@ def _section(section: Section) -> Container:
     return Container(items=items, separator=True)
 
 
-def _input(form_input: FormInput) -> CardElement:
+def _input(form_input: FormInput, missing: str = "") -> CardElement:
     if form_input.id in RESERVED_INPUT_IDS:
         raise ValueError(f"form input id {form_input.id!r} is reserved for the card's own data")
     common: dict[str, Any] = {
@@ -85,7 +86,7 @@ def _input(form_input: FormInput) -> CardElement:
         "is_required": form_input.is_required,
     }
     if form_input.is_required or form_input.error:
-        common["error_message"] = form_input.error or f"Enter {form_input.label.lower()}"
+        common["error_message"] = form_input.error or missing or f"Enter {form_input.label.lower()}"
     if form_input.initial:
         common["value"] = form_input.initial
     if form_input.placeholder:
@@ -104,8 +105,9 @@ def _input(form_input: FormInput) -> CardElement:
 
 def _form(form: Form) -> list[CardElement]:
     elements: list[CardElement] = [TextBlock(text=form.title, wrap=True, weight="Bolder", separator=True)]
+    missing = required_messages(form.submit_action)  # shown by Teams itself when a required input is empty
     for form_input in form.inputs:
-        elements.append(_input(form_input))
+        elements.append(_input(form_input, missing.get(form_input.id, "")))
         if form_input.error:
             # A refused value: the card comes back with the reason right under its input.
             elements.append(TextBlock(text=form_input.error, color="Attention", wrap=True, spacing="None"))

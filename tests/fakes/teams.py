@@ -1,7 +1,8 @@
 """A fake Bot Framework: a connector service that records every outgoing activity, and the OpenID/JWKS
 endpoints that sign and verify inbound activities with a test key.
 
-It is a real HTTP server on 127.0.0.1, port 0. Give `fake.service_url` as an activity's `serviceUrl` and
+It is a real HTTP server on 127.0.0.1, port 0. A createConversation (POST /v3/conversations, the bot
+opening a 1:1 chat) is recorded in `created` and answered with the personal chat's id `personal_activity` uses. Give `fake.service_url` as an activity's `serviceUrl` and
 the SDK sends its replies here; give `fake.cloud()` to the bot and it fetches its signing keys here.
 Failures are scripted: `fake.fail(status=429, retry_after=2)` answers the next connector call with them.
 """
@@ -27,6 +28,7 @@ from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment,
 APP_ID = "5f2a9c1e-0b7d-4c3a-9e61-2d8f4b7a1c00"
 TENANT_ID = "9d3e7b52-1f4a-4e8c-b6d0-7a2c5e9f8b11"
 BOT_ID = f"28:{APP_ID}"
+CHANNEL_ID = "19:safeguarding-general@thread.tacv2"  # a team channel the bot was added to
 _ACTIVITIES = re.compile(r"^/v3/conversations/(?P<conversation>[^/]+)/activities(?:/(?P<activity>[^/]+))?$")
 
 
@@ -66,6 +68,7 @@ class FakeBotFramework:
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
+        self.created: list[dict[str, Any]] = []  # createConversation bodies, in order
         self.attempts = 0  # every connector call, failed ones included
         self.key_fetches = 0
         self._failures: deque[ScriptedFailure] = deque()
@@ -158,6 +161,9 @@ class FakeBotFramework:
             jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
             self._answer(request, 200, {"keys": [{**jwk, "kid": self._kid, "use": "sig", "alg": "RS256"}]})
             return
+        if method == "POST" and path.removeprefix("/teams").rstrip("/") == "/v3/conversations":
+            self._create_conversation(request)
+            return
         match = _ACTIVITIES.match(path.removeprefix("/teams"))
         if match is None or method == "GET":
             self._answer(request, 404, {"error": {"code": "NotFound", "message": path}})
@@ -176,6 +182,17 @@ class FakeBotFramework:
             self._answer(request, failure.status, {"error": {"code": "Throttled"}}, failure.headers)
             return
         self._answer(request, 200 if method == "PUT" else 201, {"id": activity_id})
+
+    def _create_conversation(self, request: BaseHTTPRequestHandler) -> None:
+        """Open a 1:1 chat: Teams gives back the one conversation a bot has with a user, however often asked."""
+        length = int(request.headers.get("Content-Length") or 0)
+        body = json.loads(request.rfile.read(length) or b"{}")
+        with self._lock:
+            self.attempts += 1
+            self.created.append(body)
+        members = body.get("members") or [{}]
+        user = str(members[0].get("aadObjectId") or members[0].get("id") or "").removeprefix("29:")
+        self._answer(request, 201, {"id": conversation_id(user)})
 
     @staticmethod
     def _answer(
@@ -222,3 +239,24 @@ def personal_activity(
 def conversation_id(user: str) -> str:
     """Return the personal conversation id `personal_activity` uses for a user."""
     return f"a:personal-{user}"
+
+
+def channel_activity(
+    fake: FakeBotFramework, *, user: str, text: str, sender_name: str = "Amy Hughes", **fields: Any
+) -> dict[str, Any]:
+    """Build a message as Teams sends it from a team channel the bot is in (the bot @mentioned)."""
+    return {
+        **personal_activity(fake, user=user, text=f"<at>joinup</at> {text}", sender_name=sender_name),
+        "conversation": {
+            "id": CHANNEL_ID,
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": TENANT_ID,
+        },
+        "channelData": {
+            "tenant": {"id": TENANT_ID},
+            "team": {"id": "19:team-northbrook@thread.tacv2"},
+            "channel": {"id": CHANNEL_ID},
+        },
+        **fields,
+    }

@@ -28,7 +28,8 @@ async def test_typing_refer_alone_answers_with_the_referral_form(joinup: TeamsJo
 
     sent = joinup.fake.sent[-1]
     assert schema_errors(sent.card) == []
-    assert list(inputs_of(sent)) == ["team", "case_ref", "method", "about"]
+    assert list(inputs_of(sent)) == ["team_key", "case_ref", "method", "about"]
+    assert inputs_of(sent)["team_key"]["type"] == "Input.ChoiceSet"
     assert [c["value"] for c in inputs_of(sent)["method"]["choices"]] == [
         "phone",
         "secure_email",
@@ -88,7 +89,9 @@ async def test_a_refused_field_comes_back_as_the_card_with_the_error_beside_it(j
     await joinup.say("refer")
     data = submit_of(joinup.fake.sent[-1])
 
-    await joinup.press({**data, "team": "front door", "case_ref": "Jane Doe", "method": "phone", "about": ""})
+    await joinup.press(
+        {**data, "team_key": "front-door", "case_ref": "Jane Doe", "method": "phone", "about": ""}
+    )
 
     sent = joinup.fake.sent[-1]
     assert schema_errors(sent.card) == []
@@ -96,7 +99,7 @@ async def test_a_refused_field_comes_back_as_the_card_with_the_error_beside_it(j
     position = next(i for i, e in enumerate(body) if e.get("id") == "case_ref")
     assert body[position + 1]["type"] == "TextBlock" and body[position + 1]["color"] == "Attention"
     assert body[position + 1]["text"].startswith("That looks like a name.")
-    assert inputs_of(sent)["team"]["value"] == "front door"  # the other answers are kept
+    assert inputs_of(sent)["team_key"]["value"] == "front-door"  # the other answers are kept
     with joinup.runtime.sessions() as session:
         assert session.exec(select(TrackedItem)).all() == []
 

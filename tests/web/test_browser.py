@@ -169,3 +169,15 @@ def test_a_bad_link_says_ask_the_bot_for_a_new_one(
     assert driver.find_element(By.TAG_NAME, "h1").text == "Link expired — ask the bot for a new one"
     assert driver.get_cookies() == []
     _check_accessibility(driver, f"link-{spoil}.png")
+
+
+@pytest.mark.parametrize(("path", "heading"), [("/privacy", "Privacy notice"), ("/terms", "Terms of use")])
+def test_the_privacy_notice_and_terms_pass_the_accessibility_check(
+    served: tuple[WebWorld, str], driver: Any, path: str, heading: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _world, base = served
+    driver.get(base + path)
+    assert driver.find_element(By.TAG_NAME, "h1").text == heading
+    assert browser.serious(browser.axe_violations(driver)) == []
