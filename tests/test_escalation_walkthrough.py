@@ -67,7 +67,9 @@ async def open_escalation(
 
 async def move_up(world: World, handle: str, tried: str, why: str) -> str:
     question = await world.press(handle, "escalation_next", "ES-0001")
-    assert "What did you try" in question.text
+    # The form asks the questions; the message says what they are for, without asking them again.
+    assert "two questions before it moves to level" in question.text and "?" not in question.text
+    assert question.form is not None and question.form.inputs[0].label == "What did you try at this level"
     assert "Why didn't it resolve" in (await world.say(handle, tried)).text
     return full(await world.say(handle, why))
 
@@ -133,9 +135,8 @@ async def test_a_full_four_level_run_times_out_at_each_level_and_reminds_the_rig
     assert "at the last level, so you can't move it up a level" in refused.text
 
     # The partnership records its decision; the raiser hears the outcome.
-    assert (
-        "What was agreed" in (await world.press("partnership.chair", "escalation_resolved", "ES-0001")).text
-    )
+    asked = await world.press("partnership.chair", "escalation_resolved", "ES-0001")
+    assert asked.form is not None and asked.form.inputs[0].label == "What was agreed"
     await world.say("partnership.chair", "Front door to reassess with a strategy discussion")
     done = await world.say("partnership.chair", "New evidence of injury met the threshold for section 47")
     assert "ES-0001 is resolved at level 4" in done.text
@@ -240,7 +241,8 @@ async def test_resolved_at_level_2_records_the_outcome_and_stops_the_reminders(w
     assert (escalation(world).other_team_id, escalation(world).item_id) == (world.team_id("front-door"), None)
     await move_up(world, "hv.amy", "rang the duty senior practitioner", "decision not reviewed")
     assert len(pending(world)) == 2
-    assert "What was agreed" in (await world.press("hv.amy", "escalation_resolved", "ES-0001")).text
+    asked = await world.press("hv.amy", "escalation_resolved", "ES-0001")
+    assert "what was agreed, and why it is the right outcome" in asked.text
     question = await world.say("hv.amy", "Case accepted for a child and family assessment")
     assert "Why is that the right outcome" in question.text
     done = await world.say("hv.amy", "Managers agreed the parental mental health risk was underweighted")
@@ -325,9 +327,8 @@ async def test_remind_me_once_a_working_day_later_and_withdraw_cancels_it(world:
     delivered = await world.advance_to(at(2026, 11, 26, 10))
     assert [to for to, _ in delivered] == ["hv.amy"]
     assert delivered[0][1].text.startswith("Reminder: ES-0001 (case NB-204518) is at level 1 of 4")
-    assert (
-        "Why are you withdrawing it" in (await world.press("hv.amy", "escalation_withdraw", "ES-0001")).text
-    )
+    asked = await world.press("hv.amy", "escalation_withdraw", "ES-0001")
+    assert "why you are withdrawing it" in asked.text
     done = await world.say("hv.amy", "New information came in and I now agree with the decision")
     assert done.text.startswith("ES-0001 is withdrawn")
     assert escalation(world).status == "withdrawn" and pending(world) == []
