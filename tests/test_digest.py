@@ -18,7 +18,7 @@ from schedules.digest import schedule as digests
 from schedules.settings import DomainSettings
 from schedules.time.clock import FakeClock
 from storage.errors import InvalidInput
-from storage.models import AuditEvent, DigestRun, Person, Team
+from storage.models import AuditEvent, DigestRun, Escalation, Person, Team
 from tests.conftest import START
 from tests.roles_world import World, add_escalation, add_item, build_world
 
@@ -98,6 +98,12 @@ def seed_team(session: Session) -> World:
         session, world, ref="ES-0001", case_ref="NB-1", raiser="hv.amy", other_team="front-door",
         level=2, level_started_at=monday,
     )  # fmt: skip
+    # The front door challenges health visiting; level 1 ran out on Wednesday.
+    about_us = add_escalation(
+        session, world, ref="ES-0002", case_ref="NB-5", raiser="fd.raj", other_team="health-visiting",
+        level=1, level_started_at=monday,
+    )  # fmt: skip
+    about_us.level_due_at = at("2026-11-25 17:00")
     team = session.get(Team, world.team_id("health-visiting"))
     assert team is not None
     team.last_verified_at = at("2026-08-01 09:00")  # review was due 30 October
@@ -136,11 +142,12 @@ def test_digest_content_for_a_seeded_team(sessions: sessionmaker[Session], world
     assert titles == [
         "Waiting on other agencies (2)",
         "Your teams owe a response (1)",
-        "Open escalations (1)",
+        "Escalations raised by your teams (1)",
+        "Escalations raised about your teams (1, 1 past the level deadline)",
         "Directory entries you own that need review (1)",
         "Came back since the last digest",
     ]
-    waiting, owed, escalations, stale, came_back = (s.text for s in reply.sections)
+    waiting, owed, raised_by, raised_about, stale, came_back = (s.text for s in reply.sections)
     assert waiting.splitlines() == [
         "• TI-0001 (case NB-1) sent to Children's front door and MASH: acknowledgement, 3 working days overdue",
         "• TI-0004 (case NB-4) sent to Adult CMHT (north): feedback, due by 5pm on Monday 30 November",
@@ -149,17 +156,30 @@ def test_digest_content_for_a_seeded_team(sessions: sessionmaker[Session], world
         "• TI-0005 (case NB-5) from Children's front door and MASH: acknowledgement, 1 working day overdue"
     ]
     assert (
-        escalations
+        raised_by
         == "• ES-0001 (case NB-1) with Children's front door and MASH: at level 2 for 4 working days"
+    )
+    assert raised_about == (
+        "• ES-0002 (case NB-5) from Children's front door and MASH: at level 1 for 4 working days, "
+        "past its level deadline by 2 working days"
     )
     assert stale.startswith("• Health visiting: review was due Friday 30 October")
     assert came_back == "1 item got feedback, 1 with no further action."
     fields = {f.label: f.value for f in reply.fields}
     assert fields["Overdue from other agencies"] == "1"
+    assert fields["Escalations raised by your teams"] == "1"
+    assert fields["Escalations raised about your teams"] == "1"
+    assert fields["Escalations past their level deadline"] == "1"
     assert "NB-8" not in text_of(reply) and "NB-6" not in text_of(reply)
     # Tom's front door owes TI-0008 (from another area: a party to it) and waits on TI-0005.
     [tom] = sent_to(notifier, world, "mgr.tom")
     assert "TI-0008" in text_of(tom) and "TI-0005" in text_of(tom)
+    # The same two escalations, from the front door's side.
+    tom_titles = [s.title for s in tom.sections]
+    assert "Escalations raised by your teams (1, 1 past the level deadline)" in tom_titles
+    assert "Escalations raised about your teams (1)" in tom_titles
+    assert "ES-0001 (case NB-1) from Health visiting: at level 2" in text_of(tom)
+    assert "ES-0002 (case NB-5) with Health visiting: at level 1" in text_of(tom)
 
 
 def test_never_twice_and_counts_compare_with_last_period(
@@ -345,7 +365,7 @@ def test_an_item_due_today_shows_the_time() -> None:
     line = ItemLine(
         "TI-0009", "NB-9", "Children's front door", "acknowledgement", at("2026-11-25 13:00"), None
     )
-    digest_ = Digest("mgr.kate", ("Health visiting",), now, (line,), (), (), (), 0, 0)
+    digest_ = Digest("mgr.kate", ("Health visiting",), now, (line,), (), (), (), (), 0, 0)
     reply = render_digest(digest_)
     assert reply.sections[0].text == (
         "• TI-0009 (case NB-9) sent to Children's front door: acknowledgement, due today by 1pm"
@@ -401,7 +421,7 @@ def test_a_long_section_says_which_command_lists_it_all() -> None:
         EscalationLine(f"ES-{n:04d}", f"NB-{n}", 1, 3, "Children's front door", "open", False)
         for n in range(MAX_LINES + 1)
     )
-    reply = render_digest(Digest("mgr.kate", ("Health visiting",), now, items, (), escalations, (), 0, 0))
+    reply = render_digest(Digest("mgr.kate", ("Health visiting",), now, items, (), escalations, (), (), 0, 0))
     waiting, open_escalations = reply.sections
     assert waiting.text.endswith("…and 2 more. Type mine to see them all.")
     assert open_escalations.text.endswith("…and 1 more. Type escalations to see them all.")
@@ -441,3 +461,36 @@ def test_a_manager_chooses_the_time_of_their_digest(sessions: sessionmaker[Sessi
     assert change is not None and change.data == {
         "from": "daily", "to": "daily", "time_from": "08:30", "time_to": "07:45"
     }  # fmt: skip
+
+
+def test_an_overdue_escalation_counts_the_challenged_teams_working_days_not_the_readers(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    from schedules.digest.content import build
+
+    # Health visiting (the challenged side of ES-0002) is in Scotland; its reader Kate stays in England.
+    with sessions.begin() as session:
+        team = session.get(Team, world.team_id("health-visiting"))
+        assert team is not None
+        team.nation = "SCT"
+        escalation = session.exec(select(Escalation).where(col(Escalation.ref) == "ES-0002")).one()
+        escalation.level_due_at = at("2026-11-27 17:00")
+    with sessions() as session:
+        # Tuesday 1 December: Monday was St Andrew's Day, not a working day for the Scottish team.
+        digest_ = build(
+            session=session,
+            now=at("2026-12-01 10:00"),
+            handle="mgr.tom",
+            team_ids=[world.team_id("front-door")],
+            since=at("2026-11-30 08:30"),
+            nation="ENG",
+        )
+    [line] = digest_.raised_by
+    assert (line.ref, line.side, line.is_overdue, line.working_days_overdue) == (
+        "ES-0002",
+        "raised_by",
+        True,
+        1,
+    )
+    assert line.working_days_at_level == 5  # 24, 25, 26, 27 November and 1 December
+    assert digest_.counts["escalations_overdue"] == 1 and digest_.counts["raised_about"] == 1

@@ -106,7 +106,7 @@ async def test_a_response_goes_to_the_raiser_who_decides_and_her_manager_hears_i
 
     # Amy doesn't accept: only "why" is asked; level 2 carries both positions; Kate's card is hers.
     ask = await world.press("hv.amy", "escalation_next", "ES-0001")
-    assert "Why didn't it resolve?" in ask.text
+    assert "one question before it moves to level 2: why it didn't resolve." in ask.text
     assert ask.form is not None and ask.form.inputs[0].initial.startswith(
         "Level 1: Children's front door (MASH) responded, decision maintained"
     )
@@ -126,7 +126,7 @@ async def test_accepting_the_response_resolves_it_with_the_raisers_rationale(wor
     await world.say("sw.jo", "changed")
     await world.say("sw.jo", "New information from the school: we will assess")
     ask = await world.press("hv.amy", "escalation_resolved", "ES-0001")
-    assert "Why is that the right outcome?" in ask.text
+    assert "one question to record the outcome: why it is the right outcome." in ask.text
     done = await world.say("hv.amy", "An assessment is what I asked for")
     assert "ES-0001 is resolved at level 1" in done.text
     found = escalation(world)

@@ -134,3 +134,26 @@ async def test_the_front_door_responds_and_the_health_visitor_decides_in_the_con
     assert squeeze("Their position") in squeeze(moved["text"])
     kate = next(m for m in messages if m["to"] == "mgr.kate" and "moved ES-0001" in m["text"])
     assert "Your manager" not in kate["text"]
+
+
+async def test_moving_up_asks_what_was_tried_once_in_the_console(engine: Engine, clock: FakeClock) -> None:
+    out = io.StringIO()
+    output = ConsoleOutput(stream=out, as_json=False)
+    runtime = build_runtime(settings=Settings(), clock=clock, notifier=ConsoleNotifier(output), engine=engine)
+    with runtime.sessions.begin() as session:
+        load_demo(session, clock)
+        policy.seed(session, clock)
+    chat = ConsoleChat(runtime, handle="hv.amy", output=output, fake_clock=clock)
+    script = [
+        "refer front door case NB-204518 by phone",
+        "escalate NB-204518",
+        "no",
+        "/press 2",  # Not resolved: go to level 2
+        "called the duty senior practitioner twice",
+        "still below threshold, no new reasons given",
+    ]
+    await run_console(chat, stdin=io.StringIO("\n".join(script) + "\n"), interactive=False)
+    text = squeeze(out.getvalue())
+    assert text.count(squeeze("What did you try at this level?")) == 1
+    assert text.count(squeeze("Why didn't it resolve?")) == 1
+    assert squeeze("ES-0001 is now at level 2") in text

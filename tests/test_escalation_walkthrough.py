@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from handlers.messages import InboundMessage, Reply
 from schedules.time.clock import FakeClock
-from storage.models import AuditEvent, Escalation, EscalationStep, Person, TrackedItem
+from storage.models import AuditEvent, Escalation, EscalationStep, Person, Team, TrackedItem
 from tests.escalation_world import World, build_world
 
 CASE = "NB-204518"
@@ -67,7 +67,9 @@ async def open_escalation(
 
 async def move_up(world: World, handle: str, tried: str, why: str) -> str:
     question = await world.press(handle, "escalation_next", "ES-0001")
-    assert "What did you try" in question.text
+    # The form asks the questions; the message says what they are for, without asking them again.
+    assert "two questions before it moves to level" in question.text and "?" not in question.text
+    assert question.form is not None and question.form.inputs[0].label == "What did you try at this level"
     assert "Why didn't it resolve" in (await world.say(handle, tried)).text
     return full(await world.say(handle, why))
 
@@ -133,9 +135,8 @@ async def test_a_full_four_level_run_times_out_at_each_level_and_reminds_the_rig
     assert "at the last level, so you can't move it up a level" in refused.text
 
     # The partnership records its decision; the raiser hears the outcome.
-    assert (
-        "What was agreed" in (await world.press("partnership.chair", "escalation_resolved", "ES-0001")).text
-    )
+    asked = await world.press("partnership.chair", "escalation_resolved", "ES-0001")
+    assert asked.form is not None and asked.form.inputs[0].label == "What was agreed"
     await world.say("partnership.chair", "Front door to reassess with a strategy discussion")
     done = await world.say("partnership.chair", "New evidence of injury met the threshold for section 47")
     assert "ES-0001 is resolved at level 4" in done.text
@@ -183,16 +184,18 @@ async def test_a_full_four_level_run_times_out_at_each_level_and_reminds_the_rig
         ("SCT", at(2027, 1, 11, 9)),
     ],
 )
-async def test_level_timers_count_each_nations_bank_holidays(
+async def test_level_timers_count_the_challenged_teams_nations_bank_holidays(
     world: World, nation: str, level_2_reminder: datetime
 ) -> None:
+    # The health visitor stays in England: the front door she challenges decides the working days.
     with world.sessions.begin() as session:
-        amy = session.exec(select(Person).where(col(Person.handle) == "hv.amy")).one()
-        amy.nation = nation
+        front_door = session.exec(select(Team).where(col(Team.key) == "front-door")).one()
+        front_door.nation = nation
     world.clock.set(at(2026, 12, 23, 10))
     await open_escalation(world)
-    # 24 Dec is day 1; Christmas Day, the weekend and Monday 28 December (for Boxing Day) are not.
-    assert escalation(world).level_due_at == at(2026, 12, 29, 17)
+    # 24 Dec is day 1; Christmas Day, the weekend and Monday 28 December (for Boxing Day) are not. The
+    # level ends when the front door closes on Tuesday (17:15), so the raiser hears next morning.
+    assert escalation(world).level_due_at == at(2026, 12, 29, 17, 15)
     assert pending(world) == [("hv.amy", at(2026, 12, 30, 9), 1)]
     assert await world.advance_to(at(2026, 12, 29, 17, 30)) == []
     assert [to for to, _ in await world.advance_to(at(2026, 12, 30, 9))] == ["hv.amy"]
@@ -238,7 +241,8 @@ async def test_resolved_at_level_2_records_the_outcome_and_stops_the_reminders(w
     assert (escalation(world).other_team_id, escalation(world).item_id) == (world.team_id("front-door"), None)
     await move_up(world, "hv.amy", "rang the duty senior practitioner", "decision not reviewed")
     assert len(pending(world)) == 2
-    assert "What was agreed" in (await world.press("hv.amy", "escalation_resolved", "ES-0001")).text
+    asked = await world.press("hv.amy", "escalation_resolved", "ES-0001")
+    assert "what was agreed, and why it is the right outcome" in asked.text
     question = await world.say("hv.amy", "Case accepted for a child and family assessment")
     assert "Why is that the right outcome" in question.text
     done = await world.say("hv.amy", "Managers agreed the parental mental health risk was underweighted")
@@ -268,7 +272,7 @@ async def test_a_reload_of_the_policy_leaves_an_open_escalation_on_its_version(w
     assert is_new and version.version == 2
     reply = await move_up(world, "hv.amy", "called", "no change")
     assert "(5 working days)" in reply  # version 1's level 2
-    assert escalation(world).level_due_at == at(2026, 12, 2, 17)
+    assert escalation(world).level_due_at == at(2026, 12, 2, 17, 15)  # the front door closes at 17:15
     # A new escalation starts on the new version.
     world.item(case_ref="NB-300001", handle="amh.lee", team="front-door")
     await world.say("amh.lee", "escalate NB-300001")
@@ -323,9 +327,8 @@ async def test_remind_me_once_a_working_day_later_and_withdraw_cancels_it(world:
     delivered = await world.advance_to(at(2026, 11, 26, 10))
     assert [to for to, _ in delivered] == ["hv.amy"]
     assert delivered[0][1].text.startswith("Reminder: ES-0001 (case NB-204518) is at level 1 of 4")
-    assert (
-        "Why are you withdrawing it" in (await world.press("hv.amy", "escalation_withdraw", "ES-0001")).text
-    )
+    asked = await world.press("hv.amy", "escalation_withdraw", "ES-0001")
+    assert "why you are withdrawing it" in asked.text
     done = await world.say("hv.amy", "New information came in and I now agree with the decision")
     assert done.text.startswith("ES-0001 is withdrawn")
     assert escalation(world).status == "withdrawn" and pending(world) == []
@@ -409,9 +412,11 @@ async def test_the_three_stage_ladder_times_its_partnership_stage_too(world: Wor
     with world.sessions.begin() as session:
         load_policy(session=session, clock=world.clock, policy=parse_policy(text), loaded_by="admin.nadia")
     await open_escalation(world, levels=3)
-    assert escalation(world).level_due_at == at(2026, 11, 27, 17)  # stage 1: 2 working days
+    # Stage 1: 2 working days, to Friday's close (the front door shuts at 17:00 on Fridays).
+    assert escalation(world).level_due_at == at(2026, 11, 27, 17)
     await move_up(world, "hv.amy", "called", "no change")
-    assert escalation(world).level_due_at == at(2026, 11, 30, 17)  # stage 2: 3 working days from Wednesday
+    # Stage 2: 3 working days from Wednesday, to Monday's close (17:15).
+    assert escalation(world).level_due_at == at(2026, 11, 30, 17, 15)
     reply = await move_up(world, "hv.amy", "managers spoke", "no change")
     assert "level 3 of 3, Partnership designated leads" in reply and "I've sent referral TI-0002" in reply
     assert escalation(world).status == "partnership"

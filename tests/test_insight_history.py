@@ -85,3 +85,28 @@ async def test_stats_on_the_demo_borough(sessions: sessionmaker[Session], clock:
     assert int(next(f.value for f in reply.fields if f.label == "Referrals")) > 0
     managed = await dispatcher.handle(InboundMessage(platform="console", sender_key="mgr.tom", text="stats"))
     assert "every team you can see" in managed.text
+
+
+def test_the_demo_shows_today_a_handful_of_recent_open_escalations_and_the_rest_settled(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    from schedules.insight.history import MAX_OPEN_ESCALATIONS, RECENT_WORKING_DAYS
+
+    _seed(sessions, clock)
+    now = clock.now()
+    calendar = WorkingCalendar("ENG")
+    with sessions() as session:
+        escalations = session.exec(select(Escalation)).all()
+    still_open = [e for e in escalations if e.status == "open"]
+    assert 1 <= len(still_open) <= MAX_OPEN_ESCALATIONS
+    assert {e.status for e in escalations} <= {"open", "resolved", "withdrawn"}
+    for escalation in still_open:
+        age = calendar.working_days_between(
+            calendar.local(escalation.opened_at).date(), calendar.local(now).date()
+        )
+        assert age <= RECENT_WORKING_DAYS, (escalation.ref, escalation.opened_at)
+        assert escalation.level_due_at is not None and escalation.level_due_at > escalation.level_started_at
+    # Some are past their level deadline and some still running: a digest has both to show.
+    assert any(e.level_due_at is not None and e.level_due_at < now for e in still_open)
+    assert any(e.level_due_at is not None and e.level_due_at >= now for e in still_open)
+    assert all(e.closed_at is not None and e.closed_at <= now for e in escalations if e.status != "open")

@@ -87,6 +87,9 @@ async def test_stats_card_shows_the_hand_computed_figures(
         "Needed 2 or more chases or attempts": "2 of 4 (50%)",
         "Referred again within 90 days of no further action": "1 of 1 (100%)",
         "Escalations opened": "3 (level 1: 1, level 2: 1, level 3: 1); 2 resolved, median 4 working days",
+        # ES-0002 resolved at level 1, ES-0001 at level 2; ES-0003 (December) and ES-0004 (January) are open.
+        "Escalations resolved at the lowest level": "1 of 2 resolved (50%)",
+        "Open escalations past their level deadline": "0 of 2 open",
     }
     assert [(b.action, b.value) for b in reply.buttons] == [
         ("insight", ""),
@@ -103,7 +106,11 @@ async def test_partnership_sees_every_team_busiest_first(
     reply = await _say(sessions, "nscp.lead", "figures previous month")
     assert "every team you can see" in reply.text
     assert _fields(reply)["Referrals"] == "5"
-    assert [s.title for s in reply.sections] == ["Children's front door", "LADO"]
+    assert [s.title for s in reply.sections] == [
+        "Children's front door",
+        "LADO",
+        "Escalations: Northbrook Community Health → Northbrook Council",
+    ]
 
 
 async def test_manager_sees_teams_they_refer_to_but_not_others(

@@ -87,15 +87,15 @@ async def open_escalation_and_refer(chat: Chat) -> tuple[Reply, Reply]:
     return card, referred
 
 
-async def test_escalation_level_counts_configured_hours_and_tracking_the_teams_own(chat: Chat) -> None:
+async def test_escalation_level_and_tracking_both_count_the_challenged_teams_own_hours(chat: Chat) -> None:
     await open_escalation_and_refer(chat)
     with chat.sessions() as session:
         found = session.exec(select(Escalation)).one()
         item = session.exec(select(TrackedItem).where(col(TrackedItem.case_ref) == "NB-301")).one()
         assert found.level_due_at is not None and item.feedback_due_at is not None
-        # The level ends at the configured 4pm, not the 5pm fallback.
-        assert found.level_due_at.astimezone(LONDON) == datetime(2026, 11, 26, 16, tzinfo=LONDON)
-        # The same working day, but the front door's feedback clock runs to its own closing time, 17:15.
+        # The level, like the front door's feedback clock, runs to the front door's own closing time (17:15),
+        # not the configured 4pm nor the 5pm fallback: the challenged team's hours decide.
+        assert found.level_due_at.astimezone(LONDON) == datetime(2026, 11, 26, 17, 15, tzinfo=LONDON)
         assert item.feedback_due_at.astimezone(LONDON) == datetime(2026, 11, 26, 17, 15, tzinfo=LONDON)
         # The level-due reminder waits for the configured start of the next working day (8am), not 9am.
         level_due = session.exec(select(Reminder).where(col(Reminder.subject_kind) == "escalation")).all()
@@ -106,7 +106,7 @@ async def test_the_same_due_moment_reads_the_same_in_a_reply_a_digest_and_a_card
     card, referred = await open_escalation_and_refer(chat)
     words = "5:15pm on Thursday 26 November"
     assert f"Feedback due: {words}" in full(referred)
-    assert "Try to resolve it by 4pm on Thursday 26 November" in full(card)
+    assert f"Try to resolve it by {words}" in full(card)
     chat.clock.set(at(2026, 11, 25, 11))
     # Acknowledged, so the digest shows the feedback clock.
     assert "acknowledged" in (await chat.say("hv.amy", "ack TI-0001")).text

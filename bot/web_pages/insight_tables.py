@@ -19,15 +19,17 @@ from sqlmodel import Session, col, select
 
 from bot.web_pages.charts import ChartRow, bar_chart
 from handlers.insight.commands import escalation_field, figure_fields
+from handlers.insight.disagreements import pair_name, partnership_fields
 from schedules.insight import figures as insight
 from schedules.insight import trends as insight_trends
+from schedules.insight.disagreements import PairFigures, pair_figures
 from schedules.insight.figures import EscalationFigures, Share, TeamFigures
 from schedules.insight.periods import Period
 from schedules.insight.sql import Distribution
 from schedules.insight.trends import WeekFigures
 from storage.models import Team
 
-TABLES = ("teams", "acknowledgement", "weekly", "escalations")
+TABLES = ("teams", "acknowledgement", "weekly", "escalations", "agency_pairs")
 FRESH_FOR = timedelta(minutes=5)
 STATUSES = ("open", "resolved", "partnership", "stopped")
 
@@ -99,6 +101,7 @@ _PARTS: dict[str, Callable[[Session, _Scope], Any]] = {
         session=s, period=c.period, now=c.now, team_ids=c.team_ids
     ),
     "rest": lambda s, c: _rest_part(s, c),
+    "pairs": lambda s, c: pair_figures(session=s, period=c.period, now=c.now, team_ids=c.team_ids),
 }
 
 
@@ -119,7 +122,7 @@ def _from_parts(results: dict[str, Any]) -> Dashboard:
     counts, acks = results["counts"]
     per_team = insight.combine_team_figures(counts, results["re_referred"], acks, results["feedbacks"])
     overall = insight.combine_overall(per_team, *results["all"])
-    return _assemble(per_team, overall, results["weeks"], *results["rest"])
+    return _assemble(per_team, overall, results["weeks"], *results["rest"], pairs=results["pairs"])
 
 
 def build(*, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None) -> Dashboard:
@@ -157,6 +160,8 @@ def _assemble(
     histogram: list[tuple[str, int]],
     escalations: list[EscalationFigures],
     names: dict[int | None, str],
+    *,
+    pairs: list[PairFigures],
 ) -> Dashboard:
     levels = sorted({level for e in escalations for level in e.by_level})
 
@@ -256,11 +261,45 @@ def _assemble(
             rows=[ChartRow(f"Level {level}", (count,)) for level, count in by_level.items()],
         ),
     }
-    headline = [(f.label, f.value) for f in (*figure_fields(overall), escalation_field(escalations))]
+    headline = [
+        (f.label, f.value)
+        for f in (*figure_fields(overall), escalation_field(escalations), *partnership_fields(pairs))
+    ]
     return Dashboard(
         headline=headline,
-        tables={t.name: t for t in (teams, acknowledgement, weekly, escalation_table)},
+        tables={t.name: t for t in (teams, acknowledgement, weekly, escalation_table, _pair_table(pairs))},
         charts=charts,
+    )
+
+
+def _pair_table(pairs: list[PairFigures]) -> Table:
+    levels = sorted({level for p in pairs for level in (*p.median_days_by_level, *p.resolved_by_level)})
+    return Table(
+        "agency_pairs",
+        "Escalations by agency pair (raised by → about)",
+        (
+            "Agencies",
+            "Opened",
+            "Resolved",
+            "Resolved at the lowest level %",
+            *(f"Resolved at level {level}" for level in levels),
+            *(f"Level {level}: median working days" for level in levels),
+            "Open now",
+            "Open past their level deadline",
+        ),
+        [
+            (
+                pair_name(p),
+                p.opened,
+                p.resolved,
+                p.lowest_level_percent,
+                *(p.resolved_by_level.get(level, 0) for level in levels),
+                *(p.median_days_by_level.get(level) for level in levels),
+                p.open_now,
+                p.open_past_deadline,
+            )
+            for p in pairs
+        ],
     )
 
 

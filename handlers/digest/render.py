@@ -14,7 +14,9 @@ MAX_LINES = 10
 _COUNT_LABELS = (
     ("awaiting_overdue", "Overdue from other agencies"),
     ("owed_overdue", "Overdue from your teams"),
-    ("escalations", "Open escalations"),
+    ("raised_by", "Escalations raised by your teams"),
+    ("raised_about", "Escalations raised about your teams"),
+    ("escalations_overdue", "Escalations past their level deadline"),
     ("stale", "Directory entries to review"),
     ("came_back", "Came back since the last digest"),
 )
@@ -44,9 +46,23 @@ def _item(line: ItemLine, *, direction: str, now: datetime) -> str:
 def _escalation(line: EscalationLine) -> str:
     where = "with the partnership" if line.status == "partnership" else f"at level {line.level}"
     days = _plural(line.working_days_at_level, "working day")
-    late = ", past its time" if line.is_overdue else ""
-    team = f" with {line.other_team}" if line.other_team else ""
+    late = ""
+    if line.is_overdue:
+        overdue = line.working_days_overdue or 0
+        late = ", past its level deadline" + (f" by {_plural(overdue, 'working day')}" if overdue else "")
+    team = ""
+    if line.other_team:
+        team = f" with {line.other_team}" if line.side == "raised_by" else f" from {line.other_team}"
     return f"{line.ref} (case {line.case_ref}){team}: {where} for {days}{late}"
+
+
+def _escalation_section(title: str, lines: tuple[EscalationLine, ...]) -> Section:
+    overdue = sum(line.is_overdue for line in lines)
+    late = f", {overdue} past the level deadline" if overdue else ""
+    return Section(
+        f"{title} ({len(lines)}{late})",
+        _lines([_escalation(line) for line in lines], command="escalations"),
+    )
 
 
 def _stale(entry: StaleEntry) -> str:
@@ -114,13 +130,10 @@ def render_digest(
                 _lines([_item(line, direction="from", now=digest.produced_at) for line in digest.owed]),
             )
         )
-    if digest.escalations:
-        sections.append(
-            Section(
-                f"Open escalations ({len(digest.escalations)})",
-                _lines([_escalation(line) for line in digest.escalations], command="escalations"),
-            )
-        )
+    if digest.raised_by:
+        sections.append(_escalation_section("Escalations raised by your teams", digest.raised_by))
+    if digest.raised_about:
+        sections.append(_escalation_section("Escalations raised about your teams", digest.raised_about))
     if digest.stale:
         sections.append(
             Section(

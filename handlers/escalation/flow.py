@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
@@ -119,6 +118,20 @@ def _ask(step: str, ref: str, prefix: str = "") -> Reply:
     return Reply(text=text.strip())
 
 
+def _intro(step: str, level: int) -> str:
+    match step:
+        case "next_tried":
+            return f"two questions before it moves to level {level + 1}: what you tried, and why it didn't resolve."
+        case "next_why":
+            return f"one question before it moves to level {level + 1}: why it didn't resolve."
+        case "resolve_outcome":
+            return "two questions to record the outcome: what was agreed, and why it is the right outcome."
+        case "resolve_rationale":
+            return "one question to record the outcome: why it is the right outcome."
+        case _:
+            return "one question before it is withdrawn: why you are withdrawing it."
+
+
 async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
     """Start a follow-up question about an open escalation the person may change."""
     if not ref:
@@ -149,7 +162,12 @@ async def follow_up(ctx: HandlerContext, ref: str | None, step: str) -> Reply:
             step=step,
             data={"ref": found.ref, **known},
         )
-        return replace(_ask(step, found.ref), form=steps.form_for(kind, found, known))
+        # The form asks the questions (a console asks them in turn, Slack and Teams show them): the message
+        # only says what they are for, so no question is asked twice in a row.
+        return Reply(
+            text=f"{found.ref}: {_intro(step, found.level)}\nType cancel to stop; nothing changes until you answer.",
+            form=steps.form_for(kind, found, known),
+        )
 
 
 async def continue_flow(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:

@@ -13,6 +13,7 @@ from directory.index import RouteInfo, TeamInfo
 from directory.search import Fallback, SearchResult, expectation_text
 from handlers.messages import Button, Field, Section
 from schedules.time.calendar import LONDON
+from schedules.time.calendars import counts_plain_hours
 from schedules.time.words import day_in_words, moment_in_words, time_in_words
 
 IMMEDIATE_DANGER = "If a child is in immediate danger, call 999."
@@ -25,13 +26,23 @@ _KIND_NAMES = {
 }
 
 
-def route_field(route: RouteInfo) -> Field:
+def promise_text(route: RouteInfo, team: TeamInfo) -> str:
+    """Say what response to expect from a route, in the hours the team's clocks count in.
+
+    A team that never closes (24/7, or out of hours through the night) counts plain hours, so its promise is
+    "within 4 hours", not "within 4 working hours".
+    """
+    expect = expectation_text(route)
+    return expect.replace("working hour", "hour") if counts_plain_hours(team) else expect
+
+
+def route_field(route: RouteInfo, team: TeamInfo) -> Field:
     """One route: how to reach it, when to use it, leaving a message, what to expect."""
     how = f"{_KIND_NAMES.get(route.kind, route.kind.replace('_', ' ').capitalize())}: {route.value}"
     label = f"{route.label} ({how})" if route.label else how
     when = route.when_to_use.strip().rstrip(".")
     message = route.how_to_leave_message.strip().rstrip(".")
-    expect = expectation_text(route)
+    expect = promise_text(route, team)
     lines = [
         f"{when}." if when else "",
         f"Leaving a message: {message}." if message else "",
@@ -88,7 +99,7 @@ def result_section(result: SearchResult, *, at: datetime) -> Section:
     if team.is_immediate_danger:
         lines.append(IMMEDIATE_DANGER)
     fields = (
-        *(route_field(route) for route in team.routes),
+        *(route_field(route, team) for route in team.routes),
         Field("Hours", result.hours_text),
         verified(team, is_stale=result.is_stale),
     )

@@ -13,8 +13,8 @@ from datetime import datetime
 from directory.answer import Answer
 from directory.cards import RouteInfo, TeamInfo
 from directory.concerns import NATION_NAMES, Duty
-from directory.search import SearchResult, expectation_text
-from handlers.find.render import IMMEDIATE_DANGER, fallback_line, open_status
+from directory.search import SearchResult
+from handlers.find.render import IMMEDIATE_DANGER, fallback_line, open_status, promise_text
 from handlers.messages import Button, Reply
 
 ADULT_DANGER = "If an adult is in immediate danger, call 999."
@@ -61,7 +61,7 @@ def _recommended(result: SearchResult, at: datetime, duties: tuple[Duty, ...] = 
     how = _how(route)
     line = f"{result.team.name}: {_status(result, at)}"
     line += f". {how[0].upper()}{how[1:]}" if how else ""
-    expect = expectation_text(route) if route is not None else ""
+    expect = promise_text(route, result.team) if route is not None else ""
     return line + (f". Expect it {expect.split(';')[0]}." if expect else ".")
 
 

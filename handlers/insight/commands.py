@@ -7,11 +7,13 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
 from handlers.context import HandlerContext
+from handlers.insight.disagreements import TOP_PAIRS, pair_sections, partnership_fields
 from handlers.insight.links import LINK_LIFETIME, Purpose, make_link
 from handlers.insight.scope import Scope, directory_scope, insight_scope, require_team_insight
 from handlers.messages import Button, Field, InboundMessage, Reply, Section
 from handlers.router import Router
 from schedules.insight import figures as insight
+from schedules.insight.disagreements import pair_figures
 from schedules.insight.figures import EscalationFigures, Share, TeamFigures
 from schedules.insight.periods import period_named, split_period_words
 from schedules.insight.sql import Distribution
@@ -143,6 +145,7 @@ async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
             session=session, period=period, now=now, team_ids=ids, per_team=per_team
         )
         escalations = insight.escalation_figures(session=session, period=period, team_ids=ids, per_team=False)
+        pairs = pair_figures(session=session, period=period, now=now, team_ids=ids)
         if team_words:
             per_team = []
     sections = tuple(
@@ -154,10 +157,14 @@ async def show_stats(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         for f in per_team[:TOP_TEAMS]
     )
     more = f" The {TOP_TEAMS} busiest teams are below." if len(per_team) > TOP_TEAMS else ""
+    if len(pairs) > TOP_PAIRS:
+        more += (
+            f" Escalations are shown for the {TOP_PAIRS} busiest agency pairs; the dashboard has them all."
+        )
     return Reply(
         text=f"Figures for {title}, {period.label}. Times are in working hours, from sending to the reply.{more}",
-        fields=(*figure_fields(overall), escalation_field(escalations)),
-        sections=sections,
+        fields=(*figure_fields(overall), escalation_field(escalations), *partnership_fields(pairs)),
+        sections=sections + pair_sections(pairs),
         buttons=(
             Button("Open the dashboard", "insight", "", style="primary"),
             *[

@@ -74,7 +74,8 @@ RESPONSE_WORDS = {
 }
 # Audit actions the tables already tell in full; the audit log adds nothing for them.
 COVERED_PREFIXES = ("item.referred", "item.acknowledged", "item.feedback", "item.attempt", "item.created")
-COVERED_FAMILIES = ("escalation.", "chronology.", "policy.")
+# A share? decision is its own row (sharing_entries); its audit event would tell it a second time.
+COVERED_FAMILIES = ("escalation.", "chronology.", "policy.", "sharing.")
 # Who looked, or was refused a look, is the audit log's business, not the case's history.
 NOT_CASE_HISTORY = ("access.",)
 
@@ -158,7 +159,13 @@ def item_entries(
                 ),
             )
         )
-        feedback_closes = item.feedback_at is not None and item.acknowledged_at == item.feedback_at
+        # Feedback given with no acknowledgement first stamps both at once: one event, the feedback. An
+        # acknowledgement someone recorded (the audit log has it) is its own event, even in the same minute.
+        feedback_closes = (
+            item.feedback_at is not None
+            and item.acknowledged_at == item.feedback_at
+            and (item.ref, "item.acknowledged") not in actors
+        )
         if item.acknowledged_at is not None and not feedback_closes:
             late = item.ack_due_at is not None and item.acknowledged_at > item.ack_due_at
             entries.append(
@@ -289,9 +296,9 @@ def sharing_entries(*, session: Session, decisions: Sequence[SharingDecision]) -
             ),
             who=names.person(decision.person_id),
             detail=_join(
-                f"Purpose: {decision.purpose}." if decision.purpose else "",
-                f"Lawful basis: {decision.lawful_basis}." if decision.lawful_basis else "",
-                f"Reason: {decision.reason}." if decision.reason else "",
+                f"Purpose: {decision.purpose}" if decision.purpose else "",
+                f"Lawful basis: {decision.lawful_basis}" if decision.lawful_basis else "",
+                f"Reason: {decision.reason}" if decision.reason else "",
             ),
         )
         for decision in decisions

@@ -1,8 +1,8 @@
 """What a manager's digest holds: plain data, built from tracked items, escalations and the directory.
 
 Sections, most urgent first: items the manager's teams are waiting on from other agencies (acknowledgement or
-feedback; overdue first, with working days overdue), items the teams owe a response on, open escalations with
-their level and working days at that level, directory entries the manager owns that are past their review
+feedback; overdue first, with working days overdue), items the teams owe a response on, open escalations raised by
+the teams and raised about them, overdue first (schedules/digest/escalations.py), directory entries the manager owns that are past their review
 date, and the counts, which the digest compares with the last one sent. Case references only, never names.
 """
 
@@ -12,19 +12,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Literal, cast
 
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from schedules.time.calendar import LONDON, WorkingCalendar
-from schedules.time.calendars import day_calendar
-from storage.models import Escalation, Person, Team, TrackedItem
+from schedules.digest.escalations import (
+    EscalationLine,
+    OpenEscalation,
+    open_escalations,
+    split,
+    working_days,
+)
+from schedules.time.calendar import LONDON
+from storage.models import Team, TrackedItem
+
+__all__ = ["Digest", "EscalationLine", "ItemLine", "Request", "StaleEntry", "build", "build_many"]
 
 WaitingFor = Literal["acknowledgement", "feedback"]
-OPEN_ESCALATION = ("open", "partnership")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +48,6 @@ class ItemLine:
     def is_overdue(self) -> bool:
         """Tell whether the item is past its due time."""
         return self.working_days_overdue is not None
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationLine:
-    """One open escalation: its level and how long it has been there."""
-
-    ref: str
-    case_ref: str
-    level: int
-    working_days_at_level: int
-    other_team: str
-    status: str
-    is_overdue: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +69,18 @@ class Digest:
     produced_at: datetime
     awaiting: tuple[ItemLine, ...]
     owed: tuple[ItemLine, ...]
-    escalations: tuple[EscalationLine, ...]
+    raised_by: tuple[EscalationLine, ...]  # open escalations the manager's teams raised
+    raised_about: tuple[EscalationLine, ...]  # open escalations other teams raised about the manager's teams
     stale: tuple[StaleEntry, ...]
     came_back: int  # items that got feedback since the last digest
     came_back_nfa: int  # of which the outcome was no further action
     previous_counts: dict[str, Any] | None = None
     counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def escalations(self) -> tuple[EscalationLine, ...]:
+        """Every open escalation in the digest: raised by the teams, then raised about them."""
+        return self.raised_by + self.raised_about
 
     @property
     def is_empty(self) -> bool:
@@ -105,10 +104,8 @@ def _overdue_days(
     return _working_days(nation, due_on, today)
 
 
-@lru_cache(maxsize=8192)
 def _working_days(nation: str, start: date, end: date) -> int:
-    # Counting walks day by day; digests ask the same few (due day, today) pairs thousands of times.
-    return max(day_calendar(nation=nation).working_days_between(start, end), 0)
+    return working_days(nation, start, end)
 
 
 def _order(lines: Iterable[ItemLine]) -> tuple[ItemLine, ...]:
@@ -189,58 +186,6 @@ def _line(item: _Open, other_team: str, nation: str, now: datetime, today: date)
 
 
 @dataclass(frozen=True, slots=True)
-class _Esc:
-    ref: str
-    case_ref: str
-    level: int
-    level_started_at: datetime
-    level_due_at: datetime | None
-    status: str
-    other_team_id: int | None
-    raiser_team_id: int | None
-
-
-_EscRow = tuple[str, str, int, datetime, datetime | None, str, int | None, int | None]
-
-
-def _open_escalations(session: Session, teams: list[int]) -> list[_Esc]:
-    # Plain columns, not ORM objects: a digest run reads thousands of rows and never changes them.
-    rows = session.execute(
-        sa_select(
-            col(Escalation.ref),
-            col(Escalation.case_ref),
-            col(Escalation.level),
-            col(Escalation.level_started_at),
-            col(Escalation.level_due_at),
-            col(Escalation.status),
-            col(Escalation.other_team_id),
-            col(Person.team_id),
-        )
-        .join(Person, col(Person.id) == col(Escalation.raised_by_person_id))
-        .where(col(Escalation.status).in_(OPEN_ESCALATION))
-        .where(or_(col(Person.team_id).in_(teams), col(Escalation.other_team_id).in_(teams)))
-    ).all()
-    return [_Esc(*cast(_EscRow, tuple(row))) for row in rows]
-
-
-def _escalation_line(
-    escalation: _Esc, names: dict[int, str], calendar: WorkingCalendar, now: datetime
-) -> EscalationLine:
-    other = escalation.other_team_id
-    return EscalationLine(
-        ref=escalation.ref,
-        case_ref=escalation.case_ref,
-        level=escalation.level,
-        working_days_at_level=_working_days(
-            calendar.nation, calendar.local(escalation.level_started_at).date(), calendar.local(now).date()
-        ),
-        other_team=names.get(other, "") if other is not None else "",
-        status=escalation.status,
-        is_overdue=escalation.level_due_at is not None and escalation.level_due_at < now,
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class _Owned:
     key: str
     name: str
@@ -301,8 +246,8 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
         if item.from_team_id is not None:
             by_from[item.from_team_id].append(item)
         by_to[item.to_team_id].append(item)
-    escalations = _open_escalations(session, teams)
-    by_team: dict[int, list[_Esc]] = defaultdict(list)
+    escalations = open_escalations(session, teams)
+    by_team: dict[int, list[OpenEscalation]] = defaultdict(list)
     for escalation in escalations:
         for team_id in {escalation.raiser_team_id, escalation.other_team_id}:
             if team_id is not None:
@@ -311,13 +256,14 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
         set(teams) | {i.to_team_id for i in items} | {i.from_team_id for i in items if i.from_team_id}
     )
     wanted_names |= {e.other_team_id for e in escalations if e.other_team_id is not None}
-    names = {
-        team_id: name
-        for team_id, name in session.exec(
-            select(Team.id, Team.name).where(col(Team.id).in_(sorted(wanted_names)))
-        )
-        if team_id is not None
-    }
+    wanted_names |= {e.raiser_team_id for e in escalations if e.raiser_team_id is not None}
+    names: dict[int, str] = {}
+    nations: dict[int, str] = {}  # each team's nation: its clocks count its working days
+    for team_id, name, team_nation in session.exec(
+        select(Team.id, Team.name, Team.nation).where(col(Team.id).in_(sorted(wanted_names)))
+    ):
+        if team_id is not None:
+            names[team_id], nations[team_id] = name, team_nation
     owned: dict[str, list[_Owned]] = defaultdict(list)
     for entry in _owned(session, sorted({r.handle for r in requests})):
         owned[entry.owner_handle or ""].append(entry)
@@ -333,24 +279,29 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
             came_back[team_id].append((outcome, feedback_at))
     digests = {}
     for request in requests:
-        calendar = day_calendar(nation=request.nation)
-        nation, today = request.nation, calendar.local(now).date()
+        today = now.astimezone(LONDON).date()
         mine = sorted(request.team_ids)
+        # Overdue days count on the receiving team's working days (its nation), not the reader's.
         awaiting = _order(
-            _line(i, names.get(i.to_team_id, ""), nation, now, today)
+            _line(i, names.get(i.to_team_id, ""), nations.get(i.to_team_id, request.nation), now, today)
             for t in mine
             for i in by_from.get(t, [])
         )
         owed = _order(
-            _line(i, names.get(i.from_team_id or 0, ""), nation, now, today)
+            _line(
+                i, names.get(i.from_team_id or 0, ""), nations.get(i.to_team_id, request.nation), now, today
+            )
             for t in mine
             for i in by_to.get(t, [])
         )
-        seen = {e.ref: e for t in mine for e in by_team.get(t, [])}
-        lines = [_escalation_line(e, names, calendar, now) for e in seen.values()]
-        ordered = tuple(
-            sorted(lines, key=lambda line: (not line.is_overdue, -line.working_days_at_level, line.ref))
+        raised_by, raised_about = split(
+            (e for t in mine for e in by_team.get(t, [])),
+            team_ids=request.team_ids,
+            names=names,
+            nations=nations,
+            now=now,
         )
+        ordered = raised_by + raised_about
         outcomes = [o for t in mine for o, at in came_back.get(t, []) if at >= request.since]
         stale = _stale(owned.get(request.handle, []), now)
         counts = {
@@ -359,6 +310,9 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
             "owed": len(owed),
             "owed_overdue": sum(line.is_overdue for line in owed),
             "escalations": len(ordered),
+            "escalations_overdue": sum(line.is_overdue for line in ordered),
+            "raised_by": len(raised_by),
+            "raised_about": len(raised_about),
             "stale": len(stale),
             "came_back": len(outcomes),
         }
@@ -368,7 +322,8 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
             produced_at=now,
             awaiting=awaiting,
             owed=owed,
-            escalations=ordered,
+            raised_by=raised_by,
+            raised_about=raised_about,
             stale=stale,
             came_back=len(outcomes),
             came_back_nfa=sum(outcome == "no_further_action" for outcome in outcomes),

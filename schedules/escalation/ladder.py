@@ -1,8 +1,8 @@
 """Escalation (resolution of professional disagreement): start, move up the ladder, resolve, withdraw, stop.
 
 Every change is an `EscalationStep` plus an audit event (schedules/escalation/records.py); level timers are
-reminder rows in the outbox (schedules/escalation/timers.py). Timescales count the raiser's nation's working
-days. An escalation keeps the policy version it started on, whatever is loaded later.
+reminder rows in the outbox (schedules/escalation/timers.py). Timescales count the challenged team's working
+days (its nation's holidays, its hours; records.level_calendar). An escalation keeps the policy version it started on, whatever is loaded later.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from schedules.escalation.records import (
     get_item,
     is_known_case,
     latest_item_for,
+    level_calendar,
     normalise_case_ref,
     open_escalation,
     person,
@@ -220,10 +221,12 @@ def record_contacted(
 def _close(
     session: Session, clock: Clock, escalation: Escalation, status: str, *, settings: WorkingHours
 ) -> None:
-    raiser = person(session, escalation.raised_by_person_id)
     escalation.status, escalation.closed_at, escalation.level_due_at = status, clock.now(), None
     # Frozen on closing so partnership insight can aggregate it in SQL.
-    record_resolution(escalation=escalation, calendar=calendar_for_person(person=raiser, settings=settings))
+    record_resolution(
+        escalation=escalation,
+        calendar=level_calendar(session=session, escalation=escalation, settings=settings),
+    )
     cancel_timers(session=session, escalation=escalation)
 
 

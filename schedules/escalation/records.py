@@ -8,6 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from schedules.escalation.policy import Policy, policy_of
+from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import WorkingHours, calendar_for_person, calendar_for_team
 from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import InvalidInput, NotFound, WrongState
@@ -17,6 +19,7 @@ from storage.models import (
     EscalationStep,
     Person,
     PolicyVersion,
+    Team,
     TrackedItem,
 )
 from storage.privacy import refuse_personal_data
@@ -92,6 +95,18 @@ def find_open(*, session: Session, case_ref: str, person_id: int) -> Escalation 
         .where(col(Escalation.raised_by_person_id) == person_id)
         .where(col(Escalation.status).in_(OPEN_STATUSES))
     ).first()
+
+
+def level_calendar(*, session: Session, escalation: Escalation, settings: WorkingHours) -> WorkingCalendar:
+    """Return the calendar an escalation's level deadlines count in: the challenged team's.
+
+    The challenged team has to answer, so its nation's bank holidays, its opening hours and its closure days
+    decide when a level's time runs out. With no team named, the raiser's calendar is the only one there is.
+    """
+    team = session.get(Team, escalation.other_team_id) if escalation.other_team_id is not None else None
+    if team is not None:
+        return calendar_for_team(team=team, settings=settings)
+    return calendar_for_person(person=person(session, escalation.raised_by_person_id), settings=settings)
 
 
 def policy_for(*, session: Session, escalation: Escalation) -> Policy:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from schedules.chronology.events import RESPONSE_WORDS
 from schedules.escalation.records import (
     check_free_text,
+    level_calendar,
     open_escalation,
     person,
     policy_for,
@@ -23,7 +24,7 @@ from schedules.escalation.records import (
 )
 from schedules.escalation.timers import LEVEL_DUE, SUBJECT, schedule_level_reminders
 from schedules.outbox import rows as outbox
-from schedules.time.calendars import WorkingHours, calendar_for_person, delivery_time
+from schedules.time.calendars import WorkingHours, delivery_time
 from schedules.time.clock import Clock
 from storage.errors import InvalidInput, NotFound
 from storage.models import Escalation, EscalationStep, Person
@@ -122,7 +123,8 @@ def respond(
     # Reviews find disagreements stuck after a reply nobody answered: the raiser's manager hears of it.
     watcher = person(session, raiser.manager_id) if raiser.manager_id is not None else raiser
     assert watcher.id is not None and step.id is not None
-    answer_by = calendar_for_person(person=raiser, settings=settings).add_working_days(
+    # The level's time, counted as the level's deadline is: on the challenged team's calendar.
+    answer_by = level_calendar(session=session, escalation=escalation, settings=settings).add_working_days(
         clock.now(), level.working_days or 1
     )
     outbox.schedule(

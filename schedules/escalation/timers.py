@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from schedules.escalation.policy import Policy
 from schedules.escalation.records import (
     OPEN_STATUSES,
+    level_calendar,
     open_escalation,
     person,
     record_step,
@@ -38,7 +39,9 @@ def start_level(
     now = clock.now()
     escalation.level_started_at = now
     escalation.level_due_at = (
-        calendar_for_person(person=raiser, settings=settings).add_working_days(now, level.working_days)
+        level_calendar(session=session, escalation=escalation, settings=settings).add_working_days(
+            now, level.working_days
+        )
         if level.working_days is not None
         else None
     )

@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from schedules.escalation.policy import Policy, policy_of
 from schedules.insight.durations import CalendarCache
 from schedules.time.calendar import WorkingCalendar
+from schedules.time.calendars import calendar_for_team
 from schedules.time.clock import Clock
 from storage import audit
 from storage.models import AuditEvent, ContactRoute, Escalation, Person, PolicyVersion, Team, TrackedItem
@@ -38,6 +40,11 @@ OUTCOMES = (
 KINDS = (("referral", 0.7), ("callback", 0.2), ("information_request", 0.1))
 DAY_MINUTES = 480
 EMERGENCY_NUMBERS = ("999", "112")
+# The demo is about today: only disagreements raised in the last few working days are still open, and only a
+# handful of them, some past their level deadline and some due soon; everything older has been settled.
+RECENT_WORKING_DAYS = 8
+MAX_OPEN_ESCALATIONS = 6
+OPEN_LEVEL_DAYS = {1: 2, 2: 5}  # without a policy loaded: the shipped ladder's first two levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +80,12 @@ def _minutes(rng: random.Random, median: float, spread: float, *, cap: int) -> i
 
 
 class _Maker:
-    def __init__(self, *, plan: HistoryPlan, now: datetime, calendars: CalendarCache) -> None:
+    def __init__(
+        self, *, plan: HistoryPlan, now: datetime, calendars: CalendarCache, policy: Policy | None = None
+    ) -> None:
         self.plan = plan
+        self.policy = policy
+        self.open_escalations = 0
         self.now = now
         self.rng = random.Random(plan.seed)
         self.calendars = calendars
@@ -161,19 +172,44 @@ class _Maker:
             "status": "open",
             "opened_at": opened_at,
         }
+        age = calendar.working_days_between(calendar.local(opened_at).date(), calendar.local(self.now).date())
+        if age <= RECENT_WORKING_DAYS and self.open_escalations < MAX_OPEN_ESCALATIONS:
+            self.open_escalations += 1
+            self.escalations.append(escalation | self._still_open(team, opened_at, rng.random() < 0.4))
+            return
         days = rng.randint(1, 3) * level
-        closed_at = calendar.add_working_days(opened_at, days)
-        if closed_at <= self.now and rng.random() < 0.85:
-            status = "partnership" if level == 4 else "resolved"
-            escalation |= {
-                "status": status,
-                "outcome": "Agreed next steps" if status == "resolved" else "Handed to the partnership",
-                "closed_at": closed_at,
-                "resolution_working_days": calendar.working_days_between(
-                    calendar.local(opened_at).date(), calendar.local(closed_at).date()
-                ),
-            }
+        closed_at = min(calendar.add_working_days(opened_at, days), self.now)
+        withdrawn = rng.random() < 0.1
+        escalation |= {
+            "status": "withdrawn" if withdrawn else "resolved",
+            "outcome": "withdrawn"
+            if withdrawn
+            else ("Decided by the partnership" if level == 4 else "Agreed next steps"),
+            "closed_at": closed_at,
+            "resolution_working_days": calendar.working_days_between(
+                calendar.local(opened_at).date(), calendar.local(closed_at).date()
+            ),
+        }
         self.escalations.append(escalation)
+
+    def _still_open(self, team: Team, opened_at: datetime, moved_up: bool) -> dict[str, Any]:
+        """An open escalation's level and deadline, on the challenged team's calendar (its hours too)."""
+        calendar = calendar_for_team(team=team, settings=self.calendars.settings)
+
+        def days(level: int) -> int:
+            found = self.policy.level(level).working_days if self.policy is not None else None
+            return found if found is not None else OPEN_LEVEL_DAYS.get(level, 5)
+
+        level, started = 1, opened_at
+        level_2_at = calendar.add_working_days(opened_at, days(1))
+        if moved_up and level_2_at < self.now:
+            level, started = 2, level_2_at
+        return {
+            "level": level,
+            "level_started_at": started,
+            "level_due_at": calendar.add_working_days(started, days(level)),
+            "status": "open",
+        }
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], prefix: str, batch_size: int) -> None:
@@ -196,7 +232,13 @@ def generate_history(
 ) -> HistorySummary:
     """Insert `plan.months` of referrals from `senders` to `teams`, ending now; return how many rows."""
     now = clock.now()
-    maker = _Maker(plan=plan, now=now, calendars=calendars or CalendarCache())
+    policy = session.exec(select(PolicyVersion).order_by(col(PolicyVersion.id))).first()
+    maker = _Maker(
+        plan=plan,
+        now=now,
+        calendars=calendars or CalendarCache(),
+        policy=policy_of(policy) if policy is not None else None,
+    )
     start = now - timedelta(days=round(plan.months * 30.4))
     weeks = (now - start).days / 7
     rng = maker.rng
@@ -211,7 +253,6 @@ def generate_history(
             sent_at = start + timedelta(seconds=rng.uniform(0, (now - start).total_seconds()))
             case_ref = f"NB-{rng.randint(100000, 999999)}"
             maker.item(team=team, sender=rng.choice(eligible), sent_at=sent_at, pace=pace, case_ref=case_ref)
-    policy = session.exec(select(PolicyVersion).order_by(col(PolicyVersion.id))).first()
     _insert(session, TrackedItem, maker.items, "TI", batch_size)
     escalations = maker.escalations if policy is not None else []
     for row in escalations:

@@ -62,12 +62,22 @@ def _spans(value: Any) -> list[tuple[int, int]]:
     return spans
 
 
-def counts_plain_hours(team: Team) -> bool:
+class HasHours(Protocol):
+    """A team as stored (storage.models.Team) or as the directory index holds it (directory.cards.TeamInfo)."""
+
+    @property
+    def hours(self) -> Mapping[str, Any]: ...
+
+    @property
+    def is_open_bank_holidays(self) -> bool: ...
+
+
+def counts_plain_hours(team: HasHours) -> bool:
     """Tell whether a team never closes (24/7, or out of hours through the night), so its clocks run in plain hours."""
     return hours_for_team(team=team, settings=None).plain_hours
 
 
-def hours_for_team(*, team: Team | None, settings: WorkingHours | None) -> TeamHours:
+def hours_for_team(*, team: HasHours | None, settings: WorkingHours | None) -> TeamHours:
     """Return the working hours a team's clocks count in.
 
     Its own opening hours from the directory, Monday to Friday (weekend opening does not make a working

@@ -140,8 +140,15 @@ async def test_every_table_downloads_as_csv(client: httpx.AsyncClient, world: We
         "1",
         "1",
     ]
-    for name in ("acknowledgement", "weekly", "escalations"):
+    for name in ("acknowledgement", "weekly", "escalations", "agency_pairs"):
         assert (await client.get(f"/insight/download/{name}.csv")).status_code == 200
+    # December's escalations: health visiting → the council's front door, ES-0001 resolved at level 2 and
+    # ES-0002 at level 1; ES-0003 still open (no deadline stored, so not late).
+    pairs = await client.get("/insight/download/agency_pairs.csv", params={"period": "last month"})
+    rows = list(csv.reader(io.StringIO(pairs.text)))
+    assert rows[0][:4] == ["Agencies", "Opened", "Resolved", "Resolved at the lowest level %"]
+    assert rows[1][:4] == ["Northbrook Community Health → Northbrook Council", "3", "2", "50"]
+    assert rows[1][-2:] == ["2", "0"]
     assert (await client.get("/insight/download/people.csv")).status_code == 404
     assert "insight.downloaded" in _actions(world)
 
