@@ -26,7 +26,7 @@ def world(sessions: sessionmaker[Session], clock: FakeClock) -> World:
 
 async def test_a_rationale_naming_a_child_is_saved_without_the_name_in_one_press(world: World) -> None:
     await open_escalation(world)
-    assert "What did you try" in (await world.press("hv.amy", "escalation_next", "ES-0001")).text
+    assert "what you tried" in (await world.press("hv.amy", "escalation_next", "ES-0001")).text
     assert "Why didn't it resolve" in (await world.say("hv.amy", "spoke to the duty manager")).text
     refused = await world.say("hv.amy", "child Jayden Smith still below threshold, no new reasons given")
     assert refused.text.startswith("That looks like a person's name.") and "Jayden" not in refused.text
