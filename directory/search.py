@@ -141,9 +141,14 @@ def filter_mask(
     agency_kind: str | None,
     open_at: datetime | None,
     calendar: WorkingCalendar,
+    among: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Which teams the filters allow: the area (teams naming no area cover everywhere), the kind, open now."""
-    allowed = np.ones(len(index.teams), dtype=np.bool_)
+    """Which teams the filters allow: the area (teams naming no area cover everywhere), the kind, open now.
+
+    Only the partnership's own teams unless `among` says which teams to consider (a named neighbour's
+    routes, or public services from feeds): pulled services never answer as a safeguarding route by default.
+    """
+    allowed = (index.own if among is None else among).copy()
     if area:
         in_area = index.areas.get(normalise(area).strip())
         allowed &= index.no_areas if in_area is None else (index.no_areas | in_area)

@@ -16,13 +16,9 @@ from directory.concerns import ConcernsInvalid, parse_concerns, store_taxonomy
 from directory.document import DirectoryInvalid
 from directory.exporter import FORMATS, export_text
 from directory.importer import format_for, import_file
-from directory.pull import (
-    SourceReport,
-    read_records,
-    source_name,
-    store_pull,
-)
+from directory.pull import SourceReport, read_records, source_name
 from directory.pull_fetch import PullFailed, fetch_records, records_from_text
+from directory.pull_store import store_pull
 from directory.search import resolve_team
 from directory.store import ImportSummary
 from directory.upkeep import coverage_gaps, stale_entries, unhandled_concerns, untagged_teams, verify_team

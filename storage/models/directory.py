@@ -38,8 +38,10 @@ class Team(SQLModel, table=True):
     handles: str = ""  # what it handles, in the words a practitioner would type
     not_for: str = ""  # who or what it is not for
     areas: list[str] = Field(default_factory=list, sa_type=JSON)
-    # {"mon": [["09:00", "17:15"]], ...}; an empty dict means open 24/7.
+    # {"mon": [["09:00", "17:15"]], ...}; an empty dict means open 24/7, but only when the hours are published.
     hours: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # False when nobody told us the hours (a pulled service whose feed gives none): never read as open 24/7.
+    hours_published: bool = True
     is_open_bank_holidays: bool = False
     closure_days: list[str] = Field(default_factory=list, sa_type=JSON)  # ISO dates
     out_of_hours_team_id: int | None = Field(default=None, foreign_key="team.id")
@@ -58,6 +60,30 @@ class Team(SQLModel, table=True):
     source: str = Field(default="", max_length=80, index=True)
     source_id: str = Field(default="", max_length=200)
     source_pulled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the source holds, as the admin said when adding it: "professional" routes or "public" services.
+    source_kind: str = Field(default="", max_length=20)
+    # The team's office (a base), published as its physical location; an organisation's address, not a person's.
+    base_address: str = Field(default="", max_length=300)
+    base_postcode: str = Field(default="", max_length=10)
+
+
+class DirectorySource(SQLModel, table=True):
+    """A neighbour's Open Referral feed that the directory pulls on a schedule."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=40)
+    url: str = Field(max_length=500)
+    kind: str = Field(max_length=20)  # professional | public: said by the admin, never guessed per record
+    every_seconds: int = 86_400
+    added_at: datetime = Field(sa_type=UTCDateTime)
+    added_by: str = Field(default="cli", max_length=80)
+    next_pull_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_good_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = ""  # one line; "" after a good pull
+    held: str = ""  # why the last pull is waiting for an admin to confirm removals; "" when not held
+    # The last pull's data-quality counts (pulled, usable, quarantined by reason, with contacts, ...).
+    report: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class ContactRoute(SQLModel, table=True):
