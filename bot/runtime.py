@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.inbox.jobs import prune_inbox
 from bot.inbox.worker import Inbox
 from bot.slack.dedupe import prune_job as prune_slack_events
-from directory.demo import load_demo
+from directory.demo import load_demo, load_demo_neighbours
 from handlers import (
     chronology,
     digest,
@@ -194,6 +194,7 @@ SEEDERS: tuple[Seeder, ...] = (
     load_demo,  # the Northbrook directory and demo people come first: the rest refer to them
     escalation_policy.seed,  # the shipped escalation policies
     seed_demo_history,  # six months of fictional referrals for insight and stats
+    load_demo_neighbours,  # Millbridge next door, pulled from its feeds (after the history: not our teams)
 )
 
 

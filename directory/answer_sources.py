@@ -21,10 +21,10 @@ import numpy.typing as npt
 
 from directory.concern_match import ConcernMatch
 from directory.index import DirectoryIndex, normalise, words
+from directory.pull_store import OUT_OF_HOURS_CONCERN
 from directory.search import SearchResult, make_result, word_scores
 from schedules.time.calendar import WorkingCalendar
 
-OUT_OF_HOURS_CONCERN = "out-of-hours"
 MAX_PUBLIC = 2
 _PUBLIC_COVERAGE = 0.5  # a public service must hold at least half of the search's words
 # Words that make a search a signposting question, answered with public services too.
@@ -88,26 +88,30 @@ def neighbour_results(
     scored = word_scores(index, text, mask) if words(text) else None
     words_hit = scored.scores if scored is not None else np.zeros(len(index.teams))
     default = index.taxonomy.default_team(about)
-    # A neighbour's front door: its team handling the concern our own safe default handles first.
+    # A neighbour's front door: its team handling first the concern our own safe default handles first.
+    # Among equally good concern matches it leads (the child's home authority is the one to contact).
+    door = np.zeros(len(index.teams), dtype=np.int8)
     door_concerns = index.teams[index.by_key[default]].concerns if default in index.by_key else ()
     for concern_id in door_concerns[:1]:
         positions = index.concern_primary.get(concern_id)
         if positions is not None:
-            tier[positions] = np.maximum(tier[positions], 1)
+            door[positions] = 1
     tier = np.where(mask, tier, 0)
-    ranked = _order(np.flatnonzero((tier > 0) | (words_hit > 0)), tier, words_hit)
+    door = np.where(mask, door, 0)
+    candidates = np.flatnonzero((tier > 0) | (door > 0) | (words_hit > 0))
+    order = np.lexsort((candidates, -words_hit[candidates], -door[candidates], -tier[candidates]))
+    ranked = [int(candidates[i]) for i in order]
     ooh = index.concern_primary.get(OUT_OF_HOURS_CONCERN, np.zeros(0, dtype=np.int32))
     out_of_hours = [int(p) for p in ooh.tolist() if mask[p]]
     chosen = ranked[: max(limit - 1, 1)]
-    chosen += [p for p in out_of_hours if p not in chosen][:1]
-    return tuple(make_result(index, index.teams[p], 0.0, (), at, calendar) for p in chosen[:limit])
-
-
-def _order(
-    candidates: npt.NDArray[np.intp], tier: npt.NDArray[np.int8], scores: npt.NDArray[np.float64]
-) -> list[int]:
-    order = np.lexsort((candidates, -scores[candidates], -tier[candidates]))
-    return [int(candidates[i]) for i in order]
+    results = [make_result(index, index.teams[p], 0.0, (), at, calendar) for p in chosen]
+    lead_fallback = results[0].fallback.team.id if results and results[0].fallback is not None else None
+    # The out-of-hours team is always shown: as the closed lead's fallback line, or as an alternative.
+    extra = [p for p in out_of_hours if p not in chosen and index.teams[p].id != lead_fallback][:1]
+    if lead_fallback is not None:
+        results = [r for r in results if r.team.id != lead_fallback]
+    results += [make_result(index, index.teams[p], 0.0, (), at, calendar) for p in extra]
+    return tuple(results[:limit])
 
 
 def public_results(

@@ -84,4 +84,15 @@ def read_hours(record: dict[str, Any]) -> dict[str, list[list[str]]] | None:
                 spans.setdefault(following, []).append(["00:00", closes])
     if not spans:
         return None
-    return {day: sorted(map(list, {tuple(s) for s in spans[day]})) for day in WEEKDAY_KEYS if day in spans}
+    return {day: _merged(spans[day]) for day in WEEKDAY_KEYS if day in spans}
+
+
+def _merged(spans: list[list[str]]) -> list[list[str]]:
+    """Overlapping or touching spans as one: 00:00–09:00 and 00:00–24:00 are 00:00–24:00."""
+    out: list[list[str]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from directory.cards import PUBLIC
+from directory.cards import PROFESSIONAL, PUBLIC
 from directory.index import bump_generation
 from directory.pull import PulledService, SourceReport
 from directory.store import stable_uuid
@@ -24,6 +24,7 @@ from storage.errors import DomainError
 from storage.models import Agency, ContactRoute, Team
 
 HOLD_REMOVALS_OVER = 0.20
+OUT_OF_HOURS_CONCERN = "out-of-hours"
 
 
 class PullHeld(DomainError):
@@ -73,6 +74,20 @@ def _team_values(team: Team) -> tuple[Any, ...]:
         team.name, team.purpose, team.agency_id, team.hours, team.hours_published, team.areas,
         team.concerns_primary, team.concerns_also, team.source_kind,
     )  # fmt: skip
+
+
+def _link_out_of_hours(session: Session, source: str) -> None:
+    """A neighbour's out-of-hours team (tagged with that concern first) covers its other routes when closed.
+
+    A feed cannot link a service to its out-of-hours service, so the link is the one the concern says;
+    a closed neighbour's front door then comes with its out-of-hours team, as our own teams do.
+    """
+    teams = session.exec(select(Team).where(col(Team.source) == source).order_by(col(Team.name))).all()
+    out_of_hours = next((t for t in teams if OUT_OF_HOURS_CONCERN in t.concerns_primary), None)
+    if out_of_hours is None:
+        return
+    others = [t.id for t in teams if t.id != out_of_hours.id]
+    session.execute(update(Team).where(col(Team.id).in_(others)).values(out_of_hours_team_id=out_of_hours.id))
 
 
 def store_pull(
@@ -161,9 +176,14 @@ def store_pull(
                 ContactRoute(key=route_key, uuid=stable_uuid("pulled-route", route_key), team_id=team.id or 0,
                              kind=kind, value=value, priority=priority, is_public=True)
             )  # fmt: skip
+    # Out-of-hours links are worked out afresh below; clear them first so a dropped team can go.
+    session.execute(update(Team).where(col(Team.source) == source).values(out_of_hours_team_id=None))
     for team in dropped:
         session.execute(delete(ContactRoute).where(col(ContactRoute.team_id) == team.id))
         session.delete(team)
+    session.flush()
+    if source_kind == PROFESSIONAL:
+        _link_out_of_hours(session, source)
     # Every pulled service carries the time of the last good pull, changed or not.
     session.execute(update(Team).where(col(Team.source) == source).values(source_pulled_at=now))
     session.flush()
