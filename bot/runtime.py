@@ -43,6 +43,7 @@ from handlers.messages import Notifier
 from handlers.retention import retention_job
 from handlers.router import Router
 from handlers.tracking.chasing import run_sweep
+from handlers.upkeep.source_pulls import pull_sources_job
 from schedules.escalation import policy as escalation_policy
 from schedules.insight.history import seed_demo_history
 from schedules.jobs import Job, JobRegistry, JobStats, run_jobs, wakeup_times
@@ -161,6 +162,7 @@ JOBS: tuple[Job[Runtime], ...] = (
     Job("inbox-prune", prune_inbox),  # forget done inbox rows once no redelivery can come
     Job("insight-durations", fill_durations_job),  # fill missing working-time durations
     Job("audit-checkpoint", checkpoint_audit),  # the audit chain's head, written outside the database
+    Job("directory-source-pulls", pull_sources_job),  # neighbours' feeds, each at its interval
 )
 
 
