@@ -80,6 +80,10 @@ def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) ->
             last_verified_at=team.last_verified_at,
             concerns=list(team.concerns_primary),
             also_concerns=list(team.concerns_also),
+            nation=team.nation,
+            base_address=team.base_address,
+            base_town=team.base_town,
+            base_postcode=team.base_postcode,
             routes=routes.get(team.id or 0, []),
         )
         org = AgencyDoc(
@@ -268,7 +272,8 @@ def service_at_locations_page(
     _check_paging(page, per_page)
     contents = []
     for team, _agency in _public_rows(session, page, per_page):
-        doc = TeamDoc(key=team.key, name=team.name, agency_key="", areas=list(team.areas))
+        doc = TeamDoc(key=team.key, name=team.name, agency_key="", areas=list(team.areas), nation=team.nation,
+                      base_address=team.base_address, base_town=team.base_town, base_postcode=team.base_postcode)  # fmt: skip
         contents.append(service_at_location_json(doc, team.uuid or stable_uuid("team", team.key)))
     return _page(contents, total=_public_count(session), page=page, per_page=per_page)
 

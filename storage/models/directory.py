@@ -63,7 +63,8 @@ class Team(SQLModel, table=True):
     # What the source holds, as the admin said when adding it: "professional" routes or "public" services.
     source_kind: str = Field(default="", max_length=20)
     # The team's office (a base), published as its physical location; an organisation's address, not a person's.
-    base_address: str = Field(default="", max_length=300)
+    base_address: str = Field(default="", max_length=300)  # street lines, e.g. "Town Hall, 1 Market Street"
+    base_town: str = Field(default="", max_length=80)
     base_postcode: str = Field(default="", max_length=10)
 
 

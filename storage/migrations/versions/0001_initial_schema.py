@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 23:14:19.976487
+Create Date: 2026-12-04 23:53:50.023327
 """
 
 from collections.abc import Sequence
@@ -165,6 +165,7 @@ def upgrade() -> None:
     sa.Column('source_pulled_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('source_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('base_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('base_town', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('base_postcode', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['out_of_hours_team_id'], ['team.id'], ),
