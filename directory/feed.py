@@ -128,10 +128,19 @@ def _public_count(session: Session, filters: tuple[Any, ...] = ()) -> int:
 def _public_rows(
     session: Session, page: int, per_page: int, filters: tuple[Any, ...] = ()
 ) -> list[tuple[Team, Agency]]:
-    query = (
-        _public_teams().where(*filters).order_by(col(Team.id)).offset((page - 1) * per_page).limit(per_page)
+    # The page's ids first (a narrow walk of the id index past the offset), then only those rows in full:
+    # deep pages of a large directory never drag whole rows through the offset.
+    ids = (
+        select(Team.id)
+        .where(col(Team.is_public), col(Team.source) == "", *filters)
+        .order_by(col(Team.id))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
-    return list(session.exec(query))
+    wanted = [team_id for team_id in session.exec(ids) if team_id is not None]
+    if not wanted:
+        return []
+    return list(session.exec(_public_teams().where(col(Team.id).in_(wanted)).order_by(col(Team.id))))
 
 
 MAX_SEARCH = 100
