@@ -142,6 +142,8 @@ def report_counts(report: SourceReport) -> dict[str, Any]:
         "with_hours": report.with_hours,
         "flagged": len(report.flagged),
         "fixed": len(report.fixed),
+        # Personal-looking contacts are the publisher's data: listed for the admin, never refused.
+        "flagged_notes": [f"{n.name or '(no name)'} [{n.source_id}]: {n.text}" for n in report.flagged[:200]],
     }
 
 
@@ -267,6 +269,7 @@ def report_lines(source: DirectorySource) -> list[str]:
             f"With a contact: {counts.get('with_contacts', 0)}. With a valid id: {counts.get('with_valid_id', 0)}. "
             f"With opening hours: {counts.get('with_hours', 0)}.",
             f"Fixed: {counts.get('fixed', 0)}. Flagged (personal-looking contacts): {counts.get('flagged', 0)}.",
+            *(f"Flagged: {note}" for note in counts.get("flagged_notes", [])),
         ]
     if source.last_good_at is not None:
         lines.append(f"Last good pull: {source.last_good_at.isoformat(timespec='minutes')}.")

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.cli import cli
 from directory.hours import describe_hours, is_open
-from directory.sources import FAILED, HELD, PULLED, add_source, pull_source
+from directory.sources import FAILED, HELD, PULLED, add_source, pull_source, report_lines
 from handlers.upkeep.source_pulls import SOURCE_PROBLEM, pull_sources_job, render_source_problem
 from schedules.time.calendars import hours_for_team
 from schedules.time.clock import FakeClock
@@ -179,3 +179,24 @@ def test_a_pull_removing_over_a_fifth_is_held_for_an_admin(
     assert count(sessions, "millbridge") == 2
     with sessions() as session:
         assert session.exec(select(DirectorySource.held)).one() == ""
+
+
+def test_personal_looking_contacts_are_listed_in_the_report_not_refused(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    records = millbridge_family_records()
+    records[2]["email"] = "stayandplay.millbridge@gmail.com"
+    records[3]["contacts"] = [{"phones": [{"number": "07700 900456"}]}]
+    with feed_server(records) as (url, _):
+        add(sessions, clock, "millbridge-families", url, "public")
+        assert (
+            pull_source(sessions=sessions, clock=clock, name="millbridge-families", actor="t").status
+            == PULLED
+        )
+    assert count(sessions, "millbridge-families") == 4, "the publisher's data lands"
+    with sessions() as session:
+        lines = report_lines(session.exec(select(DirectorySource)).one())
+    text = "\n".join(lines)
+    assert "Flagged (personal-looking contacts): 2." in text
+    assert "Flagged: Stay and play toddler group" in text and "stayandplay.millbridge@gmail.com" in text
+    assert "personal-looking mobile 07700 900456" in text
