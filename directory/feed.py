@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, false, func
+from sqlalchemy import Text, cast, false, func, literal_column
 from sqlmodel import Session, col, select
 
 from directory.concerns import shipped_taxonomy
@@ -43,12 +43,13 @@ def api_details() -> dict[str, Any]:
     return {"version": ORUK_VERSION, "profile": ORUK_PROFILE}
 
 
+# The partnership's own public teams, written with the empty source inline (not a bound parameter) so that
+# PostgreSQL can use the partial index on exactly this condition (storage/models/directory.py).
+PUBLISHED = (col(Team.is_public), col(Team.source) == literal_column("''"))
+
+
 def _public_teams() -> Any:
-    return (
-        select(Team, Agency)
-        .join(Agency, col(Agency.id) == col(Team.agency_id))
-        .where(col(Team.is_public), col(Team.source) == "")
-    )
+    return select(Team, Agency).join(Agency, col(Agency.id) == col(Team.agency_id)).where(*PUBLISHED)
 
 
 def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) -> list[dict[str, Any]]:
@@ -120,9 +121,7 @@ def _page(contents: list[dict[str, Any]], *, total: int, page: int, per_page: in
 
 
 def _public_count(session: Session, filters: tuple[Any, ...] = ()) -> int:
-    return session.exec(
-        select(func.count(col(Team.id))).where(col(Team.is_public), col(Team.source) == "", *filters)
-    ).one()
+    return session.exec(select(func.count(col(Team.id))).where(*PUBLISHED, *filters)).one()
 
 
 def _public_rows(
@@ -132,7 +131,7 @@ def _public_rows(
     # deep pages of a large directory never drag whole rows through the offset.
     ids = (
         select(Team.id)
-        .where(col(Team.is_public), col(Team.source) == "", *filters)
+        .where(*PUBLISHED, *filters)
         .order_by(col(Team.id))
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -293,7 +292,7 @@ def service_at_location_detail(*, session: Session, at: datetime, sal_id: str) -
     Raises:
         NotFound: no public service has a location with that id.
     """
-    keys = session.exec(select(Team.key, Team.uuid).where(col(Team.is_public), col(Team.source) == "")).all()
+    keys = session.exec(select(Team.key, Team.uuid).where(*PUBLISHED)).all()
     for key, uuid in keys:
         if stable_uuid("service-at-location", key) == sal_id:
             return service_detail(session=session, at=at, service_id=uuid)

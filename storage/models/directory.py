@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -28,6 +28,17 @@ class Agency(SQLModel, table=True):
 
 class Team(SQLModel, table=True):
     """A team or service inside an agency that professionals contact."""
+
+    # The open feed pages through the partnership's own public teams by id: a partial index holds just
+    # those, so counting them and walking to a deep page never reads the rest of the table.
+    __table_args__ = (
+        Index(
+            "ix_team_published",
+            "id",
+            postgresql_where=text("is_public AND source = ''"),
+            sqlite_where=text("is_public AND source = ''"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, index=True, max_length=80)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 23:53:50.023327
+Create Date: 2026-12-05 00:21:57.559226
 """
 
 from collections.abc import Sequence
@@ -175,6 +175,7 @@ def upgrade() -> None:
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_key'), ['key'], unique=True)
+        batch_op.create_index('ix_team_published', ['id'], unique=False, postgresql_where=sa.text("is_public AND source = ''"), sqlite_where=sa.text("is_public AND source = ''"))
         batch_op.create_index(batch_op.f('ix_team_source'), ['source'], unique=False)
 
     op.create_table('contactroute',
@@ -530,6 +531,7 @@ def downgrade() -> None:
     op.drop_table('contactroute')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_source'))
+        batch_op.drop_index('ix_team_published', postgresql_where=sa.text("is_public AND source = ''"), sqlite_where=sa.text("is_public AND source = ''"))
         batch_op.drop_index(batch_op.f('ix_team_key'))
         batch_op.drop_index(batch_op.f('ix_team_agency_id'))
 
