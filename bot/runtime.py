@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.inbox.jobs import prune_inbox
 from bot.inbox.worker import Inbox
 from bot.slack.dedupe import prune_job as prune_slack_events
-from directory.demo import load_demo
+from directory.demo import load_demo, load_demo_neighbours
 from handlers import (
     chronology,
     digest,
@@ -43,6 +43,7 @@ from handlers.messages import Notifier
 from handlers.retention import retention_job
 from handlers.router import Router
 from handlers.tracking.chasing import run_sweep
+from handlers.upkeep.source_pulls import pull_sources_job
 from schedules.escalation import policy as escalation_policy
 from schedules.insight.history import seed_demo_history
 from schedules.jobs import Job, JobRegistry, JobStats, run_jobs, wakeup_times
@@ -161,6 +162,7 @@ JOBS: tuple[Job[Runtime], ...] = (
     Job("inbox-prune", prune_inbox),  # forget done inbox rows once no redelivery can come
     Job("insight-durations", fill_durations_job),  # fill missing working-time durations
     Job("audit-checkpoint", checkpoint_audit),  # the audit chain's head, written outside the database
+    Job("directory-source-pulls", pull_sources_job),  # neighbours' feeds, each at its interval
 )
 
 
@@ -194,6 +196,7 @@ SEEDERS: tuple[Seeder, ...] = (
     load_demo,  # the Northbrook directory and demo people come first: the rest refer to them
     escalation_policy.seed,  # the shipped escalation policies
     seed_demo_history,  # six months of fictional referrals for insight and stats
+    load_demo_neighbours,  # Millbridge next door, pulled from its feeds (after the history: not our teams)
 )
 
 

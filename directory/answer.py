@@ -7,6 +7,8 @@ Word matching alone answers searches that name no concern ("Ashgrove school DSL"
 has tagged yet; it counts as confident only when a team holds every word of the search. When nothing is
 confident the answer is the safe default: the front door for a child (the adults' front door for an
 adult), with its out-of-hours team when it is closed. Results are never padded to fill a list.
+Services pulled from other publishers' feeds answer only as directory/answer_sources.py says: a neighbour's
+routes when the search names it, public services alongside a signposting question.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from datetime import datetime
 import numpy as np
 from sqlmodel import Session
 
+from directory.answer_sources import (
+    is_signposting,
+    named_neighbour,
+    neighbour_results,
+    public_results,
+    without_place,
+)
 from directory.concern_match import ConcernMatch
 from directory.concerns import Concern, Duty
 from directory.index import DirectoryIndex, current_index, words
@@ -42,6 +51,8 @@ class Answer:
     is_safe_default: bool
     duties: tuple[Duty, ...]
     reason: str  # one line: why the first result, e.g. "handles: private fostering"
+    neighbour: str = ""  # the neighbour the search named, whose routes lead the results
+    public: tuple[SearchResult, ...] = ()  # public family services from feeds: signposting, not a route
 
 
 def _about(index: DirectoryIndex, text: str, matches: list[ConcernMatch]) -> str:
@@ -134,7 +145,32 @@ def answer(
     about = _about(index, cleaned, matches)
     concerns = tuple(m.concern for m in matches)
     duties = tuple(dict.fromkeys(c.duty for c in concerns if c.duty is not None))
-    allowed = filter_mask(index, area=area, agency_kind=None, open_at=at if open_now else None, calendar=cal)
+    open_at = at if open_now else None
+    allowed = filter_mask(index, area=area, agency_kind=None, open_at=open_at, calendar=cal)
+    public: tuple[SearchResult, ...] = ()
+    if is_signposting(cleaned) and index.public_services.any():
+        among = index.public_services
+        public_allowed = filter_mask(
+            index, area=area, agency_kind=None, open_at=open_at, calendar=cal, among=among
+        )
+        public = public_results(index, cleaned, allowed=public_allowed, at=at, calendar=cal)
+    neighbour = named_neighbour(index, cleaned, area)
+    if neighbour is not None:
+        searched = without_place(index, cleaned, neighbour)
+        found = neighbour_results(
+            index, neighbour, searched, matches, about=about, at=at, calendar=cal, limit=MAX_RESULTS
+        )
+        if found:
+            return Answer(
+                results=found,
+                concerns=concerns,
+                about=about,
+                is_safe_default=False,
+                duties=duties,
+                reason=f"you named {found[0].team.source.replace('-', ' ').title()}",
+                neighbour=neighbour,
+                public=public,
+            )
     ranked: list[tuple[int, int]] = []
     if matches:
         ranked = _concern_ranking(index, cleaned, matches, allowed, nation=nation)
@@ -154,6 +190,7 @@ def answer(
             is_safe_default=True,
             duties=duties,
             reason="",
+            public=public,
         )
     # Opening hours cost a little per team: work them out for the pool only when open teams go first.
     pool = ranked if prefer_open else ranked[:MAX_RESULTS]
@@ -174,6 +211,7 @@ def answer(
         is_safe_default=False,
         duties=duties,
         reason=reason,
+        public=public,
     )
 
 

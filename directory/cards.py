@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+# What a neighbour's feed holds, as the admin said when adding it.
+PROFESSIONAL = "professional"
+PUBLIC = "public"
+SOURCE_KINDS = (PROFESSIONAL, PUBLIC)
+
 
 @dataclass(frozen=True, slots=True)
 class RouteInfo:
@@ -65,6 +70,23 @@ class TeamInfo:
     also_concerns: tuple[str, ...] = ()  # concern ids it also handles
     routes: tuple[RouteInfo, ...] = ()
     escalation: tuple[EscalationInfo, ...] = ()
+    hours_published: bool = True  # False: nobody told us its hours, so it is never shown as open
+    # Pulled from a neighbour's feed: the source's name, what it holds ("professional" or "public") and
+    # when it was last pulled. "" for the partnership's own teams, which it verifies itself.
+    source: str = ""
+    source_kind: str = ""
+    source_pulled_at: datetime | None = None
+    base_address: str = ""
+
+    @property
+    def is_pulled(self) -> bool:
+        """Tell whether it came from a neighbour's feed (not verified by the partnership)."""
+        return bool(self.source)
+
+    @property
+    def is_public_service(self) -> bool:
+        """A public family service from a feed: signposting, never a safeguarding route."""
+        return self.source_kind == PUBLIC
 
     def review_due(self) -> datetime | None:
         """When the entry is next due for review (None: never verified, so due now)."""

@@ -54,6 +54,9 @@ TEAM_COLUMNS = (
     "immediate_danger",
     "concerns",
     "also_concerns",
+    "base_address",
+    "base_town",
+    "base_postcode",
     "escalation",
 )
 ROUTE_COLUMNS = (

@@ -10,14 +10,18 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from directory.cards import PROFESSIONAL, PUBLIC
 from directory.checks import check_document
 from directory.document import DirectoryDoc, DirectoryInvalid
+from directory.pull import SourceReport, read_records
+from directory.pull_fetch import records_from_text
 from directory.records import Collector
+from directory.sources import DEFAULT_EVERY, add_source, store_records
 from directory.store import apply_document
 from directory.yaml_format import parse_yaml
 from schedules.time.clock import Clock
 from storage import audit
-from storage.models import Agency, Person, RoleGrant, Team
+from storage.models import Agency, DirectorySource, Person, RoleGrant, Team
 
 DEMO_FILE = Path(__file__).with_name("demo.yaml")
 # The newest verification in the demo file lands this long before "now", so the demo is fresh
@@ -192,3 +196,25 @@ def _grant(
     if exists is None:
         assert person.id is not None
         session.add(RoleGrant(person_id=person.id, role=item.role, team_id=team_id, agency_id=agency_id))
+
+
+# Millbridge, the neighbouring authority, publishes its safeguarding routes and its family services as Open
+# Referral feeds; the demo registers both as sources and pulls the bundled copies of them.
+DEMO_FEEDS = Path(__file__).with_name("demo_feeds")
+NEIGHBOUR_FEEDS = (("millbridge", "millbridge.json", PROFESSIONAL), ("millbridge-families", "millbridge-family-services.json", PUBLIC))  # fmt: skip
+
+
+def load_demo_neighbours(session: Session, clock: Clock) -> None:
+    """Register and pull the demo's neighbour feeds (Millbridge), adding only what is missing."""
+    for name, file, kind in NEIGHBOUR_FEEDS:
+        if (
+            session.exec(select(DirectorySource.id).where(col(DirectorySource.name) == name)).first()
+            is not None
+        ):
+            continue
+        path = DEMO_FEEDS / file
+        source = add_source(session=session, clock=clock, name=name, url=str(path), kind=kind,
+                            every=DEFAULT_EVERY, actor=DEMO_ACTOR)  # fmt: skip
+        records = records_from_text(path.read_text(encoding="utf-8"), where=file)
+        report = read_records(SourceReport(name), records)
+        store_records(session=session, clock=clock, source=source, report=report, actor=DEMO_ACTOR)

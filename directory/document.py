@@ -71,6 +71,10 @@ class TeamDoc:
     is_immediate_danger: bool = False
     concerns: list[str] = field(default_factory=list)  # concern ids it handles first
     also_concerns: list[str] = field(default_factory=list)  # concern ids it also handles
+    # The team's office, if it has one: published as a physical location. An organisation's address.
+    base_address: str = ""
+    base_town: str = ""
+    base_postcode: str = ""
     routes: list[RouteDoc] = field(default_factory=list)
     escalation: list[EscalationDoc] = field(default_factory=list)
 

@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Text, cast, false, func, literal_column
 from sqlmodel import Session, col, select
 
 from directory.concerns import shipped_taxonomy
@@ -20,6 +20,7 @@ from directory.document import AgencyDoc, RouteDoc, TeamDoc
 from directory.oruk_export import (
     CONCERN_TAXONOMY_ID,
     concern_taxonomy_json,
+    concern_term_id,
     concern_term_json,
     list_item,
     service_at_location_json,
@@ -27,7 +28,7 @@ from directory.oruk_export import (
 )
 from directory.store import stable_uuid
 from storage.errors import InvalidInput, NotFound
-from storage.models import Agency, ContactRoute, Team
+from storage.models import Agency, AuditEvent, ContactRoute, Team
 
 MAX_PER_PAGE = 500
 # Far past any directory's last page, and small enough that the row offset always fits the database's integer.
@@ -42,12 +43,13 @@ def api_details() -> dict[str, Any]:
     return {"version": ORUK_VERSION, "profile": ORUK_PROFILE}
 
 
+# The partnership's own public teams, written with the empty source inline (not a bound parameter) so that
+# PostgreSQL can use the partial index on exactly this condition (storage/models/directory.py).
+PUBLISHED = (col(Team.is_public), col(Team.source) == literal_column("''"))
+
+
 def _public_teams() -> Any:
-    return (
-        select(Team, Agency)
-        .join(Agency, col(Agency.id) == col(Team.agency_id))
-        .where(col(Team.is_public), col(Team.source) == "")
-    )
+    return select(Team, Agency).join(Agency, col(Agency.id) == col(Team.agency_id)).where(*PUBLISHED)
 
 
 def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) -> list[dict[str, Any]]:
@@ -79,6 +81,10 @@ def _compile(session: Session, rows: list[tuple[Team, Agency]], at: datetime) ->
             last_verified_at=team.last_verified_at,
             concerns=list(team.concerns_primary),
             also_concerns=list(team.concerns_also),
+            nation=team.nation,
+            base_address=team.base_address,
+            base_town=team.base_town,
+            base_postcode=team.base_postcode,
             routes=routes.get(team.id or 0, []),
         )
         org = AgencyDoc(
@@ -114,28 +120,91 @@ def _page(contents: list[dict[str, Any]], *, total: int, page: int, per_page: in
     }
 
 
-def _public_count(session: Session) -> int:
-    return session.exec(
-        select(func.count(col(Team.id))).where(col(Team.is_public), col(Team.source) == "")
-    ).one()
+def _public_count(session: Session, filters: tuple[Any, ...] = ()) -> int:
+    return session.exec(select(func.count(col(Team.id))).where(*PUBLISHED, *filters)).one()
 
 
-def _public_rows(session: Session, page: int, per_page: int) -> list[tuple[Team, Agency]]:
-    query = _public_teams().order_by(col(Team.id)).offset((page - 1) * per_page).limit(per_page)
-    return list(session.exec(query))
+def _public_rows(
+    session: Session, page: int, per_page: int, filters: tuple[Any, ...] = ()
+) -> list[tuple[Team, Agency]]:
+    # The page's ids first (a narrow walk of the id index past the offset), then only those rows in full:
+    # deep pages of a large directory never drag whole rows through the offset.
+    ids = (
+        select(Team.id)
+        .where(*PUBLISHED, *filters)
+        .order_by(col(Team.id))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    wanted = [team_id for team_id in session.exec(ids) if team_id is not None]
+    if not wanted:
+        return []
+    return list(session.exec(_public_teams().where(col(Team.id).in_(wanted)).order_by(col(Team.id))))
+
+
+MAX_SEARCH = 100
+
+
+def service_filters(*, search: str = "", taxonomy_term_id: str = "") -> tuple[Any, ...]:
+    """The HSDS `search` (words in a service's name or description) and `taxonomy_term_id` filters.
+
+    An unknown taxonomy term matches nothing (an empty page), as a filter on a term nobody uses would.
+
+    Raises:
+        InvalidInput: the search is too long.
+    """
+    filters: list[Any] = []
+    text = " ".join(search.split())
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput("search", f"must be at most {MAX_SEARCH} characters", example="?search=early+help")
+    for word in text.split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        filters.append(
+            col(Team.name).ilike(like, escape="\\")
+            | col(Team.purpose).ilike(like, escape="\\")
+            | col(Team.handles).ilike(like, escape="\\")
+        )
+    if taxonomy_term_id.strip():
+        ids = {concern_term_id(c.id): c.id for c in shipped_taxonomy().concerns}
+        concern = ids.get(taxonomy_term_id.strip())
+        if concern is None:
+            filters.append(false())
+        else:
+            # The concern lists are JSON arrays; as text each id sits in quotes, on either database.
+            quoted = f'%"{concern}"%'
+            filters.append(
+                cast(Team.concerns_primary, Text).like(quoted) | cast(Team.concerns_also, Text).like(quoted)
+            )
+    return tuple(filters)
 
 
 def services_page(
-    *, session: Session, at: datetime, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    *,
+    session: Session,
+    at: datetime,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    search: str = "",
+    taxonomy_term_id: str = "",
 ) -> dict[str, Any]:
-    """Return one HSDS Page of public services in the list view, in a stable order.
+    """Return one HSDS Page of public services in the list view, in a stable order, optionally filtered.
 
     Raises:
-        InvalidInput: `page` is below 1, or `per_page` is outside 1-100.
+        InvalidInput: `page` is below 1, `per_page` is outside 1-100, or the search is too long.
     """
     _check_paging(page, per_page)
-    contents = [list_item(s) for s in _compile(session, _public_rows(session, page, per_page), at)]
-    return _page(contents, total=_public_count(session), page=page, per_page=per_page)
+    filters = service_filters(search=search, taxonomy_term_id=taxonomy_term_id)
+    rows = _public_rows(session, page, per_page, filters)
+    contents = [list_item(s) for s in _compile(session, rows, at)]
+    return _page(contents, total=_public_count(session, filters), page=page, per_page=per_page)
+
+
+def last_modified(*, session: Session) -> datetime | None:
+    """When the public directory last changed: the newest directory event in the audit log."""
+    return session.exec(
+        select(func.max(col(AuditEvent.at))).where(col(AuditEvent.action).like("directory.%"))
+    ).one()
 
 
 def service_detail(*, session: Session, at: datetime, service_id: str) -> dict[str, Any]:
@@ -211,7 +280,8 @@ def service_at_locations_page(
     _check_paging(page, per_page)
     contents = []
     for team, _agency in _public_rows(session, page, per_page):
-        doc = TeamDoc(key=team.key, name=team.name, agency_key="", areas=list(team.areas))
+        doc = TeamDoc(key=team.key, name=team.name, agency_key="", areas=list(team.areas), nation=team.nation,
+                      base_address=team.base_address, base_town=team.base_town, base_postcode=team.base_postcode)  # fmt: skip
         contents.append(service_at_location_json(doc, team.uuid or stable_uuid("team", team.key)))
     return _page(contents, total=_public_count(session), page=page, per_page=per_page)
 
@@ -222,7 +292,7 @@ def service_at_location_detail(*, session: Session, at: datetime, sal_id: str) -
     Raises:
         NotFound: no public service has a location with that id.
     """
-    keys = session.exec(select(Team.key, Team.uuid).where(col(Team.is_public), col(Team.source) == "")).all()
+    keys = session.exec(select(Team.key, Team.uuid).where(*PUBLISHED)).all()
     for key, uuid in keys:
         if stable_uuid("service-at-location", key) == sal_id:
             return service_detail(session=session, at=at, service_id=uuid)

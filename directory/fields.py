@@ -34,6 +34,17 @@ def check_key(value: Any) -> str:
     return text
 
 
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+
+def check_postcode(value: Any) -> str:
+    """Check a UK postcode (an office's, like M1 1AA), returned in capitals; empty is allowed."""
+    text = " ".join(str(value or "").upper().split())
+    if text and not _POSTCODE.match(text):
+        raise ValueError(f"{text!r} is not a UK postcode; write it like M1 1AA")
+    return text
+
+
 def check_text(value: Any, *, required: bool = False, max_length: int = 2000) -> str:
     """Return `value` as stripped text."""
     text = "" if value is None else str(value).strip()

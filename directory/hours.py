@@ -4,6 +4,8 @@ Hours are London wall-clock times per weekday ({"mon": [["09:00", "17:15"]], ...
 means open all day every day. On a bank holiday in the team's nation (or one of its closure days) a team
 is closed unless it opens on bank holidays, when it keeps its "bank_holiday" hours if it gives any, or
 else its usual hours for that weekday. Clock changes need no special care: spans are wall-clock times.
+A team whose hours are not published (a pulled service whose feed gives none) is never taken to be open:
+it has no spans, and its hours read "opening hours not published".
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from schedules.time.calendars import day_calendar
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BANK_HOLIDAY_KEY = "bank_holiday"
+HOURS_NOT_PUBLISHED = "opening hours not published"
 _DAY_MINUTES = 24 * 60
 _ALL_DAY: tuple[tuple[int, int], ...] = ((0, _DAY_MINUTES),)
 # How far ahead to look for the next opening (a team shut for a long closure still answers).
@@ -38,6 +41,9 @@ class HasHours(Protocol):
     @property
     def nation(self) -> str: ...
 
+    @property
+    def hours_published(self) -> bool: ...
+
 
 def _minutes(text: str) -> int:
     hours, _, minutes = str(text).partition(":")
@@ -54,6 +60,8 @@ def spans_on(
     team: HasHours, day: date, *, calendar: WorkingCalendar | None = None
 ) -> tuple[tuple[int, int], ...]:
     """Return the team's opening spans on `day` as (start, end) minutes after local midnight."""
+    if not team.hours_published:
+        return ()
     cal = _calendar_for(team, calendar)
     hours = team.hours
     if day.isoformat() in team.closure_days:
@@ -130,6 +138,8 @@ _DAY_NAMES = {
 def describe_hours(team: HasHours) -> str:
     """Say the opening hours in one line, e.g. 'Mon–Thu 09:00–17:15; Fri 09:00–17:00'."""
     hours = team.hours
+    if not team.hours_published:
+        return HOURS_NOT_PUBLISHED
     if not hours:
         return "open 24 hours, every day" + (
             "" if team.is_open_bank_holidays else " (closed on bank holidays)"

@@ -28,7 +28,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from directory.cards import EscalationInfo, RouteInfo, TeamInfo
+from directory.cards import PROFESSIONAL, EscalationInfo, RouteInfo, TeamInfo
 from directory.concern_match import ConcernMatcher, matcher_for
 from directory.concerns import Taxonomy, active_taxonomy
 from storage.models import Agency, ConcernTaxonomy, ContactRoute, EscalationContact, Synonym, Team
@@ -152,6 +152,12 @@ class DirectoryIndex:
     concern_also: dict[str, npt.NDArray[np.int32]]
     untagged: npt.NDArray[np.bool_]  # teams with no concerns tagged: word search still finds them
     nations: npt.NDArray[np.str_]  # each team's nation
+    # Where each team came from: the partnership's own teams, public services pulled from feeds, and each
+    # neighbour's professional routes (by source name), with the places that name a neighbour.
+    own: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    public_services: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    neighbours: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    neighbour_places: dict[str, str] = field(default_factory=dict)  # normalised place → source name
     generation: int = 0
     built_at: float = 0.0  # time.monotonic() when built
     word_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
@@ -165,6 +171,7 @@ _TEAM_COLUMNS: tuple[Any, ...] = (
     Team.review_interval_days, Team.is_public, Team.is_immediate_danger,
     type_coerce(Team.concerns_primary, Text).label("concerns_primary"),
     type_coerce(Team.concerns_also, Text).label("concerns_also"),
+    Team.hours_published, Team.source, Team.source_kind, Team.source_pulled_at, Team.base_address,
 )  # fmt: skip
 _ROUTE_COLUMNS: tuple[Any, ...] = (
     ContactRoute.team_id, ContactRoute.key, ContactRoute.kind, ContactRoute.value, ContactRoute.label,
@@ -213,10 +220,10 @@ def _load_teams(session: Session) -> list[TeamInfo]:
     for row in session.execute(query):
         escalation[row[0]].append(EscalationInfo(*row[1:]))
     teams = []
-    # Services pulled from neighbours' feeds are not the partnership's safeguarding routes: search leaves them
-    # out until answers can label them as unverified public services.
-    own = sa_select(*_TEAM_COLUMNS).where(col(Team.source) == "").order_by(col(Team.name), col(Team.key))
-    for t in session.execute(own):
+    # Services pulled from neighbours' feeds are in the index too, marked with their source: search decides
+    # when they may answer, and every answer showing one says where it came from.
+    every = sa_select(*_TEAM_COLUMNS).order_by(col(Team.name), col(Team.key))
+    for t in session.execute(every):
         agency_key, agency_name, agency_kind = agencies[t.agency_id]
         teams.append(
             TeamInfo(
@@ -230,6 +237,8 @@ def _load_teams(session: Session) -> list[TeamInfo]:
                 concerns=_json_tuple(t.concerns_primary), also_concerns=_json_tuple(t.concerns_also),
                 routes=tuple(sorted(routes.get(t.id, []), key=lambda r: (r.priority, r.key))),
                 escalation=tuple(sorted(escalation.get(t.id, []), key=lambda e: (e.level, e.role_title))),
+                hours_published=t.hours_published, source=t.source, source_kind=t.source_kind,
+                source_pulled_at=t.source_pulled_at, base_address=t.base_address,
             )
         )  # fmt: skip
     return teams
@@ -291,7 +300,21 @@ def build_index(session: Session) -> DirectoryIndex:
         mask = np.zeros(count, dtype=np.bool_)
         mask[members] = True
         areas[area] = mask
+    neighbours: dict[str, npt.NDArray[np.bool_]] = {}
+    places: dict[str, str] = {}
+    for position, team in enumerate(teams):
+        if team.source and team.source_kind == PROFESSIONAL:
+            if team.source not in neighbours:
+                neighbours[team.source] = np.zeros(count, dtype=np.bool_)
+                places[normalise(team.source.replace("-", " ")).strip()] = team.source
+            neighbours[team.source][position] = True
+            for area in team.areas:
+                places.setdefault(normalise(area).strip(), team.source)
     return DirectoryIndex(
+        own=np.array([not team.source for team in teams], dtype=np.bool_),
+        public_services=np.array([team.is_public_service for team in teams], dtype=np.bool_),
+        neighbours=neighbours,
+        neighbour_places=places,
         teams=teams,
         by_id={team.id: position for position, team in enumerate(teams)},
         postings=postings,

@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from directory.concerns import shipped_taxonomy
+from directory.concerns import NATION_NAMES, shipped_taxonomy
 from directory.document import BANK_HOLIDAY_KEY, WEEKDAYS, AgencyDoc, DirectoryDoc, RouteDoc, TeamDoc
 from directory.records import agency_record, escalation_record, route_record, team_record
 from directory.store import stable_uuid
@@ -161,10 +161,10 @@ def concern_attributes(team: TeamDoc, service_id: str) -> list[dict[str, Any]]:
 
 
 def service_at_location_json(team: TeamDoc, service_id: str) -> dict[str, Any]:
-    """Where a team is reached: a virtual location covering its service areas.
+    """Where a team is reached: its office when it has a base, else a virtual location covering its areas.
 
-    joinup holds no street addresses for teams (practitioners reach them by phone, e-mail or portal), so the
-    location says where the team works rather than inventing a building.
+    Most teams are reached by phone, e-mail or portal, so without a base the location says where the team
+    works rather than inventing a building. A base is the team's own office, an organisation's address.
     """
     location_id = stable_uuid("location", team.key)
     areas = ", ".join(team.areas)
@@ -175,6 +175,24 @@ def service_at_location_json(team: TeamDoc, service_id: str) -> dict[str, Any]:
         "description": (f"Covers {areas}. " if areas else "")
         + "Reached by phone, e-mail or online; no walk-in address.",
     }
+    if team.base_address:
+        location |= {
+            "location_type": "physical",
+            "name": f"{team.name}: office",
+            "description": (f"Covers {areas}. " if areas else "") + "The team's office.",
+            "addresses": [
+                {
+                    "id": stable_uuid("address", team.key),
+                    "location_id": location_id,
+                    "address_1": team.base_address,
+                    "city": team.base_town,
+                    "state_province": NATION_NAMES.get(team.nation, team.nation),
+                    "postal_code": team.base_postcode,
+                    "country": "GB",
+                    "address_type": "physical",
+                }
+            ],
+        }
     return {
         "id": stable_uuid("service-at-location", team.key),
         "service_id": service_id,

@@ -8,9 +8,9 @@ usable when it has a name, an id unique in its source, and at least one contact 
 phone). Personal-looking contacts (a free-mail address, a mobile) are the publisher's data: they are listed
 in the report, not refused.
 
-Pulled services belong to their source: they carry its name and the time of the pull, are read-only to
-local editing, and a pull of the same source updates them in place (never duplicates) and removes the ones
-the source dropped, unless that would remove more than a fifth of them (then the pull is held for an admin).
+Pulled services belong to their source: they carry its name and the time of the pull and are read-only to
+local editing; storing them is directory/pull_store.py. Opening hours come from the feed's schedules
+(directory/pull_hours.py); a service without them has its hours "not published", never open round the clock.
 
 Fetching follows the feed's paging one request at a time: HSDS 3.0 Pages (`contents`, `last_page`) and the
 ORUK 1.0 style that openplace feeds use (`content`, `totalPages`, `last`). A feed that fails (times out,
@@ -19,28 +19,19 @@ answers HTML, loops its paging, is too big) stops the pull with one line and not
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlmodel import Session, col, select
-
-from directory.index import bump_generation
+from directory.concerns import shipped_taxonomy
 from directory.pull_fetch import PullFailed
-from directory.pull_tidy import MAX_VALUE, cut_at_sentence, fix_url, plain_text
-from directory.store import stable_uuid
-from schedules.time.clock import Clock
-from storage import audit
-from storage.errors import DomainError
-from storage.models import Agency, ContactRoute, Team
+from directory.pull_hours import read_hours
+from directory.pull_tidy import MAX_VALUE, cut_at_sentence, fix_url, plain_text, read_areas, read_concerns
 
 MAX_NAME = 200
 MAX_TEXT = 2000
-HOLD_REMOVALS_OVER = 0.20
 FREE_MAIL = re.compile(
     r"@(gmail|googlemail|hotmail|yahoo|outlook|live|btinternet|aol|icloud|me|sky|virginmedia|ntlworld)\.",
     re.IGNORECASE,
@@ -53,17 +44,6 @@ NO_ID = "no id"
 REPEATED_ID = "id repeated in this feed"
 NO_CONTACT = "no way to contact it (no web address, e-mail or phone)"
 NOT_AN_OBJECT = "not a JSON object"
-
-
-class PullHeld(DomainError):
-    """The pull would remove too many of a source's services; an admin must confirm it."""
-
-    def __init__(self, source: str, removing: int, held: int) -> None:
-        super().__init__(
-            f"The pull of {source} would remove {removing} of its {held} services (more than 20%); "
-            f"nothing was changed. Check the feed, then pull again with --confirm-removals."
-        )
-        self.removing = removing
 
 
 @dataclass(slots=True)
@@ -80,7 +60,10 @@ class PulledService:
     organization_name: str
     organization_description: str
     organization_url: str
-    has_hours: bool
+    hours: dict[str, list[list[str]]] | None  # None: the feed publishes no hours we can read
+    areas: list[str] = field(default_factory=list)
+    concerns: list[str] = field(default_factory=list)
+    also_concerns: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +135,7 @@ def _email(record: dict[str, Any]) -> str:
 
 def read_records(report: SourceReport, records: Iterable[Any]) -> SourceReport:
     """Tidy each record and sort it into usable or quarantined (with its reason)."""
+    known_concerns = frozenset(shipped_taxonomy().by_id())
     items = list(records)
     report.pulled += len(items)
     ids = Counter(str(r.get("id") or "").strip() for r in items if isinstance(r, dict))
@@ -181,8 +165,8 @@ def read_records(report: SourceReport, records: Iterable[Any]) -> SourceReport:
         has_contact = bool(url or email or phones)
         report.with_contacts += has_contact
         report.with_valid_id += bool(source_id) and ids[source_id] == 1
-        has_hours = bool(record.get("schedules") or record.get("regular_schedules"))
-        report.with_hours += has_hours
+        hours = read_hours(record)
+        report.with_hours += hours is not None
         reason = (
             NO_ID if not source_id
             else REPEATED_ID if ids[source_id] > 1
@@ -201,6 +185,7 @@ def read_records(report: SourceReport, records: Iterable[Any]) -> SourceReport:
         if len(description) > MAX_TEXT:
             fixed.append(f"description of {len(description)} characters cut at a sentence")
             description = cut_at_sentence(description, MAX_TEXT, url)
+        concerns, also = read_concerns(record, known_concerns)
         org = record.get("organization") if isinstance(record.get("organization"), dict) else {}
         assert isinstance(org, dict)
         org_url, _ = fix_url(org.get("url") or org.get("website"))
@@ -218,7 +203,10 @@ def read_records(report: SourceReport, records: Iterable[Any]) -> SourceReport:
                     plain_text(org.get("description")), MAX_TEXT, org_url
                 ),
                 organization_url=org_url,
-                has_hours=has_hours,
+                hours=hours,
+                areas=read_areas(record),
+                concerns=concerns,
+                also_concerns=also,
             )
         )
         report.fixed += [Note(source_id, shown, text) for text in fixed]
@@ -234,122 +222,3 @@ def source_name(value: str) -> str:
             "a source's name is up to 40 lower-case letters, digits and hyphens, like bristol or millbridge"
         )
     return name
-
-
-@dataclass(frozen=True, slots=True)
-class PullSummary:
-    """What a pull changed."""
-
-    added: int
-    updated: int
-    unchanged: int
-    removed: int
-
-    def line(self) -> str:
-        """One line for the admin."""
-        return (
-            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed"
-        )
-
-
-def _short(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-
-
-def _routes(team_key: str, service: PulledService) -> list[tuple[str, str, str]]:
-    """(key, kind, value) for each way to reach a pulled service, in preference order."""
-    routes = [(f"{team_key}-phone-{n}", "phone", number) for n, number in enumerate(service.phones, start=1)]
-    if service.email:
-        routes.append((f"{team_key}-email", "email", service.email))
-    if service.url:
-        routes.append((f"{team_key}-web", "portal", service.url))
-    return routes
-
-
-def store_pull(
-    *, session: Session, clock: Clock, report: SourceReport, actor: str, confirm_removals: bool = False
-) -> PullSummary:
-    """Store a pull's usable services for its source in the caller's transaction.
-
-    Raises:
-        PullHeld: it would remove more than 20% of the source's services and no admin confirmed it.
-    """
-    source = report.source
-    now = clock.now()
-    existing = {t.source_id: t for t in session.exec(select(Team).where(col(Team.source) == source))}
-    incoming = {s.source_id for s in report.usable}
-    dropped = [t for sid, t in existing.items() if sid not in incoming]
-    if existing and len(dropped) > HOLD_REMOVALS_OVER * len(existing) and not confirm_removals:
-        raise PullHeld(source, len(dropped), len(existing))
-    agencies = {a.key: a for a in session.exec(select(Agency).where(col(Agency.source) == source))}
-    routes: dict[int, list[ContactRoute]] = {}
-    team_ids = [t.id for t in existing.values()]
-    for route in session.exec(select(ContactRoute).where(col(ContactRoute.team_id).in_(team_ids))):
-        routes.setdefault(route.team_id, []).append(route)
-    added = updated = unchanged = 0
-    for service in report.usable:
-        org_key = f"{source}-org-{_short(service.organization_id or service.organization_name or '-')}"
-        agency = agencies.get(org_key)
-        org_values = (
-            service.organization_name or f"Services published by {source}",
-            service.organization_description,
-            service.organization_url or None,
-        )
-        if agency is None:
-            agency = Agency(key=org_key, uuid=stable_uuid("pulled-agency", org_key), name="", kind="other",
-                            source=source)  # fmt: skip
-            agencies[org_key] = agency
-        if (agency.name, agency.description, agency.website) != org_values:
-            agency.name, agency.description, agency.website = org_values
-            session.add(agency)
-            session.flush()
-        team = existing.get(service.source_id)
-        key = f"{source}-{_short(service.source_id)}"
-        values = (service.name, service.description, agency.id)
-        wanted = _routes(key, service)
-        if team is None:
-            team = Team(key=key, uuid=stable_uuid("pulled", f"{source}:{service.source_id}"), agency_id=0,
-                        name="", source=source, source_id=service.source_id, is_public=True)  # fmt: skip
-            added += 1
-        elif (team.name, team.purpose, team.agency_id) == values and [
-            (r.key, r.kind, r.value) for r in sorted(routes.get(team.id or 0, []), key=lambda r: r.priority)
-        ] == wanted:
-            unchanged += 1
-            continue
-        else:
-            updated += 1
-        team.name, team.purpose, team.agency_id = values[0], values[1], agency.id or 0
-        team.source_pulled_at = now
-        session.add(team)
-        session.flush()
-        session.execute(delete(ContactRoute).where(col(ContactRoute.team_id) == team.id))
-        for priority, (route_key, kind, value) in enumerate(wanted):
-            session.add(
-                ContactRoute(key=route_key, uuid=stable_uuid("pulled-route", route_key), team_id=team.id or 0,
-                             kind=kind, value=value, priority=priority, is_public=True)
-            )  # fmt: skip
-    for team in dropped:
-        session.execute(delete(ContactRoute).where(col(ContactRoute.team_id) == team.id))
-        session.delete(team)
-    # Every pulled service carries the time of the last good pull, changed or not.
-    session.execute(update(Team).where(col(Team.source) == source).values(source_pulled_at=now))
-    session.flush()
-    summary = PullSummary(added=added, updated=updated, unchanged=unchanged, removed=len(dropped))
-    bump_generation()
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="directory.pulled",
-        subject=f"source:{source}",
-        data={
-            "pulled": report.pulled,
-            "usable": len(report.usable),
-            "quarantined": len(report.quarantined),
-            "added": added,
-            "updated": updated,
-            "unchanged": unchanged,
-            "removed": len(dropped),
-        },
-    )
-    return summary

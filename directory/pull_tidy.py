@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
+from directory.oruk_export import CONCERN_TAXONOMY
+
 MAX_VALUE = 300
 _BLOCK_TAGS = {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table"}
 
@@ -74,3 +76,30 @@ def fix_url(raw: Any) -> tuple[str, str]:
     if len(value) > MAX_VALUE:
         return "", f"web address is {len(value)} characters long; left out"
     return value, note
+
+
+def read_concerns(record: dict[str, Any], known: frozenset[str]) -> tuple[list[str], list[str]]:
+    """The concerns a service says it handles, first and also, as ORUK attributes in joinup's taxonomy.
+
+    Only terms of that taxonomy whose code is a concern we know count; anything else is left alone.
+    """
+    primary: list[str] = []
+    also: list[str] = []
+    for attribute in record.get("attributes") or []:
+        term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
+        if not isinstance(term, dict) or term.get("taxonomy") != CONCERN_TAXONOMY:
+            continue
+        code = str(term.get("code") or "").strip()
+        if code in known and code not in primary and code not in also:
+            (primary if attribute.get("value") == "primary" else also).append(code)
+    return primary, also
+
+
+def read_areas(record: dict[str, Any]) -> list[str]:
+    """The names of the areas a service covers (its service areas), tidied and short."""
+    areas: list[str] = []
+    for area in record.get("service_areas") or []:
+        name = plain_text(area.get("name") if isinstance(area, dict) else "").replace("\n", " ")[:80]
+        if name and name not in areas:
+            areas.append(name)
+    return areas[:20]

@@ -104,6 +104,9 @@ def read_team(c: Collector, raw: Mapping[str, Any], where: Where, *, agency_key:
         is_immediate_danger=c.read(raw, "immediate_danger", where, _optional_bool(False), False),
         concerns=c.read(raw, "concerns", where, _list(fields.check_key), []),
         also_concerns=c.read(raw, "also_concerns", where, _list(fields.check_key), []),
+        base_address=c.read(raw, "base_address", where, _text(max_length=300), ""),
+        base_town=c.read(raw, "base_town", where, _text(max_length=80), ""),
+        base_postcode=c.read(raw, "base_postcode", where, fields.check_postcode, ""),
     )
 
 
@@ -186,6 +189,9 @@ def team_record(team: TeamDoc) -> dict[str, Any]:
         "immediate_danger": team.is_immediate_danger,
         "concerns": list(team.concerns),
         "also_concerns": list(team.also_concerns),
+        "base_address": team.base_address,
+        "base_town": team.base_town,
+        "base_postcode": team.base_postcode,
     }
 
 

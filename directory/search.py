@@ -18,7 +18,9 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, func, select
 
 from directory import hours as team_hours
+from directory.cards import PUBLIC
 from directory.index import DirectoryIndex, RouteInfo, TeamInfo, current_index, normalise, words
+from directory.offered import offered, public_service_note
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.calendars import day_calendar
 from storage.errors import InvalidInput, NotFound
@@ -141,9 +143,14 @@ def filter_mask(
     agency_kind: str | None,
     open_at: datetime | None,
     calendar: WorkingCalendar,
+    among: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Which teams the filters allow: the area (teams naming no area cover everywhere), the kind, open now."""
-    allowed = np.ones(len(index.teams), dtype=np.bool_)
+    """Which teams the filters allow: the area (teams naming no area cover everywhere), the kind, open now.
+
+    Only the partnership's own teams unless `among` says which teams to consider (a named neighbour's
+    routes, or public services from feeds): pulled services never answer as a safeguarding route by default.
+    """
+    allowed = (index.own if among is None else among).copy()
     if area:
         in_area = index.areas.get(normalise(area).strip())
         allowed &= index.no_areas if in_area is None else (index.no_areas | in_area)
@@ -308,6 +315,9 @@ def team_info(session: Session, team_id: int, *, at: datetime) -> TeamInfo:
 def resolve_team(*, session: Session, text: str) -> Team:
     """Find the team someone named by its id, its name, or a clearly closest spelling.
 
+    Own teams are found any of those ways; a neighbour's route only by its exact id or name; a public
+    service from a feed never (it is for signposting, not a team one refers to).
+
     Raises:
         InvalidInput: no name was given.
         NotFound: nothing matches clearly; `hint` lists the closest teams.
@@ -315,12 +325,14 @@ def resolve_team(*, session: Session, text: str) -> Team:
     wanted = " ".join(str(text or "").split())
     if not wanted:
         raise InvalidInput("team", "name the team, by its id or its name", example="front-door")
-    exact = session.exec(
-        select(Team).where((col(Team.key) == wanted.lower()) | (func.lower(col(Team.name)) == wanted.lower()))
-    ).first()
+    named = (col(Team.key) == wanted.lower()) | (func.lower(col(Team.name)) == wanted.lower())
+    exact = session.exec(select(Team).where(named).order_by(col(Team.source))).first()
     if exact is not None:
+        if exact.source_kind == PUBLIC:
+            raise NotFound("team", wanted, hint=public_service_note(exact))
         return exact
-    teams = session.exec(select(Team.id, Team.key, Team.name)).all()
+    # Only the partnership's own teams are found from a spelling or suggested (see directory/offered.py).
+    teams = session.exec(select(Team.id, Team.key, Team.name).where(offered())).all()
     target = normalise(wanted)
     # A close spelling of one team's name or id is accepted; otherwise the nearest few are suggested.
     spelled = sorted(

@@ -133,6 +133,11 @@ def _copy_team(team: Team, item: TeamDoc, *, agency_id: int) -> None:
     team.nation = item.nation
     team.owner_handle, team.contact_person_handle = item.owner_handle, item.contact_person_handle
     team.last_verified_at = item.last_verified_at
+    team.base_address, team.base_town, team.base_postcode = (
+        item.base_address,
+        item.base_town,
+        item.base_postcode,
+    )
     team.review_interval_days = item.review_interval_days
     team.is_public, team.is_immediate_danger = item.is_public, item.is_immediate_danger
     team.concerns_primary, team.concerns_also = list(item.concerns), list(item.also_concerns)
@@ -244,6 +249,9 @@ def load_document(*, session: Session) -> DirectoryDoc:
                 is_immediate_danger=t.is_immediate_danger,
                 concerns=list(t.concerns_primary),
                 also_concerns=list(t.concerns_also),
+                base_address=t.base_address,
+                base_town=t.base_town,
+                base_postcode=t.base_postcode,
                 routes=routes.get(t.id or 0, []),
                 escalation=escalation.get(t.id or 0, []),
             )

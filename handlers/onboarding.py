@@ -10,6 +10,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process, utils
 from sqlmodel import col, select
 
+from directory.offered import offered
 from handlers.context import HandlerContext
 from handlers.dates import NATION_NAMES
 from handlers.flow import (
@@ -57,7 +58,9 @@ MAX_JOB_TITLE = 100
 
 def _team_matches(ctx: HandlerContext, text: str) -> list[tuple[int, str, float]]:
     with ctx.sessions() as session:
-        teams = {t.id: t.name for t in session.exec(select(Team).order_by(col(Team.name))) if t.id}
+        teams = {
+            t.id: t.name for t in session.exec(select(Team).where(offered()).order_by(col(Team.name))) if t.id
+        }
     if not teams:
         return []
     found = process.extract(

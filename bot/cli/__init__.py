@@ -45,6 +45,7 @@ SUBCOMMAND_MODULES: dict[str, list[str]] = {
         "bench.digest",  # digests for every manager
         "bench.search",  # directory search on a large directory
         "bench.relevance",  # directory answers against labelled practitioner queries
+        "bench.feeds",  # pulling neighbours' feeds, and search and the feed at national scale
         "bench.privacy",  # the privacy guard's recall and false refusals on labelled notes
     ],
 }

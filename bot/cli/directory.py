@@ -9,20 +9,18 @@ from pathlib import Path
 import click
 import httpx
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.cli.common import load_settings, open_engine
+from bot.cli.directory_sources import source
+from directory.cards import PUBLIC
 from directory.concerns import ConcernsInvalid, parse_concerns, store_taxonomy
 from directory.document import DirectoryInvalid
 from directory.exporter import FORMATS, export_text
 from directory.importer import format_for, import_file
-from directory.pull import (
-    SourceReport,
-    read_records,
-    source_name,
-    store_pull,
-)
+from directory.pull import SourceReport, read_records, source_name
 from directory.pull_fetch import PullFailed, fetch_records, records_from_text
+from directory.pull_store import store_pull
 from directory.search import resolve_team
 from directory.store import ImportSummary
 from directory.upkeep import coverage_gaps, stale_entries, unhandled_concerns, untagged_teams, verify_team
@@ -31,6 +29,7 @@ from schedules.time.clock import SystemClock
 from storage import migrate
 from storage.db import make_sessions
 from storage.errors import DomainError, InvalidInput, NotFound
+from storage.models import DirectorySource
 
 _DB = click.option(
     "--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file)."
@@ -81,9 +80,14 @@ def _run_import(path: Path, database_url: str | None, actor: str, *, dry_run: bo
     click.echo(f"{path.name}: {verb}: {_summary_lines(summary)}.")
 
 
-@click.group(help="Manage the contact directory: import, export, check, review and coverage.")
+@click.group(
+    help="Manage the contact directory: import, export, check, review, coverage and neighbours' feeds."
+)
 def directory() -> None:
     """Directory commands."""
+
+
+directory.add_command(source)
 
 
 @directory.command("import", help="Import a directory file (.yaml, .csv or ORUK .json); all or nothing.")
@@ -272,12 +276,17 @@ def pull(
         report = read_records(SourceReport(name), records)
         sessions = _sessions(database_url)
         with sessions.begin() as session:
+            # A registered source keeps the kind its admin gave it; an unregistered one is public services.
+            registered = session.exec(
+                select(DirectorySource.kind).where(col(DirectorySource.name) == name)
+            ).first()
             summary = store_pull(
                 session=session,
                 clock=SystemClock(),
                 report=report,
                 actor=actor,
                 confirm_removals=confirm_removals,
+                kind=registered or PUBLIC,
             )
     except PullFailed as error:
         raise click.ClickException(f"Pull of {source} stopped: {error} Nothing was changed.") from None

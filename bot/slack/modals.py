@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from bot.slack.parse import VIEW_PREFIX
+from directory.offered import offered
 from directory.search import search
 from handlers.intents.tracking import MAX_NOTE
 from handlers.messages import InboundMessage
@@ -144,7 +145,9 @@ def team_options(*, sessions: sessionmaker[Session], clock: Clock, query: str) -
             found = []
         if not found:  # a name rather than a need: match it directly
             like = f"%{query.strip()[:50]}%"
-            rows = session.exec(select(Team).where(col(Team.name).ilike(like)).limit(MAX_OPTIONS)).all()
+            rows = session.exec(
+                select(Team).where(col(Team.name).ilike(like), offered()).limit(MAX_OPTIONS)
+            ).all()
             found = [(team.name, team.key) for team in rows]
     return [_option(name, key) for name, key in found]
 

@@ -20,6 +20,7 @@ from bot.web_pages.session import (
     render,
     visitor,
 )
+from directory.offered import offered
 from handlers.access.roles import access_of
 from handlers.insight.scope import Scope, insight_scope, require_team_insight
 from schedules.insight.periods import PERIOD_NAMES, Period, period_named
@@ -45,7 +46,7 @@ def dashboard_routes(runtime: Runtime) -> APIRouter:
     def _scope(v: Visitor, team_key: str) -> tuple[Scope, frozenset[int] | None, list[tuple[str, str]], bool]:
         with runtime.sessions() as session:
             scope = insight_scope(session=session, person=v.person, clock=runtime.clock)
-            statement = select(Team.key, Team.name, Team.id).order_by(col(Team.name))
+            statement = select(Team.key, Team.name, Team.id).where(offered()).order_by(col(Team.name))
             if scope.team_ids is not None:
                 statement = statement.where(col(Team.id).in_(sorted(scope.team_ids)))
             choices = session.exec(statement).all()

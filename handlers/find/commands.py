@@ -166,7 +166,7 @@ async def more(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         lines.append(f"I'm not sure who handles '{what[:80]}'{where}. Here is where to start.")
     else:
         lines.append(f"Here's who can help with '{what[:80]}'{where}.")
-    if found.results and not found.results[0].open_now:
+    if found.results and found.results[0].team.hours_published and not found.results[0].open_now:
         best = found.results[0]
         lines.append(
             f"{best.team.name} is closed now; it opens at {moment_in_words(best.opens_at)}."
@@ -176,7 +176,8 @@ async def more(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         if best.fallback is not None:
             lines.append(fallback_line(best.fallback, at))
     lines.append(IMMEDIATE_DANGER if found.about == "child" else ADULT_DANGER)
-    return Reply(text="\n".join(lines), sections=tuple(result_section(r, at=at) for r in found.results))
+    shown = (*found.results, *found.public)
+    return Reply(text="\n".join(lines), sections=tuple(result_section(r, at=at) for r in shown))
 
 
 async def find(msg: InboundMessage, ctx: HandlerContext) -> Reply:

@@ -17,6 +17,8 @@ from schedules.time.calendars import counts_plain_hours
 from schedules.time.words import day_in_words, moment_in_words, time_in_words
 
 IMMEDIATE_DANGER = "If a child is in immediate danger, call 999."
+NOT_VERIFIED = "not verified by your partnership"
+PUBLIC_SERVICES = "Public services (for signposting, not a safeguarding route):"
 _KIND_NAMES = {
     "phone": "Phone",
     "secure_email": "Secure email",
@@ -51,8 +53,23 @@ def route_field(route: RouteInfo, team: TeamInfo) -> Field:
     return Field(label, " ".join(line for line in lines if line) or "Use it whenever the team is open.")
 
 
+def source_name(team: TeamInfo) -> str:
+    """A pulled service's source as people read it: 'millbridge' → 'Millbridge'."""
+    return team.source.replace("-", " ").title()
+
+
+def source_line(team: TeamInfo) -> str:
+    """Where a pulled service came from, when it was last pulled, and that nobody here verified it."""
+    pulled = (
+        f", last pulled {moment_in_words(team.source_pulled_at)}" if team.source_pulled_at is not None else ""
+    )
+    return f"From the {source_name(team)} feed{pulled}; {NOT_VERIFIED}."
+
+
 def open_status(result: SearchResult, at: datetime) -> str:
     """Say whether the team is open at `at`, until when, or when it next opens."""
+    if not result.team.hours_published:
+        return "Opening hours not published."
     if result.open_now:
         if result.closes_at is None:
             return "Open now."
@@ -77,6 +94,8 @@ def fallback_line(fallback: Fallback, at: datetime) -> str:
 
 def verified(team: TeamInfo, *, is_stale: bool) -> Field:
     """When the entry was last checked, with a warning when its review is overdue."""
+    if team.is_pulled:
+        return Field("Source", source_line(team))
     if team.last_verified_at is None:
         return Field("Last checked", "Never checked: confirm these details before you rely on them.")
     when = day_in_words(team.last_verified_at, with_year=True)
@@ -103,7 +122,12 @@ def result_section(result: SearchResult, *, at: datetime) -> Section:
         Field("Hours", result.hours_text),
         verified(team, is_stale=result.is_stale),
     )
-    buttons = (Button("Log a referral", "refer", team.key, style="primary"),)
+    if team.is_public_service:
+        # A public service is for signposting: nobody refers a child to it or tracks it.
+        lines.insert(0, PUBLIC_SERVICES.removesuffix(":") + ".")
+        buttons: tuple[Button, ...] = ()
+    else:
+        buttons = (Button("Log a referral", "refer", team.key, style="primary"),)
     return Section(
         title=f"{team.name} ({team.agency_name})", text="\n".join(lines), fields=fields, buttons=buttons
     )

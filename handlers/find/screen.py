@@ -14,7 +14,14 @@ from directory.answer import Answer
 from directory.cards import RouteInfo, TeamInfo
 from directory.concerns import NATION_NAMES, Duty
 from directory.search import SearchResult
-from handlers.find.render import IMMEDIATE_DANGER, fallback_line, open_status, promise_text
+from handlers.find.render import (
+    IMMEDIATE_DANGER,
+    PUBLIC_SERVICES,
+    fallback_line,
+    open_status,
+    promise_text,
+    source_line,
+)
 from handlers.messages import Button, Reply
 
 ADULT_DANGER = "If an adult is in immediate danger, call 999."
@@ -51,6 +58,8 @@ def duty_line(duty: Duty, nation: str) -> str:
 def _status(result: SearchResult, at: datetime) -> str:
     # "Open now, until 5pm." → "open now until 5pm"; "Closed now. Opens Thursday ..." → "closed now; opens ..."
     status = open_status(result, at).rstrip(".")
+    if not result.team.hours_published:
+        return status[0].lower() + status[1:]
     return status.replace("Open now, until", "open now until").replace(
         "Closed now. Opens", "closed now; opens"
     )
@@ -67,7 +76,13 @@ def _recommended(result: SearchResult, at: datetime, duties: tuple[Duty, ...] = 
 
 def _alternative(result: SearchResult, at: datetime, duties: tuple[Duty, ...] = ()) -> str:
     how = _how(first_route(result.team, duties))
-    state = "open now" if result.open_now else "closed now"
+    state = (
+        "opening hours not published"
+        if not result.team.hours_published
+        else "open now"
+        if result.open_now
+        else "closed now"
+    )
     return f"Or: {result.team.name}, {how} ({state})." if how else f"Or: {result.team.name} ({state})."
 
 
@@ -77,9 +92,29 @@ def _danger(answer: Answer, *, any_closed: bool) -> str:
     return ADULT_DANGER if any_closed else ""
 
 
+def _source_lines(results: tuple[SearchResult, ...]) -> list[str]:
+    """Say where each pulled result came from, once per source."""
+    seen: dict[str, str] = {}
+    for result in results:
+        if result.team.is_pulled and result.team.source not in seen:
+            seen[result.team.source] = source_line(result.team)
+    return list(seen.values())
+
+
+def public_lines(answer: Answer) -> list[str]:
+    """Public family services from feeds, labelled as signposting: one line each, with their source."""
+    if not answer.public:
+        return []
+    lines = [PUBLIC_SERVICES]
+    for result in answer.public:
+        how = _how(first_route(result.team))
+        lines.append(f"Public: {result.team.name}{', ' + how if how else ''}. {source_line(result.team)}")
+    return lines
+
+
 def _buttons(answer: Answer, search_text: str) -> tuple[Button, ...]:
     buttons = [Button("More", MORE, search_text[:200])]
-    if answer.results and not answer.is_safe_default:
+    if answer.results and not answer.is_safe_default and not answer.results[0].team.is_public_service:
         buttons.append(Button("Log a referral", "refer", answer.results[0].team.key, style="primary"))
     return tuple(buttons)
 
@@ -97,6 +132,8 @@ def first_screen(answer: Answer, *, what: str, search_text: str, at: datetime, n
         if best.fallback is not None and not best.open_now:
             lines.append(fallback_line(best.fallback, at))
         lines += [_alternative(other, at, answer.duties) for other in others[:2]]
+        lines += _source_lines(answer.results)
+    lines += public_lines(answer)
     closed = any(not r.open_now for r in answer.results)
     danger = _danger(answer, any_closed=closed)
     lines.append(danger)
@@ -131,8 +168,14 @@ def _fit(text: str, *, keep: str) -> str:
     used = 0
     for line in body.split("\n"):
         # The duty and the recommended contact come first and always stay; alternatives go first.
-        if used + len(line) > room and lines and line.startswith("Or:"):
+        if used + len(line) > room and lines and line.startswith(("Or:", "Public: ")):
             continue
         lines.append(line)
         used += len(line) + 1
+    # A public-services heading whose services were all dropped goes too.
+    lines = [
+        line
+        for n, line in enumerate(lines)
+        if line != PUBLIC_SERVICES or (n + 1 < len(lines) and lines[n + 1].startswith("Public: "))
+    ]
     return "\n".join([*lines, keep]) if keep else "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
+from directory.offered import offered
 from handlers.context import HandlerContext
 from handlers.insight.disagreements import TOP_PAIRS, pair_sections, partnership_fields
 from handlers.insight.links import LINK_LIFETIME, Purpose, make_link
@@ -97,7 +98,7 @@ def find_team(*, session: Session, text: str, scope: Scope) -> Team:
         NotFound: nothing close enough.
     """
     wanted = " ".join(text.lower().replace("’", "'").split())
-    teams = list(session.exec(select(Team).order_by(col(Team.name))).all())
+    teams = list(session.exec(select(Team).where(offered()).order_by(col(Team.name))).all())
     exact = [t for t in teams if wanted in (t.name.lower(), t.key.lower(), t.key.lower().replace("-", " "))]
     candidates = exact or [t for t in teams if wanted in t.name.lower() or wanted in t.key.lower()]
     if len(candidates) > 1:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -29,6 +29,17 @@ class Agency(SQLModel, table=True):
 class Team(SQLModel, table=True):
     """A team or service inside an agency that professionals contact."""
 
+    # The open feed pages through the partnership's own public teams by id: a partial index holds just
+    # those, so counting them and walking to a deep page never reads the rest of the table.
+    __table_args__ = (
+        Index(
+            "ix_team_published",
+            "id",
+            postgresql_where=text("is_public AND source = ''"),
+            sqlite_where=text("is_public AND source = ''"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, index=True, max_length=80)
     uuid: str = Field(default_factory=lambda: str(uuid.uuid4()), unique=True, max_length=36)
@@ -38,8 +49,10 @@ class Team(SQLModel, table=True):
     handles: str = ""  # what it handles, in the words a practitioner would type
     not_for: str = ""  # who or what it is not for
     areas: list[str] = Field(default_factory=list, sa_type=JSON)
-    # {"mon": [["09:00", "17:15"]], ...}; an empty dict means open 24/7.
+    # {"mon": [["09:00", "17:15"]], ...}; an empty dict means open 24/7, but only when the hours are published.
     hours: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # False when nobody told us the hours (a pulled service whose feed gives none): never read as open 24/7.
+    hours_published: bool = True
     is_open_bank_holidays: bool = False
     closure_days: list[str] = Field(default_factory=list, sa_type=JSON)  # ISO dates
     out_of_hours_team_id: int | None = Field(default=None, foreign_key="team.id")
@@ -58,6 +71,31 @@ class Team(SQLModel, table=True):
     source: str = Field(default="", max_length=80, index=True)
     source_id: str = Field(default="", max_length=200)
     source_pulled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the source holds, as the admin said when adding it: "professional" routes or "public" services.
+    source_kind: str = Field(default="", max_length=20)
+    # The team's office (a base), published as its physical location; an organisation's address, not a person's.
+    base_address: str = Field(default="", max_length=300)  # street lines, e.g. "Town Hall, 1 Market Street"
+    base_town: str = Field(default="", max_length=80)
+    base_postcode: str = Field(default="", max_length=10)
+
+
+class DirectorySource(SQLModel, table=True):
+    """A neighbour's Open Referral feed that the directory pulls on a schedule."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=40)
+    url: str = Field(max_length=500)
+    kind: str = Field(max_length=20)  # professional | public: said by the admin, never guessed per record
+    every_seconds: int = 86_400
+    added_at: datetime = Field(sa_type=UTCDateTime)
+    added_by: str = Field(default="cli", max_length=80)
+    next_pull_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_good_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = ""  # one line; "" after a good pull
+    held: str = ""  # why the last pull is waiting for an admin to confirm removals; "" when not held
+    # The last pull's data-quality counts (pulled, usable, quarantined by reason, with contacts, ...).
+    report: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class ContactRoute(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, cast
 
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from bot.directory_feed import directory_feed_routes
+from directory.oruk_export import concern_term_id
 from directory.oruk_format import SCHEMA_DIR
 from schedules.time.clock import FakeClock
 from storage.models import ContactRoute, Team
@@ -124,3 +126,41 @@ async def test_bad_paging_is_a_clear_400(client: httpx.AsyncClient, params: dict
 async def test_a_page_of_500_is_allowed(client: httpx.AsyncClient) -> None:
     response = await client.get("/directory/services", params={"per_page": 500})
     assert response.status_code == 200 and response.json()["size"] >= 1
+
+
+async def test_search_finds_services_by_the_words_in_their_name_or_description(
+    client: httpx.AsyncClient,
+) -> None:
+    body = (await client.get("/directory/services", params={"search": "health visiting"})).json()
+    names = [s["name"] for s in body["contents"]]
+    assert "Health visiting" in names and body["total_items"] == len(names)
+    nothing = (await client.get("/directory/services", params={"search": "zzqx 100% _"})).json()
+    assert nothing["total_items"] == 0 and nothing["contents"] == [] and nothing["empty"]
+    long = await client.get("/directory/services", params={"search": "x" * 101})
+    assert long.status_code == 400 and long.json() == {"error": "search must be at most 100 characters"}
+
+
+async def test_taxonomy_term_filters_by_the_concern_a_team_handles(client: httpx.AsyncClient) -> None:
+    term = concern_term_id("private-fostering")
+    body = (
+        await client.get("/directory/services", params={"taxonomy_term_id": term, "per_page": 100})
+    ).json()
+    assert "Children's front door (MASH)" in [s["name"] for s in body["contents"]]
+    every = (await client.get("/directory/services", params={"per_page": 100})).json()
+    assert 0 < body["total_items"] < every["total_items"]
+    unknown = (await client.get("/directory/services", params={"taxonomy_term_id": "no-such-term"})).json()
+    assert unknown["total_items"] == 0
+
+
+async def test_last_modified_and_if_modified_since(client: httpx.AsyncClient, demo: Session) -> None:
+    demo.rollback()
+    first = await client.get("/directory/services")
+    stamp = first.headers["last-modified"]
+    assert parsedate_to_datetime(stamp).tzinfo is not None
+    again = await client.get("/directory/services", headers={"If-Modified-Since": stamp})
+    assert again.status_code == 304 and again.content == b"" and again.headers["last-modified"] == stamp
+    earlier = format_datetime(parsedate_to_datetime(stamp).replace(year=2020), usegmt=True)
+    older = await client.get("/directory/services", headers={"If-Modified-Since": earlier})
+    assert older.status_code == 200 and older.json()["contents"]
+    garbled = await client.get("/directory/services", headers={"If-Modified-Since": "last tuesday"})
+    assert garbled.status_code == 200

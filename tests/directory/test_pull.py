@@ -21,16 +21,9 @@ from bot.cli import cli
 from directory.editing import EditRejected, apply_edit, list_teams, mark_verified
 from directory.feed import services_page
 from directory.index import build_index
-from directory.pull import (
-    NO_CONTACT,
-    NO_NAME,
-    REPEATED_ID,
-    PullHeld,
-    SourceReport,
-    read_records,
-    store_pull,
-)
+from directory.pull import NO_CONTACT, NO_NAME, REPEATED_ID, SourceReport, read_records
 from directory.pull_fetch import PullFailed, fetch_records
+from directory.pull_store import PullHeld, store_pull
 from directory.store import load_document
 from directory.upkeep import stale_entries
 from schedules.time.clock import FakeClock
@@ -168,7 +161,9 @@ def test_pulled_services_are_read_only_and_stay_out_of_the_partnerships_own_list
         assert "comes from the millbridge feed" in verified.value.errors[0].message
         assert len(load_document(session=session).teams) == own_teams, "exports hold only our own teams"
         assert services_page(session=session, at=clock.now(), per_page=100)["total_items"] == own_feed
-        assert len(build_index(session).teams) == own_index
+        index = build_index(session)
+        assert int(index.own.sum()) == own_index, "search answers from our own teams by default"
+        assert len(index.teams) == own_index + 5 and int(index.public_services.sum()) == 5
         assert all(e.team_key != team.key for e in stale_entries(session=session, at=clock.now()))
         assert all(row.key != team.key for row in list_teams(session=session, now=clock.now()))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 22:18:37.234146
+Create Date: 2026-12-05 00:41:13.689070
 """
 
 from collections.abc import Sequence
@@ -67,6 +67,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('version')
     )
+    op.create_table('directorysource',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('every_seconds', sa.Integer(), nullable=False),
+    sa.Column('added_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('next_pull_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_good_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('held', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('directorysource', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_directorysource_name'), ['name'], unique=True)
+
     op.create_table('inbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
@@ -128,6 +147,7 @@ def upgrade() -> None:
     sa.Column('not_for', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('areas', sa.JSON(), nullable=False),
     sa.Column('hours', sa.JSON(), nullable=False),
+    sa.Column('hours_published', sa.Boolean(), nullable=False),
     sa.Column('is_open_bank_holidays', sa.Boolean(), nullable=False),
     sa.Column('closure_days', sa.JSON(), nullable=False),
     sa.Column('out_of_hours_team_id', sa.Integer(), nullable=True),
@@ -143,6 +163,10 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('source_pulled_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('source_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('base_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('base_town', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('base_postcode', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['out_of_hours_team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -151,6 +175,7 @@ def upgrade() -> None:
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_key'), ['key'], unique=True)
+        batch_op.create_index('ix_team_published', ['id'], unique=False, postgresql_where=sa.text("is_public AND source = ''"), sqlite_where=sa.text("is_public AND source = ''"))
         batch_op.create_index(batch_op.f('ix_team_source'), ['source'], unique=False)
 
     op.create_table('contactroute',
@@ -506,6 +531,7 @@ def downgrade() -> None:
     op.drop_table('contactroute')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_source'))
+        batch_op.drop_index('ix_team_published', postgresql_where=sa.text("is_public AND source = ''"), sqlite_where=sa.text("is_public AND source = ''"))
         batch_op.drop_index(batch_op.f('ix_team_key'))
         batch_op.drop_index(batch_op.f('ix_team_agency_id'))
 
@@ -523,6 +549,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inbox_status_due_at')
 
     op.drop_table('inbox')
+    with op.batch_alter_table('directorysource', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_directorysource_name'))
+
+    op.drop_table('directorysource')
     op.drop_table('concerntaxonomy')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_subject'))
