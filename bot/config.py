@@ -8,6 +8,7 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schedules.inbox.rows import InboxSettings
 from schedules.settings import DomainSettings, Nation, ReminderSettings
 from storage.audit import DEVELOPMENT_KEYS, AuditKeys
 from storage.references import DEFAULT_REFERENCE_PREFIXES
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
+    inbox: InboxSettings = InboxSettings()  # leases and retries of stored platform requests
     audit: AuditSettings = AuditSettings()
     # The area's case-reference prefixes, never taken for a name: JOINUP_REFERENCE_PREFIXES='["NB","MASH"]'.
     reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES
