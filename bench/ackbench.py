@@ -310,3 +310,49 @@ def client(concurrency: int) -> httpx.AsyncClient:
     """A keep-alive HTTP client with one connection per sender."""
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
     return httpx.AsyncClient(limits=limits, timeout=30)
+
+
+async def compare(
+    results: dict[str, Any],
+    db_name: str,
+    bare: Child,
+    joinup: Child,
+    make: MakeRequest,
+    texts: Iterator[str],
+    numbers: Iterator[int],
+    fake_url: str,
+    database_url: str,
+    *,
+    path: str,
+    requests: int,
+    rounds: int,
+    concurrencies: tuple[int, ...],
+) -> None:
+    """Rounds at each concurrency, alternating which app goes first; joinup's replies awaited after each."""
+    for concurrency in concurrencies:
+        async with client(concurrency) as http:
+            for warm in (bare, joinup):  # connections open, caches warm, before anything is timed
+                warming = await drive(http, f"{warm.url}{path}", make, texts, target=warm.name,
+                                               requests=20, concurrency=concurrency, first=next(numbers))  # fmt: skip
+                if warm is joinup:
+                    await collect_replies(http, fake_url, warming)
+            for number in range(rounds):
+                order = (bare, joinup) if number % 2 == 0 else (joinup, bare)
+                done: dict[str, Round] = {}
+                for child in order:
+                    round_ = await drive(
+                        http, f"{child.url}{path}", make, texts, target=child.name,
+                        requests=requests, concurrency=concurrency, first=next(numbers),
+                    )  # fmt: skip
+                    if child is joinup:
+                        round_.backlog_at_end = await asyncio.to_thread(inbox_waiting, database_url)
+                        await collect_replies(http, fake_url, round_)
+                    done[child.name] = round_
+                rows = [done["bare"].row(), done["joinup"].row()]
+                for row in rows:
+                    row |= {"database": db_name, "round": number + 1, "load average": load_average()}
+                results["rounds"] += rows
+                results["ratios"].append(
+                    {"database": db_name, "concurrency": concurrency, "round": number + 1}
+                    | ratios(done["bare"], done["joinup"])
+                )

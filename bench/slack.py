@@ -99,8 +99,9 @@ async def run_bench(
             )
             try:
                 await ackbench.wait_listening(joinup, path="/healthz")
-                await _compare(results, db_name, bare, joinup, make, texts, numbers, fake_url, database_url,
-                               requests=requests, rounds=rounds, concurrencies=concurrencies)  # fmt: skip
+                await ackbench.compare(results, db_name, bare, joinup, make, texts, numbers, fake_url,
+                                       database_url, path="/slack/events", requests=requests, rounds=rounds,
+                                       concurrencies=concurrencies)  # fmt: skip
                 async with ackbench.client(8) as client:
                     results["handled"][db_name] = await ackbench.handled_rate(
                         client, f"{joinup.url}/slack/events", make, texts, fake_url=fake_url,
@@ -113,50 +114,6 @@ async def run_bench(
         bare.stop()
         fake.stop()
     return results
-
-
-async def _compare(
-    results: dict[str, Any],
-    db_name: str,
-    bare: ackbench.Child,
-    joinup: ackbench.Child,
-    make: ackbench.MakeRequest,
-    texts: itertools.repeat[str],
-    numbers: itertools.count[int],
-    fake_url: str,
-    database_url: str,
-    *,
-    requests: int,
-    rounds: int,
-    concurrencies: tuple[int, ...],
-) -> None:
-    for concurrency in concurrencies:
-        async with ackbench.client(concurrency) as client:
-            for warm in (bare, joinup):  # connections open, caches warm, before anything is timed
-                warming = await ackbench.drive(client, f"{warm.url}/slack/events", make, texts, target=warm.name,
-                                               requests=20, concurrency=concurrency, first=next(numbers))  # fmt: skip
-                if warm is joinup:
-                    await ackbench.collect_replies(client, fake_url, warming)
-            for number in range(rounds):
-                order = (bare, joinup) if number % 2 == 0 else (joinup, bare)
-                done: dict[str, ackbench.Round] = {}
-                for child in order:
-                    round_ = await ackbench.drive(
-                        client, f"{child.url}/slack/events", make, texts, target=child.name,
-                        requests=requests, concurrency=concurrency, first=next(numbers),
-                    )  # fmt: skip
-                    if child is joinup:
-                        round_.backlog_at_end = await asyncio.to_thread(ackbench.inbox_waiting, database_url)
-                        await ackbench.collect_replies(client, fake_url, round_)
-                    done[child.name] = round_
-                rows = [done["bare"].row(), done["joinup"].row()]
-                for row in rows:
-                    row |= {"database": db_name, "round": number + 1, "load average": ackbench.load_average()}
-                results["rounds"] += rows
-                results["ratios"].append(
-                    {"database": db_name, "concurrency": concurrency, "round": number + 1}
-                    | ackbench.ratios(done["bare"], done["joinup"])
-                )
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
