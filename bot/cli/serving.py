@@ -108,6 +108,8 @@ def build_web_process(options: ServeOptions, *, migrated: bool = False) -> tuple
 def app_factory() -> FastAPI:
     """uvicorn's import-string factory for `serve --workers N`: each web process builds its own runtime."""
     options = ServeOptions(**json.loads(os.environ[OPTIONS_ENV]))
+    if sys.platform.startswith("linux"):
+        _die_with_parent()  # a web process goes with `serve`'s supervisor, even when that is SIGKILLed
     return build_web_process(options, migrated=True)[1]
 
 
@@ -129,8 +131,8 @@ def migrate_once(database_url: str | None) -> None:
         engine.dispose()
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    # Linux: the worker process is killed with `serve`, even by SIGKILL, so no orphan keeps claiming.
+def _die_with_parent() -> None:
+    # Linux: a child of `serve` is killed with it, even by SIGKILL, so no orphan keeps acking or claiming.
     PR_SET_PDEATHSIG = 1
     with suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
