@@ -126,11 +126,43 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "target ratio": TARGET_RATIO,
         "ack target met": worst_median <= TARGET_RATIO and worst_p99 <= TARGET_RATIO,
     }
+    for (db_name, concurrency, target), rounds in _by_cell(results["rounds"]).items():
+        summary[f"{db_name} c={concurrency} {target}: ack median / p99 ms, req/s"] = (
+            f"{_span(r['ack median ms'] for r in rounds)} / {_span(r['ack p99 ms'] for r in rounds)}, "
+            f"{_span(r['req/s'] for r in rounds)}"
+        )
+        if target == "joinup":
+            summary[f"{db_name} c={concurrency} joinup: reply median / p99 ms, backlog at end"] = (
+                f"{_span(r['reply median ms'] for r in rounds)} / {_span(r['reply p99 ms'] for r in rounds)}, "
+                f"{_span(r['inbox backlog at end'] for r in rounds)}"
+            )
+    for ratio in results["ratios"]:
+        key = f"{ratio['database']} c={ratio['concurrency']} round {ratio['round']}: joinup ÷ bare median, p99, req/s"
+        summary[key] = f"{ratio['median ratio']}, {ratio['p99 ratio']}, {ratio['req/s ratio']}"
     for db_name, handled in results["handled"].items():
         summary[f"{db_name} fully handled req/s"] = handled["fully handled req/s"]
         summary[f"{db_name} replies missing"] = handled["replies missing"]
+        summary[f"{db_name} inbox backlog each second"] = " ".join(
+            map(str, handled["inbox backlog each second"])
+        )
     summary["handled target req/s"] = TARGET_HANDLED_PER_S
     return summary
+
+
+def _by_cell(rounds: list[dict[str, Any]]) -> dict[tuple[str, int, str], list[dict[str, Any]]]:
+    cells: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for row in rounds:
+        cells.setdefault((row["database"], row["concurrency"], row["target"]), []).append(row)
+    return cells
+
+
+def _span(values: Any) -> str:
+    """`a–b` over the rounds (or one value), as the issue's table shows them."""
+    found = sorted(v for v in values if v is not None)
+    if not found:
+        return "-"
+    low, high = found[0], found[-1]
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
 
 
 def run_command(name: str, runner: Any, *, smoke: bool, requests: int, handled: int, pg: str | None) -> None:
