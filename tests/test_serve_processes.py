@@ -96,7 +96,7 @@ async def test_acks_keep_returning_while_the_worker_holds_a_slow_request(
     finally:
         release.set()
         await worker.stop()
-        web.wake_sender.close()
+        await web.stop()  # closes its nudge socket
     assert events[-1] == "work on fourth ends"
     assert worker.stats.done == 4
 

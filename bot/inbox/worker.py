@@ -132,6 +132,9 @@ class Inbox:
         if self._wake_listener is not None:
             self._wake_listener.close()
             self._wake_listener = None
+        if self.wake_sender is not None:
+            self.wake_sender.close()
+            self.wake_sender = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
