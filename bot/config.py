@@ -8,6 +8,7 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schedules.inbox.rows import InboxSettings
 from schedules.settings import DomainSettings, Nation, ReminderSettings
 from storage.audit import DEVELOPMENT_KEYS, AuditKeys
 from storage.references import DEFAULT_REFERENCE_PREFIXES
@@ -110,6 +111,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
+    inbox: InboxSettings = InboxSettings()  # leases and retries of stored platform requests
     audit: AuditSettings = AuditSettings()
     # Named on /privacy and /terms: JOINUP_DATA_CONTROLLER__NAME, JOINUP_DATA_CONTROLLER__CONTACT, and the
     # data protection officer's JOINUP_DPO__NAME and JOINUP_DPO__CONTACT. `serve` warns when they are unset.

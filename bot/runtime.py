@@ -186,7 +186,7 @@ def build_runtime(
         router=router,
         dispatcher=dispatcher,
         jobs=JobRegistry(JOBS),
-        inbox=Inbox(engine=engine, sessions=sessions, clock=clock),
+        inbox=Inbox(engine=engine, sessions=sessions, clock=clock, settings=settings.inbox),
     )
 
 

@@ -25,7 +25,7 @@ def database(tmp_path: Path) -> str:
     settings = InboxSettings(max_attempts=1)
     with sessions.begin() as session:
         rows.receive(
-            session,
+            session.connection(),
             platform="slack",
             event_key="slack:command:T1",
             kind="slack.command",

@@ -40,7 +40,8 @@ SUBCOMMAND_MODULES: dict[str, list[str]] = {
         "bench.load",
         "bench.report",
         "bench.insight",  # insight queries over a large history
-        "bench.slack",
+        "bench.slack",  # acks and replies against a bare bolt app
+        "bench.teams",  # the same against a bare Teams SDK app
         "bench.sweep",  # the outbox sweep, with many due reminders
         "bench.digest",  # digests for every manager
         "bench.search",  # directory search on a large directory

@@ -1,4 +1,4 @@
-"""joinup serve: the web server for Slack and Teams, with the scheduled jobs."""
+"""joinup serve: the web server for Slack and Teams, with its worker process; joinup worker: a worker pool."""
 
 from __future__ import annotations
 
@@ -6,92 +6,62 @@ import asyncio
 import copy
 import logging
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import click
 import uvicorn
-from fastapi import FastAPI
 
-from bot.cli.common import load_settings, open_engine
-from bot.config import (
-    privacy_contact_warning,
-    require_audit_key,
-    require_link_secret,
-    require_platform_secrets,
+from bot.cli.common import load_settings
+from bot.cli.serving import (
+    ServeOptions,
+    build_process_runtime,
+    build_server,
+    build_web_process,
+    export_options,
+    migrate_once,
+    start_worker_process,
+    stop_worker_process,
 )
-from bot.notify import build_routing_notifier
-from bot.runtime import Runtime, build_runtime
+from bot.config import privacy_contact_warning
+from bot.inbox.wake import free_udp_port
 from bot.scheduler import build_scheduler
 from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
 from bot.web_guard import AccessLogTokenFilter, HeaderTimeoutProtocol
-from directory.index import current_index
-from schedules.time.clock import Clock, FileClock, SystemClock
-from storage import migrate
-from storage.db import make_sessions
+
+__all__ = ["build_server", "log_config", "serve", "worker"]
 
 log = logging.getLogger(__name__)
 
 
-def warm_directory_index(runtime: Runtime) -> None:
-    """Build the directory search index before the first request, so nobody waits for it (seconds for a
-    large directory; see `joinup bench search`)."""
-    with runtime.sessions() as session:
-        current_index(session, at=runtime.clock.now())
-
-
-def build_server(runtime: Runtime, *, with_scheduler: bool = True, with_inbox_worker: bool = True) -> FastAPI:
-    """Build the FastAPI app; the search index is built at start-up and the scheduler runs with the app."""
-    app = build_web_app(runtime)
-    scheduler = build_scheduler(runtime) if with_scheduler else None
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(warm_directory_index, runtime)
-        if scheduler is not None:
-            scheduler.start()
-        if runtime.inbox is not None:
-            # Workers start with the server, so requests a stopped or killed replica acknowledged are done.
-            runtime.inbox.is_worker = with_inbox_worker
-            runtime.inbox.start()
-        try:
-            yield
-        finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            if runtime.inbox is not None:
-                await runtime.inbox.stop()
-
-    app.router.lifespan_context = lifespan
-    return app
-
-
-def build_process_runtime(database_url: str | None) -> Runtime:
-    """Settings, database (migrated), notifier and runtime for one serving or working process."""
-    settings = load_settings(database_url)
-    require_platform_secrets(settings)
-    require_link_secret(settings)
-    require_audit_key(settings)
-    engine = open_engine(settings)
-    migrate.upgrade(engine)
-    notifier = build_routing_notifier(settings, make_sessions(engine))
-    clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
-    return build_runtime(settings=settings, clock=clock, notifier=notifier, engine=engine)
-
-
 @click.command(
-    help="Run the web server: Slack events, Teams activities, health checks and the directory feed."
+    help="Run the web server: Slack events, Teams activities, health checks and the directory feed. "
+    "The web processes only store and acknowledge requests; a worker process beside them does the work "
+    "and runs the scheduled jobs."
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
-@click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs in this process.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web processes acknowledging requests (uvicorn workers sharing the port).",
+)
+@click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs here.")
 @click.option(
     "--no-worker",
     is_flag=True,
-    help="Only store and acknowledge requests here; `joinup worker` processes answer them.",
+    help="Only store and acknowledge requests here; separate `joinup worker` processes answer them.",
+)
+@click.option(
+    "--in-process-worker",
+    is_flag=True,
+    help="Do the work and the jobs in the web process itself, as one process (small or local set-ups).",
+)
+@click.option(
+    "--concurrency", default=8, show_default=True, help="Requests the worker process works on at once."
 )
 @click.option(
     "--access-log/--no-access-log",
@@ -102,43 +72,81 @@ def build_process_runtime(database_url: str | None) -> Runtime:
 @click.option(
     "--socket-mode",
     is_flag=True,
-    help="Also receive Slack over Socket Mode (local development; needs an app token).",
+    help="Also receive Slack over Socket Mode (local development; needs an app token; one web process).",
 )
 def serve(
     host: str,
     port: int,
     database_url: str | None,
+    workers: int,
     no_scheduler: bool,
     no_worker: bool,
+    in_process_worker: bool,
+    concurrency: int,
     access_log: bool,
     socket_mode: bool,
 ) -> None:
-    """Start the server."""
-    runtime = build_process_runtime(database_url)
-    warning = privacy_contact_warning(runtime.settings)
+    """Start the server (and its worker process)."""
+    if no_worker and in_process_worker:
+        raise click.UsageError("--no-worker and --in-process-worker contradict each other.")
+    if socket_mode and workers > 1:
+        raise click.UsageError("--socket-mode needs one web process (--workers 1).")
+    migrate_once(database_url)
+    warning = privacy_contact_warning(load_settings(database_url))
     if warning is not None:
         log.warning(warning)  # the pages still serve; they say who to ask instead
-    server = build_server(runtime, with_scheduler=not no_scheduler, with_inbox_worker=not no_worker)
-    if socket_mode:
-        server = with_socket_mode(server, runtime)
-    uvicorn.run(
-        server,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
-        log_config=log_config(),
-        http=HeaderTimeoutProtocol,
-        timeout_keep_alive=5,
-        h11_max_incomplete_event_size=16 * 1024,  # request line and headers: 16 KB is plenty
+    separate_worker = not no_worker and not in_process_worker
+    wake_port = free_udp_port() if separate_worker else None
+    options = ServeOptions(
+        database_url=database_url,
+        # The scheduler runs in the worker process when there is one; otherwise in the web process.
+        with_scheduler=not no_scheduler and not separate_worker,
+        with_inbox_worker=in_process_worker,
+        wake_port=wake_port,
     )
+    child = None
+    if wake_port is not None:
+        child = start_worker_process(
+            database_url=database_url,
+            wake_port=wake_port,
+            with_scheduler=not no_scheduler,
+            concurrency=concurrency,
+        )
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+        "log_config": log_config(),
+        "http": HeaderTimeoutProtocol,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,  # request line and headers: 16 KB is plenty
+    }
+    try:
+        if workers == 1:
+            runtime, app = build_web_process(options, migrated=True)
+            if socket_mode:
+                app = with_socket_mode(app, runtime)
+            uvicorn.run(app, **server_options)
+        else:
+            export_options(options)
+            uvicorn.run("bot.cli.serving:app_factory", factory=True, workers=workers, **server_options)
+    finally:
+        if child is not None:
+            stop_worker_process(child)
 
 
 @click.command(help="Run inbox workers and the scheduled jobs without the web server (a dedicated pool).")
 @click.option("--db", "database_url", help="Database URL (default: JOINUP_DATABASE_URL or the SQLite file).")
 @click.option("--no-scheduler", is_flag=True, help="Don't run the sweep and digest jobs in this process.")
 @click.option("--concurrency", default=8, show_default=True, help="Requests worked on at once.")
-def worker(database_url: str | None, no_scheduler: bool, concurrency: int) -> None:
+@click.option(
+    "--wake-port",
+    type=int,
+    default=None,
+    help="Claim as soon as a web process nudges this local UDP port (set by `joinup serve`).",
+)
+def worker(database_url: str | None, no_scheduler: bool, concurrency: int, wake_port: int | None) -> None:
     """Claim and work on inbox rows until stopped (SIGINT or SIGTERM)."""
     runtime = build_process_runtime(database_url)
     # Building the web app registers each enabled platform's inbox kinds; it serves nothing here.
@@ -153,6 +161,8 @@ def worker(database_url: str | None, no_scheduler: bool, concurrency: int) -> No
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         assert runtime.inbox is not None
+        if wake_port is not None:
+            await runtime.inbox.wake_on(wake_port)
         if scheduler is not None:
             scheduler.start()
         runtime.inbox.start()

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from bot.inbox import wake
 from bot.inbox.offload import Offload
 from schedules.inbox import rows
 from schedules.inbox.rows import Claimed, InboxSettings
@@ -70,14 +70,16 @@ class Inbox:
         concurrency: int = DEFAULT_CONCURRENCY,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
-        self.sessions, self.clock = sessions, clock
+        self.engine, self.sessions, self.clock = engine, sessions, clock
         self.settings = settings or InboxSettings()
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.offload = Offload(engine)
         self.kinds: dict[str, Kind] = {}
         self.stats = InboxStats()
-        self.is_worker = True  # False: this process only receives (`joinup serve --no-worker`)
+        self.is_worker = True  # False: this process only receives (`joinup serve`'s acking processes)
+        self.wake_sender: wake.WakeSender | None = None  # nudges a worker process after each new row
+        self._wake_listener: asyncio.DatagramTransport | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -91,23 +93,21 @@ class Inbox:
         """Store a request (before it is acknowledged); False if it was stored before (a redelivery)."""
 
         def store() -> bool:
-            try:
-                with self.sessions.begin() as session:
-                    rows.receive(
-                        session,
-                        platform=platform,
-                        event_key=event_key,
-                        kind=kind,
-                        content=content,
-                        now=self.clock.now(),
-                    )
-            except IntegrityError:
-                return False
-            return True
+            with self.engine.begin() as connection:
+                return rows.receive(
+                    connection,
+                    platform=platform,
+                    event_key=event_key,
+                    kind=kind,
+                    content=content,
+                    now=self.clock.now(),
+                )
 
         is_new = await self.offload.run(store)
         if is_new:
             self.stats.received += 1
+            if self.wake_sender is not None:
+                self.wake_sender.poke()
             self.start()
             self._wake.set()
         else:
@@ -123,8 +123,18 @@ class Inbox:
                 self._work_forever(), name="joinup-loop:inbox"
             )
 
+    async def wake_on(self, port: int) -> None:
+        """Claim as soon as an acknowledging process nudges this port (see bot/inbox/wake.py)."""
+        self._wake_listener = await wake.listen(port, self._wake.set)
+
     async def stop(self) -> None:
         """Stop claiming and wait for the work in hand (its rows are marked as they finish)."""
+        if self._wake_listener is not None:
+            self._wake_listener.close()
+            self._wake_listener = None
+        if self.wake_sender is not None:
+            self.wake_sender.close()
+            self.wake_sender = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -88,8 +88,12 @@ class SlackListeners:
     # ack, so nothing acknowledged lives only in memory.
     async def on_command(self, ack: AsyncAck, body: Body) -> None:
         """`/joinup <text>`: answered through the response URL by a worker."""
-        await self._store("slack.command", body, command_content(body))
+        await self.store_command(body)
         await ack()
+
+    async def store_command(self, body: Body) -> None:
+        """Store a slash command for the workers (also the route's fast path, which skips bolt: see routes)."""
+        await self._store("slack.command", body, command_content(body))
 
     async def on_message(self, event: Body, body: Body) -> None:
         """A person's own message in the bot's DM (bolt acknowledges the event as soon as this returns)."""

@@ -14,11 +14,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.request.internals import parse_body
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
 from bot.slack.app import build_slack_app
 from bot.slack.client import build_web_client
 from bot.slack.identity import BotIdentity
+from bot.slack.listeners import COMMAND, SlackListeners
 from bot.slack.parse import payload_problem
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ def slack_routes(runtime: Runtime) -> APIRouter:
 
     router = APIRouter(lifespan=learn_who_the_bot_is)
     handler = AsyncSlackRequestHandler(build_slack_app(runtime, client=client, identity=identity))
+    assert runtime.inbox is not None  # build_slack_app refuses a runtime without one
+    listeners = SlackListeners(runtime, inbox=runtime.inbox)
     signing_key = slack.signing_secret.get_secret_value().encode()
 
     def is_signed(raw: bytes, timestamp: str | None, signature: str | None) -> bool:
@@ -97,7 +101,20 @@ def slack_routes(runtime: Runtime) -> APIRouter:
         problem = payload_problem(body) or view_problem(body)
         if problem is not None:
             return _rejected(400, problem)
+        if body.get("command") == COMMAND and "ssl_check" not in body:
+            return await store_command(body)
         return await handler.handle(request)
+
+    async def store_command(body: dict[str, Any]) -> Response:
+        # The acknowledging fast path: a signed slash command needs nothing from bolt but the ack (its listener
+        # only stores the command, and the worker answers with its own client), so it is stored and acked here,
+        # without bolt's second signature check, parse and middleware. Half of the ack's time, measured.
+        try:
+            await listeners.store_command(body)
+        except SQLAlchemyError as error:
+            log.warning("could not store a slash command", extra={"error": type(error).__name__})
+            return _rejected(500, "could not store the command")
+        return Response(status_code=200)
 
     return router
 

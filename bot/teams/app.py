@@ -6,6 +6,7 @@ the SDK registers to a FastAPI APIRouter instead, so Teams lives beside Slack an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -21,9 +22,12 @@ from microsoft_teams.apps.events import ActivityEvent
 from microsoft_teams.apps.http.adapter import HttpRequest, HttpRouteHandler
 from microsoft_teams.common import Client, ClientOptions
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, TeamsSettings
+from bot.inbox.worker import Inbox
 from bot.teams.retry import RetryThrottled, Sleep
+from bot.teams.work import KIND, Process, activity_content, event_key, is_stored
 
 log = logging.getLogger(__name__)
 
@@ -127,17 +131,29 @@ def activity_problem(body: dict[str, Any]) -> str | None:
 
 
 class TeamsEndpoint:
-    """The SDK App plus the FastAPI route that feeds it; initialised on first use."""
+    """The SDK App plus the FastAPI route that feeds it; initialised on first use.
 
-    def __init__(self, app: App, adapter: RouterAdapter) -> None:
+    With an inbox, a verified message or conversation update is stored and acked (200) before any work, and
+    an inbox worker later runs it through the App's pipeline (`pipeline`); everything else, invokes above
+    all, is handled inside the request (bot/teams/work.py says why).
+    """
+
+    def __init__(self, app: App, adapter: RouterAdapter, *, inbox: Inbox | None = None) -> None:
         self.app = app
         self.adapter = adapter
-        self._is_ready = False
+        self.inbox = inbox
+        self._process: Process | None = None
+        self._initialising = asyncio.Lock()  # the first requests and the workers may all arrive at once
 
     async def ready(self) -> None:
         """Initialise the SDK App once (JWT validator, messaging route, proactive sending)."""
-        if self._is_ready:
+        if self._process is not None:
             return
+        async with self._initialising:
+            if self._process is None:
+                await self._initialise()
+
+    async def _initialise(self) -> None:
         await self.app.initialize()
         process = self.app.server.on_request
         assert process is not None
@@ -145,15 +161,37 @@ class TeamsEndpoint:
         async def checked(event: ActivityEvent) -> InvokeResponse[Any]:
             # Runs after JWT validation: a signed but malformed activity is the sender's bug, not ours (400,
             # so the Bot Framework doesn't retry it), and it changes nothing.
+            body = event.body.model_dump(by_alias=True, exclude_none=True)
             try:
-                ActivityTypeAdapter.validate_python(event.body.model_dump(by_alias=True, exclude_none=True))
+                ActivityTypeAdapter.validate_python(body)
             except ValidationError as error:
                 log.warning("malformed Teams activity", extra={"errors": error.error_count()})
                 return InvokeResponse(status=400, body={"error": "malformed activity"})
-            return await process(event)
+            if self.inbox is None or not is_stored(body):
+                return await process(event)
+            return await self._store(body)
 
         self.app.server.on_request = checked
-        self._is_ready = True
+        self._process = process
+
+    async def _store(self, body: dict[str, Any]) -> InvokeResponse[Any]:
+        """Store a verified activity in the inbox and ack it; a redelivery finds its row and is acked too."""
+        assert self.inbox is not None
+        try:
+            await self.inbox.receive(
+                platform="teams", event_key=event_key(body), kind=KIND, content=activity_content(body)
+            )
+        except SQLAlchemyError as error:
+            # Not acked, so the Bot Framework delivers it again; nothing acknowledged lives only in memory.
+            log.warning("could not store a Teams activity", extra={"error": type(error).__name__})
+            return InvokeResponse(status=503, body={"error": "try again"})
+        return InvokeResponse(status=200)
+
+    async def pipeline(self) -> Process:
+        """The App's own activity pipeline (the listeners), for inbox workers; initialises the App first."""
+        await self.ready()
+        assert self._process is not None
+        return self._process
 
     def router(self) -> APIRouter:
         """Return POST /api/messages for joinup's FastAPI app."""

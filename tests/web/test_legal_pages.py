@@ -138,7 +138,7 @@ def test_serve_logs_one_warning_line_at_start_up_when_nobody_is_named(
     monkeypatch.setenv("JOINUP_DPO__CONTACT", "dpo@example.org")
 
     with caplog.at_level(logging.WARNING, logger="bot.cli.serve"):
-        result = CliRunner().invoke(serve_module.serve, ["--port", "0"], env=env)
+        result = CliRunner().invoke(serve_module.serve, ["--port", "0", "--in-process-worker"], env=env)
 
     assert result.exit_code == 0, result.output
     assert len(started) == 1

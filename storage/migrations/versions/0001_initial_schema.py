@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-05 00:41:13.689070
+Create Date: 2026-12-05 00:56:35.390608
 """
 
 from collections.abc import Sequence
