@@ -8,6 +8,7 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.pacing import PacingSettings
 from schedules.settings import DomainSettings, Nation, ReminderSettings
 from storage.audit import DEVELOPMENT_KEYS, AuditKeys
 from storage.references import DEFAULT_REFERENCE_PREFIXES
@@ -98,6 +99,7 @@ class Settings(BaseSettings):
     teams: TeamsSettings = TeamsSettings()
     reminders: ReminderSettings = ReminderSettings()
     audit: AuditSettings = AuditSettings()
+    pacing: PacingSettings = PacingSettings()  # outgoing platform calls paced to the platforms' limits
     # The area's case-reference prefixes, never taken for a name: JOINUP_REFERENCE_PREFIXES='["NB","MASH"]'.
     reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES
     # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from bot import pacing
 from bot.config import Settings
 from bot.slack.notifier import slack_notifier_factory
 from bot.teams.notify import teams_notifier_factory
@@ -56,6 +57,8 @@ class RoutingNotifier:
 
 
 def build_routing_notifier(settings: Settings, sessions: sessionmaker[Session]) -> RoutingNotifier:
-    """Build the RoutingNotifier with every enabled platform's notifier."""
+    """Build the RoutingNotifier with every enabled platform's notifier, sharing the process's pacer (which
+    replies use too)."""
+    pacing.configure(settings.pacing)
     platforms = dict(found for factory in NOTIFIERS if (found := factory(settings, sessions)) is not None)
     return RoutingNotifier(sessions=sessions, platforms=platforms)

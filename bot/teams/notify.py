@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bot.config import ConfigError, Settings, TeamsSettings
 from bot.teams.app import RouterAdapter, app_options
 from bot.teams.render import to_activity
-from bot.teams.retry import Sleep, is_retryable, retry_after_seconds
+from bot.teams.retry import Sleep, current_tenant, is_retryable, retry_after_seconds
 from handlers.messages import DeliveryFailed, Notifier, Reply
 from storage.models import ConversationRef
 
@@ -60,19 +60,29 @@ class TeamsNotifier:
             raise DeliveryFailed(f"person {person_id} has not installed joinup in Teams", is_retryable=False)
         return address
 
-    async def _send(self, address: dict[str, Any], activity: MessageActivityInput) -> str:
+    async def _send(self, address: dict[str, Any], activity: MessageActivityInput, *, person_id: int) -> str:
         await self._ready()
+        tenant = current_tenant.set(str(address["tenant_id"]) if address.get("tenant_id") else None)
         try:
             sent = await self.app.send(
                 str(address["conversation_id"]), activity, service_url=str(address["service_url"])
             )
         except (httpx.HTTPStatusError, httpx.TransportError) as error:
             failure = delivery_failure(error)
+            # Expected: one line naming the platform, the call, the answer and the person's id; no traceback.
             log.warning(
-                "teams delivery failed",
-                extra={"reason": failure.reason, "is_retryable": failure.is_retryable},
+                "teams call failed",
+                extra={
+                    "platform": "teams",
+                    "method": "update" if activity.id else "send",
+                    "status": failure.reason,
+                    "person_id": person_id,
+                    "is_retryable": failure.is_retryable,
+                },
             )
-            raise failure from error
+            raise failure from None
+        finally:
+            current_tenant.reset(tenant)
         return str(sent.id)
 
     async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
@@ -82,7 +92,7 @@ class TeamsNotifier:
             DeliveryFailed: no conversation is stored, or Teams refused the message.
         """
         address = self._address(person_id)
-        activity_id = await self._send(address, to_activity(reply))
+        activity_id = await self._send(address, to_activity(reply), person_id=person_id)
         return {
             "conversation_id": address["conversation_id"],
             "service_url": address["service_url"],
@@ -102,7 +112,7 @@ class TeamsNotifier:
         address = message_ref if has_address else self._address(person_id)
         activity = to_activity(reply)
         activity.id = str(activity_id)  # an activity with an id is an update, not a new message
-        await self._send(address, activity)
+        await self._send(address, activity, person_id=person_id)
 
 
 def build_teams_notifier(
