@@ -53,6 +53,16 @@ class TeamsSettings(BaseModel):
     graph_url: str = "https://graph.microsoft.com/v1.0"
 
 
+class MetricsSettings(BaseModel):
+    """Who may read /metrics, and the backlog that makes /readyz fail (JOINUP_METRICS__…)."""
+
+    # A bearer token for GET /metrics on the main port; without one, /metrics is only on --metrics-port.
+    token: SecretStr | None = None
+    # /readyz answers 503 when the oldest waiting inbox request or due reminder is older than this.
+    inbox_lag_limit_seconds: float = 120.0
+    outbox_lag_limit_seconds: float = 900.0
+
+
 class AuditSettings(BaseModel):
     """The audit chain's keys (outside the database) and where its head is checkpointed."""
 
@@ -100,6 +110,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = ReminderSettings()
     audit: AuditSettings = AuditSettings()
     pacing: PacingSettings = PacingSettings()  # outgoing platform calls paced to the platforms' limits
+    metrics: MetricsSettings = MetricsSettings()  # who may read /metrics; the backlog that fails /readyz
     # The area's case-reference prefixes, never taken for a name: JOINUP_REFERENCE_PREFIXES='["NB","MASH"]'.
     reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES
     # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.

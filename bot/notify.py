@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot import pacing
 from bot.config import Settings
+from bot.metrics import count_send
 from bot.slack.notifier import slack_notifier_factory
 from bot.teams.notify import teams_notifier_factory
 from handlers.messages import DeliveryFailed, Notifier, Reply
@@ -46,7 +47,15 @@ class RoutingNotifier:
     async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
         """Send on the person's platform; the returned reference records which one."""
         platform = self._platform_for(person_id)
-        ref = await self.platforms[platform].notify(person_id=person_id, reply=reply)
+        try:
+            ref = await self.platforms[platform].notify(person_id=person_id, reply=reply)
+        except DeliveryFailed as failure:
+            count_send(platform, "retry" if failure.is_retryable else "failed")
+            raise
+        except Exception:
+            count_send(platform, "error")
+            raise
+        count_send(platform, "sent")
         return {"platform": platform, **ref}
 
     async def update(self, *, person_id: int, message_ref: dict[str, Any], reply: Reply) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
 from bot.config import require_audit_key, require_link_secret, require_platform_secrets
+from bot.metrics import start_metrics_server
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
@@ -92,6 +93,15 @@ def build_process_runtime(database_url: str | None) -> Runtime:
     help="Log one line per HTTP request (paths and statuses only; off by default).",
 )
 @click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve GET /metrics without a token on this port too (bind it where only Prometheus reaches).",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics port listens on."
+)
+@click.option(
     "--socket-mode",
     is_flag=True,
     help="Also receive Slack over Socket Mode (local development; needs an app token).",
@@ -104,10 +114,14 @@ def serve(
     no_worker: bool,
     access_log: bool,
     socket_mode: bool,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> None:
     """Start the server."""
     runtime = build_process_runtime(database_url)
     server = build_server(runtime, with_scheduler=not no_scheduler, with_inbox_worker=not no_worker)
+    if metrics_port is not None:
+        start_metrics_server(runtime, server.state.refusals, host=metrics_host, port=metrics_port)
     if socket_mode:
         server = with_socket_mode(server, runtime)
     uvicorn.run(

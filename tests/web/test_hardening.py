@@ -41,10 +41,12 @@ from tests.teams.conftest import SDK_WARNINGS
 from tests.web.conftest import WebWorld, make_world
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+METRICS_TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture
 async def client(world: WebWorld) -> AsyncIterator[httpx.AsyncClient]:
+    world.runtime.settings.metrics.token = SecretStr(METRICS_TOKEN)
     transport = httpx.ASGITransport(app=build_web_app(world.runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -271,7 +273,7 @@ async def test_junk_sign_in_tokens_are_counted_not_audited(
         response = await client.get("/web/enter", params={"t": f"junk-{n}"})
         assert response.status_code == 403
     assert _audit_count(world) == before
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
     assert 'joinup_requests_refused_total{reason="sign-in link invalid"} 200' in metrics
 
 
