@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
 from bot.config import require_audit_key, require_link_secret, require_platform_secrets
+from bot.logs import chosen_format, uvicorn_log_config
 from bot.metrics import start_metrics_server
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
@@ -169,8 +170,8 @@ def worker(database_url: str | None, no_scheduler: bool, concurrency: int) -> No
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging set-up, with sign-in tokens kept out of the access log."""
+    """uvicorn's logging set-up, with sign-in tokens kept out of the access log, redacted, in the chosen format."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config.setdefault("filters", {})["strip_tokens"] = {"()": AccessLogTokenFilter}
     config["handlers"]["access"].setdefault("filters", []).append("strip_tokens")
-    return config
+    return uvicorn_log_config(config, chosen_format())

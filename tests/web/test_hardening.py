@@ -36,6 +36,7 @@ from bot.web_guard import (
 from handlers.messages import RecordingNotifier
 from schedules.time.clock import FakeClock
 from storage.models import AuditEvent
+from storage.privacy import RedactingFilter
 from tests.insight_fixture import NOW
 from tests.teams.conftest import SDK_WARNINGS
 from tests.web.conftest import WebWorld, make_world
@@ -324,5 +325,6 @@ async def test_another_site_cannot_sign_a_victim_into_the_attackers_session(worl
 def test_serve_logs_requests_through_the_token_filter() -> None:
     config = log_config()
     names = config["handlers"]["access"]["filters"]
-    assert [config["filters"][name]["()"] for name in names] == [AccessLogTokenFilter]
+    # Tokens are stripped first, then the line is redacted like every other log line.
+    assert [config["filters"][name]["()"] for name in names] == [AccessLogTokenFilter, RedactingFilter]
     assert config["loggers"]["uvicorn.access"]["handlers"] == ["access"]
