@@ -1,7 +1,15 @@
 """Every table joinup stores, on one SQLModel metadata."""
 
 from storage.models.audit import AuditEvent
-from storage.models.directory import Agency, ConcernTaxonomy, ContactRoute, EscalationContact, Synonym, Team
+from storage.models.directory import (
+    Agency,
+    ConcernTaxonomy,
+    ContactRoute,
+    DirectoryVersion,
+    EscalationContact,
+    Synonym,
+    Team,
+)
 from storage.models.escalation import Escalation, EscalationStep, PolicyVersion
 from storage.models.inbox import InboxItem
 from storage.models.outbox import DigestRun, Reminder
@@ -17,6 +25,7 @@ __all__ = [
     "ConversationRef",
     "ConversationState",
     "DigestRun",
+    "DirectoryVersion",
     "Escalation",
     "EscalationContact",
     "EscalationStep",
