@@ -39,6 +39,10 @@ class SlackSettings(BaseModel):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     api_url: str = "https://slack.com/api/"
+    # Reuse Web API connections (one aiohttp session per event loop) instead of one connection per call. Set it
+    # for `serve` and `worker` (docs/operations.md); off by default because the session is closed only when the
+    # process ends, which short-lived tools and tests would report as an unclosed session.
+    keep_alive: bool = False
 
 
 class TeamsSettings(BaseModel):

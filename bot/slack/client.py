@@ -3,9 +3,11 @@ and every call paced to Slack's published limits (bot/pacing.py) before it goes.
 
 from __future__ import annotations
 
+import asyncio
 from contextvars import ContextVar
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -79,6 +81,16 @@ class PacedWebClient(AsyncWebClient):
 
     pacer: pacing.Pacer | None = None
     dm_channels: dict[str, str]
+    keep_alive = False
+    _session_loop: asyncio.AbstractEventLoop | None = None
+
+    def _keep_alive(self) -> None:
+        """Give the client one aiohttp session per event loop, so calls reuse connections (slack_sdk opens
+        and closes a session per call when it has none)."""
+        loop = asyncio.get_running_loop()
+        if self.session is None or self._session_loop is not loop or self.session.closed:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._session_loop = loop
 
     def remember_dm(self, user_id: str, channel: str) -> None:
         """Keep a user's DM channel id (a bounded map: cleared when full, then refilled as people are messaged)."""
@@ -98,7 +110,9 @@ class PacedWebClient(AsyncWebClient):
         headers: dict[str, Any] | None = None,
         auth: dict[str, Any] | None = None,
     ) -> AsyncSlackResponse:
-        """Wait for a free slot in every scope the call counts against, then make it."""
+        """Wait for a free slot in every scope the call counts against, then make it on a kept-alive session."""
+        if self.keep_alive:
+            self._keep_alive()
         scopes: tuple[pacing.Scope, ...] = ()
         if self.pacer is not None:
             workspace = current_workspace.get() or DEFAULT_WORKSPACE
@@ -158,4 +172,5 @@ def build_web_client(
     )
     client.pacer = pacer or pacing.process_pacer()
     client.dm_channels = {}
+    client.keep_alive = slack.keep_alive
     return client

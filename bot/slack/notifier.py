@@ -83,7 +83,7 @@ class SlackNotifier:
         self.client = client
         self.sessions = sessions
 
-    def _address(self, person_id: int) -> tuple[str, str | None]:
+    def _address(self, person_id: int) -> tuple[str, str | None, str | None]:
         with self.sessions() as session:
             ref = session.exec(
                 select(ConversationRef)
@@ -95,8 +95,8 @@ class SlackNotifier:
         user_id = address.get("user_id") or (person.slack_user_id if person else None)
         if not user_id:
             raise DeliveryFailed(f"person {person_id} has no Slack user id", is_retryable=False)
-        team_id = address.get("team_id")
-        return str(user_id), str(team_id) if team_id else None
+        team_id, dm_channel = address.get("team_id"), address.get("dm_channel")
+        return str(user_id), str(team_id) if team_id else None, str(dm_channel) if dm_channel else None
 
     async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
         """DM the person; return the channel and ts so the message can be updated later.
@@ -104,11 +104,13 @@ class SlackNotifier:
         Raises:
             DeliveryFailed: Slack refused the message after the client's retries (429, 5xx, connection).
         """
-        user_id, team_id = self._address(person_id)
+        user_id, team_id, dm_channel = self._address(person_id)
         workspace = current_workspace.set(team_id)
         method = "conversations.open"
         try:
-            channel = await open_dm(self.client, user_id=user_id)
+            # The DM channel, when it was stored with the person's address (the channel of a DM they sent us),
+            # saves a conversations.open.
+            channel = dm_channel or await open_dm(self.client, user_id=user_id)
             method = "chat.postMessage"
             posted = await self.client.chat_postMessage(channel=channel, **message_payload(reply))
         except SlackApiError as error:
