@@ -40,6 +40,7 @@ SUBCOMMAND_MODULES: dict[str, list[str]] = {
         "bench.insight",  # insight queries over a large history
         "bench.slack",
         "bench.sweep",  # the outbox sweep, with many due reminders
+        "bench.sweep_real",  # the sweep through the real renderers and notifiers to fake platforms
         "bench.digest",  # digests for every manager
         "bench.search",  # directory search on a large directory
         "bench.relevance",  # directory answers against labelled practitioner queries

@@ -92,6 +92,11 @@ class PacedWebClient(AsyncWebClient):
             self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
             self._session_loop = loop
 
+    async def aclose(self) -> None:
+        """Close the kept-alive session, if there is one (a process's last step)."""
+        if self.session is not None and not self.session.closed:
+            await self.session.close()
+
     def remember_dm(self, user_id: str, channel: str) -> None:
         """Keep a user's DM channel id (a bounded map: cleared when full, then refilled as people are messaged)."""
         if len(self.dm_channels) >= DM_CHANNELS_KEPT:
