@@ -11,14 +11,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from bot.addresses import RecentAddresses
 from bot.config import Settings, SlackSettings
 from bot.slack.client import build_web_client, current_workspace, retry_after_header
 from bot.slack.deliver import forget_dm, open_dm
 from bot.slack.render import message_payload
 from handlers.messages import DeliveryFailed, Notifier, Reply
-from storage.models import ConversationRef, Person
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +82,12 @@ class SlackNotifier:
     def __init__(self, *, client: AsyncWebClient, sessions: sessionmaker[Session]) -> None:
         self.client = client
         self.sessions = sessions
+        self.addresses = RecentAddresses(sessions)
 
-    def _address(self, person_id: int) -> tuple[str, str | None, str | None]:
-        with self.sessions() as session:
-            ref = session.exec(
-                select(ConversationRef)
-                .where(col(ConversationRef.person_id) == person_id)
-                .where(col(ConversationRef.platform) == "slack")
-            ).first()
-            person = session.get(Person, person_id) if ref is None or not ref.address.get("user_id") else None
-        address = ref.address if ref is not None else {}
-        user_id = address.get("user_id") or (person.slack_user_id if person else None)
+    async def _address(self, person_id: int) -> tuple[str, str | None, str | None]:
+        refs, slack_user_id = await self.addresses.of(person_id)
+        address = next((found for platform, found in refs if platform == "slack"), {})
+        user_id = address.get("user_id") or slack_user_id
         if not user_id:
             raise DeliveryFailed(f"person {person_id} has no Slack user id", is_retryable=False)
         team_id, dm_channel = address.get("team_id"), address.get("dm_channel")
@@ -104,7 +99,7 @@ class SlackNotifier:
         Raises:
             DeliveryFailed: Slack refused the message after the client's retries (429, 5xx, connection).
         """
-        user_id, team_id, dm_channel = self._address(person_id)
+        user_id, team_id, dm_channel = await self._address(person_id)
         workspace = current_workspace.set(team_id)
         method = "conversations.open"
         try:
