@@ -20,7 +20,8 @@ LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 # The Teams SDK's HTTP server logs `logger.exception(...)` for any handler failure.
 TEAMS_SDK_SERVER_LOGGER = "microsoft_teams.apps.http.http_server"
-_STANDARD = RedactingFilter._STANDARD | {"taskName"}
+# uvicorn adds color_message (the message with terminal colour codes): not for a log collector.
+_STANDARD = RedactingFilter._STANDARD | {"taskName", "color_message"}
 _chosen: list[LogFormat] = ["text"]  # the format setup_logging chose, for uvicorn's own loggers
 
 
