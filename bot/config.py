@@ -8,6 +8,7 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.pacing import PacingSettings
 from schedules.inbox.rows import InboxSettings
 from schedules.settings import DomainSettings, Nation, ReminderSettings
 from storage.audit import DEVELOPMENT_KEYS, AuditKeys
@@ -39,6 +40,10 @@ class SlackSettings(BaseModel):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     api_url: str = "https://slack.com/api/"
+    # Reuse Web API connections (one aiohttp session per event loop) instead of one connection per call. Set it
+    # for `serve` and `worker` (docs/operations.md); off by default because the session is closed only when the
+    # process ends, which short-lived tools and tests would report as an unclosed session.
+    keep_alive: bool = False
 
 
 class TeamsSettings(BaseModel):
@@ -64,6 +69,16 @@ class ContactSettings(BaseModel):
     def is_set(self) -> bool:
         """True when both the name and a way to reach them are given."""
         return bool(self.name.strip() and self.contact.strip())
+
+
+class MetricsSettings(BaseModel):
+    """Who may read /metrics, and the backlog that makes /readyz fail (JOINUP_METRICS__…)."""
+
+    # A bearer token for GET /metrics on the main port; without one, /metrics is only on --metrics-port.
+    token: SecretStr | None = None
+    # /readyz answers 503 when the oldest waiting inbox request or due reminder is older than this.
+    inbox_lag_limit_seconds: float = 120.0
+    outbox_lag_limit_seconds: float = 900.0
 
 
 class AuditSettings(BaseModel):
@@ -117,6 +132,8 @@ class Settings(BaseSettings):
     # data protection officer's JOINUP_DPO__NAME and JOINUP_DPO__CONTACT. `serve` warns when they are unset.
     data_controller: ContactSettings = ContactSettings()
     dpo: ContactSettings = ContactSettings()
+    pacing: PacingSettings = PacingSettings()  # outgoing platform calls paced to the platforms' limits
+    metrics: MetricsSettings = MetricsSettings()  # who may read /metrics; the backlog that fails /readyz
     # The area's case-reference prefixes, never taken for a name: JOINUP_REFERENCE_PREFIXES='["NB","MASH"]'.
     reference_prefixes: tuple[str, ...] = DEFAULT_REFERENCE_PREFIXES
     # System tests only: read the time from this file (schedules.time.clock.FileClock) instead of the wall clock.

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
 from bot.directory_feed import directory_feed_routes
+from bot.metrics import RequestTimer, metrics_routes, read_backlog_async
 from bot.runtime import Runtime
 from bot.slack.routes import slack_routes
 from bot.teams.routes import teams_routes
@@ -29,7 +31,8 @@ ROUTES: tuple[RouteFactory, ...] = (
 
 
 def health_routes(runtime: Runtime) -> APIRouter:
-    """GET /healthz (the process is up) and GET /readyz (database reachable, migrations current)."""
+    """GET /healthz (the process is up) and GET /readyz (database reachable, migrations current, and neither
+    the inbox nor the outbox lagging past its limit)."""
     router = APIRouter()
 
     @router.get("/healthz")
@@ -39,32 +42,34 @@ def health_routes(runtime: Runtime) -> APIRouter:
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
         try:
-            with runtime.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            is_current = migrate.is_current(runtime.engine)
+            is_current = await asyncio.to_thread(_database_is_current, runtime)
+            backlog = await read_backlog_async(runtime)
         except Exception:
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         if not is_current:
             return JSONResponse({"status": "migrations pending; run joinup db upgrade"}, status_code=503)
+        limits = runtime.settings.metrics
+        # Backed-up work means this replica (or all of them) can't keep up: take it out of the load balancer's
+        # rotation so people reach a replica that can, and so an operator is paged.
+        if backlog.inbox_oldest_seconds > limits.inbox_lag_limit_seconds:
+            return JSONResponse(
+                {"status": f"inbox lag {backlog.inbox_oldest_seconds:.0f} s is over the limit"},
+                status_code=503,
+            )
+        if backlog.outbox_lag_seconds > limits.outbox_lag_limit_seconds:
+            return JSONResponse(
+                {"status": f"outbox lag {backlog.outbox_lag_seconds:.0f} s is over the limit"},
+                status_code=503,
+            )
         return JSONResponse({"status": "ready"})
 
     return router
 
 
-def metrics_routes(counts: RefusalCounts) -> APIRouter:
-    """GET /metrics: requests refused before reaching a route, by reason (Prometheus text format)."""
-    router = APIRouter()
-
-    @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> PlainTextResponse:
-        lines = ["# TYPE joinup_requests_refused_total counter"]
-        lines += [
-            f'joinup_requests_refused_total{{reason="{reason}"}} {count}'
-            for reason, count in sorted(counts.counts.items())
-        ]
-        return PlainTextResponse("\n".join(lines) + "\n")
-
-    return router
+def _database_is_current(runtime: Runtime) -> bool:
+    with runtime.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return migrate.is_current(runtime.engine)
 
 
 def _error_handlers(app: FastAPI, counts: RefusalCounts) -> None:
@@ -89,7 +94,7 @@ def build_web_app(runtime: Runtime) -> FastAPI:
     app.state.refusals = counts
     _error_handlers(app, counts)
     app.include_router(health_routes(runtime))
-    app.include_router(metrics_routes(counts))
+    app.include_router(metrics_routes(runtime, counts, token=runtime.settings.metrics.token))
     for factory in ROUTES:
         app.include_router(factory(runtime))
     app.add_middleware(
@@ -97,4 +102,5 @@ def build_web_app(runtime: Runtime) -> FastAPI:
         is_https=runtime.settings.public_base_url.startswith("https://"),
         counts=counts,
     )
+    app.add_middleware(RequestTimer)  # outermost: refused requests are timed too
     return app

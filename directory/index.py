@@ -1,8 +1,8 @@
 """A read-only snapshot of the directory for fast search: team cards plus an inverted word index.
 
 Building it reads every agency, team, route and synonym once; searches then never touch the database.
-A session event bumps a generation number whenever any code in this process writes to the directory, which
-makes the next search rebuild; writes made by another process show once the index is five minutes old.
+Any write to the directory makes the next search rebuild: at once in the process that wrote, and within about
+a second on every other process, which checks the database's directory version (directory/freshness.py).
 Postings are numpy arrays so a query scores every team in a few vectorised steps.
 """
 
@@ -23,15 +23,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Engine, Text, event, type_coerce
+from sqlalchemy import Engine, Text, type_coerce
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from directory import freshness
 from directory.cards import PROFESSIONAL, EscalationInfo, RouteInfo, TeamInfo
 from directory.concern_match import ConcernMatcher, matcher_for
 from directory.concerns import Taxonomy, active_taxonomy
-from storage.models import Agency, ConcernTaxonomy, ContactRoute, EscalationContact, Synonym, Team
+from directory.freshness import bump_generation
+from storage.models import Agency, ContactRoute, EscalationContact, Synonym, Team
 
 __all__ = [
     "DirectoryIndex",
@@ -46,45 +47,16 @@ __all__ = [
 
 # Field weights: a word in the team's name counts most, then what it handles, then the rest.
 WEIGHTS = {"name": 3.0, "handles": 2.5, "synonym": 2.0, "purpose": 1.5, "agency": 1.0, "route": 1.0}
-# Writes from another process (a CLI import while the server runs) show after at most this long. Measured
-# with the monotonic timer: this is cache expiry, not domain time, so it never reads the injected clock.
-MAX_AGE_SECONDS = 300.0
 _WORD = re.compile(r"[a-z0-9&]+")
 _STOPWORDS_TEXT = (
     "a an and the of for to in on at is are am i im my we our about with who do does how can "
     "someone somebody need needs want what which contact call phone get number numbers details please"
 )
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-_generation = 0
 _lock = threading.Lock()
 
 
-def bump_generation() -> None:
-    """Tell searches in this process that the directory changed (imports and verifications call this)."""
-    global _generation
-    with _lock:
-        _generation += 1
-
-
 log = logging.getLogger(__name__)
-_DIRECTORY_MODELS = (Agency, Team, ContactRoute, EscalationContact, Synonym, ConcernTaxonomy)
-
-
-@event.listens_for(OrmSession, "after_flush")
-def _changed_on_flush(session: OrmSession, _context: Any) -> None:
-    """Any write to the directory, by any code in this process, makes the next search rebuild."""
-    if any(isinstance(o, _DIRECTORY_MODELS) for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info["directory_changed"] = True
-        bump_generation()
-
-
-@event.listens_for(OrmSession, "after_commit")
-@event.listens_for(OrmSession, "after_rollback")
-def _changed_on_end(session: OrmSession) -> None:
-    if session.info.pop("directory_changed", False):
-        bump_generation()
-
-
 _POSSESSIVE = re.compile(r"'s\b|'")
 
 
@@ -159,7 +131,9 @@ class DirectoryIndex:
     neighbours: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     neighbour_places: dict[str, str] = field(default_factory=dict)  # normalised place → source name
     generation: int = 0
+    version: int = 0  # the database's directory version when built (see directory/freshness.py)
     built_at: float = 0.0  # time.monotonic() when built
+    checked_at: float = 0.0  # time.monotonic() when the database's version was last compared
     word_cache: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
 
@@ -246,7 +220,8 @@ def _load_teams(session: Session) -> list[TeamInfo]:
 
 def build_index(session: Session) -> DirectoryIndex:
     """Read the whole directory into a fresh index."""
-    generation = _generation
+    generation = freshness.generation()
+    version = freshness.read_version(session)
     teams = _load_teams(session)
     synonyms: dict[str, list[str]] = defaultdict(list)
     for term, means in session.exec(select(Synonym.term, Synonym.means).order_by(col(Synonym.id))):
@@ -335,6 +310,7 @@ def build_index(session: Session) -> DirectoryIndex:
         untagged=np.array([not (t.concerns or t.also_concerns) for t in teams], dtype=np.bool_),
         nations=np.array([team.nation for team in teams], dtype=np.str_),
         generation=generation,
+        version=version,
     )
 
 
@@ -345,21 +321,23 @@ BACKGROUND_REBUILD_TEAMS = 3_000
 
 
 def current_index(session: Session, *, at: datetime) -> DirectoryIndex:
-    """Return the cached index for this database, rebuilding it if the directory changed or it is old.
+    """Return the cached index for this database, rebuilding it if the directory changed here or elsewhere.
 
-    A small directory is rebuilt at once, so an edit shows in the very next search. A large one (thousands
-    of teams, seconds to rebuild) keeps answering from the previous index while a background thread builds
-    the new one. `at` is accepted for callers' convenience; freshness never depends on the (fake) clock.
+    A small directory is rebuilt at once, so an edit shows in the very next search (on another replica, within
+    a second). A large one (thousands of teams, seconds to rebuild) keeps answering from the previous index
+    while a background thread builds the new one. `at` is accepted for callers' convenience; freshness never
+    depends on the (fake) clock.
     """
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     cached = _cache.get(engine)
-    if (
-        cached is not None
-        and cached.generation == _generation
-        and time.monotonic() - cached.built_at < MAX_AGE_SECONDS
-    ):
-        return cached
+    if cached is not None and cached.generation == freshness.generation():
+        now = time.monotonic()
+        if now - cached.checked_at < freshness.VERSION_CHECK_SECONDS:
+            return cached
+        cached.checked_at = now
+        if freshness.read_version(session) == cached.version:
+            return cached
     if (
         cached is not None
         and len(cached.teams) >= BACKGROUND_REBUILD_TEAMS
@@ -371,7 +349,7 @@ def current_index(session: Session, *, at: datetime) -> DirectoryIndex:
 
 
 def _store(engine: Engine, index: DirectoryIndex) -> DirectoryIndex:
-    index.built_at = time.monotonic()
+    index.built_at = index.checked_at = time.monotonic()
     with _lock:
         _cache[engine] = index
         _building.discard(engine)

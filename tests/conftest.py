@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
+from bot import pacing
 from schedules.time.clock import FakeClock
 from storage.db import make_engine, make_sessions, scratch_postgres_database
 
@@ -27,6 +28,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     for name in ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID", "SERVICE_URL", "CLOUD"):
         monkeypatch.delenv(name, raising=False)
+    # Platform pacing waits real seconds between sends to one chat; tests about pacing build their own pacer.
+    monkeypatch.setenv("JOINUP_PACING__ENABLED", "false")
+    pacing.configure(pacing.PacingSettings(enabled=False))
 
 
 @pytest.fixture

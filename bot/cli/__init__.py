@@ -7,13 +7,11 @@ on a new user's first run. `joinup --help` still loads every group, to show each
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
 
 import click
 
 from bot.cli.common import friendly_errors
-from storage.privacy import install_redaction
+from bot.logs import LogFormat, setup_logging
 
 # Every command: name → "module:attribute", in the order --help lists them.
 COMMANDS: dict[str, str] = {
@@ -43,6 +41,7 @@ SUBCOMMAND_MODULES: dict[str, list[str]] = {
         "bench.slack",  # acks and replies against a bare bolt app
         "bench.teams",  # the same against a bare Teams SDK app
         "bench.sweep",  # the outbox sweep, with many due reminders
+        "bench.sweep_real",  # the sweep through the real renderers and notifiers to fake platforms
         "bench.digest",  # digests for every manager
         "bench.search",  # directory search on a large directory
         "bench.relevance",  # directory answers against labelled practitioner queries
@@ -78,14 +77,17 @@ class LazyGroup(click.Group):
     help="joinup: reach the right people about a child, and keep track of what you're waiting for.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Log debug detail to stderr.")
-def cli(verbose: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="JOINUP_LOG_FORMAT",
+    help="Log lines as text, or as one JSON object per line (for a log collector). Both are redacted.",
+)
+def cli(verbose: bool, log_format: LogFormat = "text") -> None:
     """The joinup command line."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    install_redaction()  # nothing personal reaches the logs: log lines and tracebacks are redacted
+    setup_logging(verbose=verbose, log_format=log_format)
 
 
 def main() -> None:

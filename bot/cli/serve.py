@@ -24,6 +24,8 @@ from bot.cli.serving import (
 )
 from bot.config import privacy_contact_warning
 from bot.inbox.wake import free_udp_port
+from bot.logs import chosen_format, uvicorn_log_config
+from bot.metrics import start_metrics_server
 from bot.scheduler import build_scheduler
 from bot.slack.routes import with_socket_mode
 from bot.web import build_web_app
@@ -70,6 +72,15 @@ log = logging.getLogger(__name__)
     help="Log one line per HTTP request (paths and statuses only; off by default).",
 )
 @click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve GET /metrics without a token on this port too (bind it where only Prometheus reaches).",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics port listens on."
+)
+@click.option(
     "--socket-mode",
     is_flag=True,
     help="Also receive Slack over Socket Mode (local development; needs an app token; one web process).",
@@ -85,12 +96,19 @@ def serve(
     concurrency: int,
     access_log: bool,
     socket_mode: bool,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> None:
     """Start the server (and its worker process)."""
     if no_worker and in_process_worker:
         raise click.UsageError("--no-worker and --in-process-worker contradict each other.")
     if socket_mode and workers > 1:
         raise click.UsageError("--socket-mode needs one web process (--workers 1).")
+    if metrics_port is not None and workers > 1:
+        # Each web process counts its own requests; with several, scrape /metrics with the token instead.
+        raise click.UsageError(
+            "--metrics-port needs one web process (--workers 1); with more, set JOINUP_METRICS__TOKEN."
+        )
     migrate_once(database_url)
     warning = privacy_contact_warning(load_settings(database_url))
     if warning is not None:
@@ -125,6 +143,8 @@ def serve(
     try:
         if workers == 1:
             runtime, app = build_web_process(options, migrated=True)
+            if metrics_port is not None:
+                start_metrics_server(runtime, app.state.refusals, host=metrics_host, port=metrics_port)
             if socket_mode:
                 app = with_socket_mode(app, runtime)
             uvicorn.run(app, **server_options)
@@ -176,8 +196,8 @@ def worker(database_url: str | None, no_scheduler: bool, concurrency: int, wake_
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging set-up, with sign-in tokens kept out of the access log."""
+    """uvicorn's logging set-up, with sign-in tokens kept out of the access log, redacted, in the chosen format."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config.setdefault("filters", {})["strip_tokens"] = {"()": AccessLogTokenFilter}
     config["handlers"]["access"].setdefault("filters", []).append("strip_tokens")
-    return config
+    return uvicorn_log_config(config, chosen_format())

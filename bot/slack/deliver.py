@@ -7,15 +7,28 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.client import PacedWebClient
 from bot.slack.parse import message_container
 from bot.slack.render import after_action_blocks, form_view, message_payload
 from handlers.messages import Form, Reply
 
 
 async def open_dm(client: AsyncWebClient, *, user_id: str) -> str:
-    """Return the id of the bot's DM channel with a user (conversations.open is idempotent)."""
+    """Return the id of the bot's DM channel with a user: remembered by joinup's client, else
+    conversations.open (idempotent)."""
+    if isinstance(client, PacedWebClient) and user_id in client.dm_channels:
+        return client.dm_channels[user_id]
     opened = await client.conversations_open(users=user_id)
-    return str(opened["channel"]["id"])
+    channel = str(opened["channel"]["id"])
+    if isinstance(client, PacedWebClient):
+        client.remember_dm(user_id, channel)
+    return channel
+
+
+def forget_dm(client: AsyncWebClient, *, user_id: str) -> None:
+    """Drop a remembered DM channel that Slack no longer knows (it is opened afresh next time)."""
+    if isinstance(client, PacedWebClient):
+        client.dm_channels.pop(user_id, None)
 
 
 async def send_dm(client: AsyncWebClient, *, user_id: str, reply: Reply) -> dict[str, str]:

@@ -11,14 +11,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from bot.addresses import RecentAddresses
 from bot.config import Settings, SlackSettings
-from bot.slack.client import build_web_client
-from bot.slack.deliver import send_dm
+from bot.slack.client import build_web_client, current_workspace, retry_after_header
+from bot.slack.deliver import forget_dm, open_dm
 from bot.slack.render import message_payload
 from handlers.messages import DeliveryFailed, Notifier, Reply
-from storage.models import ConversationRef, Person
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +53,27 @@ UNEDITABLE = frozenset(
 )
 
 
-def _retry_after(error: SlackApiError) -> float | None:
-    headers = error.response.headers or {}
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return float(raw)
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
 def to_delivery_failed(error: SlackApiError) -> DeliveryFailed:
     """Classify a Web API error that survived the client's own retries."""
     status = error.response.status_code
     code = str(error.response.get("error") or f"http_{status}")
     if status == 429 or code == "ratelimited":
-        return DeliveryFailed(f"slack: {code}", is_retryable=True, retry_after_seconds=_retry_after(error))
+        return DeliveryFailed(
+            f"slack: {code}",
+            is_retryable=True,
+            retry_after_seconds=retry_after_header(error.response.headers),
+        )
     if status >= 500:
         return DeliveryFailed(f"slack: {code}", is_retryable=True)
     return DeliveryFailed(f"slack: {code}", is_retryable=code not in PERMANENT_ERRORS)
+
+
+def log_failure(failure: DeliveryFailed, *, method: str, person_id: int) -> None:
+    """One line for an expected platform failure: platform, method, status and item, no traceback."""
+    log.warning(
+        "slack call failed",
+        extra={"platform": "slack", "method": method, "status": failure.reason, "person_id": person_id},
+    )
 
 
 class SlackNotifier:
@@ -82,19 +82,16 @@ class SlackNotifier:
     def __init__(self, *, client: AsyncWebClient, sessions: sessionmaker[Session]) -> None:
         self.client = client
         self.sessions = sessions
+        self.addresses = RecentAddresses(sessions)
 
-    def _user_id(self, person_id: int) -> str:
-        with self.sessions() as session:
-            ref = session.exec(
-                select(ConversationRef)
-                .where(col(ConversationRef.person_id) == person_id)
-                .where(col(ConversationRef.platform) == "slack")
-            ).first()
-            person = session.get(Person, person_id)
-        user_id = (ref.address.get("user_id") if ref else None) or (person.slack_user_id if person else None)
+    async def _address(self, person_id: int) -> tuple[str, str | None, str | None]:
+        refs, slack_user_id = await self.addresses.of(person_id)
+        address = next((found for platform, found in refs if platform == "slack"), {})
+        user_id = address.get("user_id") or slack_user_id
         if not user_id:
             raise DeliveryFailed(f"person {person_id} has no Slack user id", is_retryable=False)
-        return str(user_id)
+        team_id, dm_channel = address.get("team_id"), address.get("dm_channel")
+        return str(user_id), str(team_id) if team_id else None, str(dm_channel) if dm_channel else None
 
     async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
         """DM the person; return the channel and ts so the message can be updated later.
@@ -102,13 +99,30 @@ class SlackNotifier:
         Raises:
             DeliveryFailed: Slack refused the message after the client's retries (429, 5xx, connection).
         """
-        user_id = self._user_id(person_id)
+        user_id, team_id, dm_channel = await self._address(person_id)
+        workspace = current_workspace.set(team_id)
+        method = "conversations.open"
         try:
-            return await send_dm(self.client, user_id=user_id, reply=reply)
+            # The DM channel, when it was stored with the person's address (the channel of a DM they sent us),
+            # saves a conversations.open.
+            channel = dm_channel or await open_dm(self.client, user_id=user_id)
+            method = "chat.postMessage"
+            posted = await self.client.chat_postMessage(channel=channel, **message_payload(reply))
         except SlackApiError as error:
-            raise to_delivery_failed(error) from None
+            if error.response.get("error") == "channel_not_found":
+                forget_dm(
+                    self.client, user_id=user_id
+                )  # a remembered DM that is gone: opened afresh next time
+            failure = to_delivery_failed(error)
+            log_failure(failure, method=method, person_id=person_id)
+            raise failure from None
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryFailed(f"slack: {type(error).__name__}", is_retryable=True) from None
+            failure = DeliveryFailed(f"slack: {type(error).__name__}", is_retryable=True)
+            log_failure(failure, method=method, person_id=person_id)
+            raise failure from None
+        finally:
+            current_workspace.reset(workspace)
+        return {"channel": channel, "ts": str(posted["ts"])}
 
     async def update(self, *, person_id: int, message_ref: dict[str, Any], reply: Reply) -> None:
         """Replace a message sent earlier (its buttons go with it unless the new reply has some).

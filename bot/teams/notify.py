@@ -11,14 +11,14 @@ from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
 from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.apps import App
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from bot.addresses import RecentAddresses
 from bot.config import ConfigError, Settings, TeamsSettings
 from bot.teams.app import RouterAdapter, app_options
 from bot.teams.render import to_activity
-from bot.teams.retry import Sleep, is_retryable, retry_after_seconds
+from bot.teams.retry import Sleep, current_tenant, is_retryable, retry_after_seconds
 from handlers.messages import DeliveryFailed, Notifier, Reply
-from storage.models import ConversationRef
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class TeamsNotifier:
     def __init__(self, *, app: App, sessions: sessionmaker[Session]) -> None:
         self.app = app
         self.sessions = sessions
+        self.addresses = RecentAddresses(sessions)
         self._is_ready = False
 
     async def _ready(self) -> None:
@@ -48,31 +49,35 @@ class TeamsNotifier:
             await self.app.initialize()
             self._is_ready = True
 
-    def _address(self, person_id: int) -> dict[str, Any]:
-        with self.sessions() as session:
-            ref = session.exec(
-                select(ConversationRef)
-                .where(col(ConversationRef.person_id) == person_id)
-                .where(col(ConversationRef.platform) == "teams")
-            ).first()
-        address = dict(ref.address) if ref is not None else {}
+    async def _address(self, person_id: int) -> dict[str, Any]:
+        address = await self.addresses.on(person_id, "teams")
         if not address.get("conversation_id") or not address.get("service_url"):
             raise DeliveryFailed(f"person {person_id} has not installed joinup in Teams", is_retryable=False)
         return address
 
-    async def _send(self, address: dict[str, Any], activity: MessageActivityInput) -> str:
+    async def _send(self, address: dict[str, Any], activity: MessageActivityInput, *, person_id: int) -> str:
         await self._ready()
+        tenant = current_tenant.set(str(address["tenant_id"]) if address.get("tenant_id") else None)
         try:
             sent = await self.app.send(
                 str(address["conversation_id"]), activity, service_url=str(address["service_url"])
             )
         except (httpx.HTTPStatusError, httpx.TransportError) as error:
             failure = delivery_failure(error)
+            # Expected: one line naming the platform, the call, the answer and the person's id; no traceback.
             log.warning(
-                "teams delivery failed",
-                extra={"reason": failure.reason, "is_retryable": failure.is_retryable},
+                "teams call failed",
+                extra={
+                    "platform": "teams",
+                    "method": "update" if activity.id else "send",
+                    "status": failure.reason,
+                    "person_id": person_id,
+                    "is_retryable": failure.is_retryable,
+                },
             )
-            raise failure from error
+            raise failure from None
+        finally:
+            current_tenant.reset(tenant)
         return str(sent.id)
 
     async def notify(self, *, person_id: int, reply: Reply) -> dict[str, Any]:
@@ -81,8 +86,8 @@ class TeamsNotifier:
         Raises:
             DeliveryFailed: no conversation is stored, or Teams refused the message.
         """
-        address = self._address(person_id)
-        activity_id = await self._send(address, to_activity(reply))
+        address = await self._address(person_id)
+        activity_id = await self._send(address, to_activity(reply), person_id=person_id)
         return {
             "conversation_id": address["conversation_id"],
             "service_url": address["service_url"],
@@ -99,10 +104,10 @@ class TeamsNotifier:
         if not activity_id:
             return
         has_address = message_ref.get("conversation_id") and message_ref.get("service_url")
-        address = message_ref if has_address else self._address(person_id)
+        address = message_ref if has_address else await self._address(person_id)
         activity = to_activity(reply)
         activity.id = str(activity_id)  # an activity with an id is an update, not a new message
-        await self._send(address, activity)
+        await self._send(address, activity, person_id=person_id)
 
 
 def build_teams_notifier(

@@ -152,3 +152,13 @@ class ConcernTaxonomy(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     loaded_at: datetime = Field(sa_type=UTCDateTime)
     loaded_by: str = Field(default="system", max_length=80)
+
+
+class DirectoryVersion(SQLModel, table=True):
+    """One row counting writes to the directory, bumped in the writing transaction, so every replica's search
+    index notices an edit made on another (directory/freshness.py)."""
+
+    __tablename__ = "directory_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0

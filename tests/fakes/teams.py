@@ -5,6 +5,7 @@ It is a real HTTP server on 127.0.0.1, port 0. A createConversation (POST /v3/co
 opening a 1:1 chat) is recorded in `created` and answered with the personal chat's id `personal_activity` uses. Give `fake.service_url` as an activity's `serviceUrl` and
 the SDK sends its replies here; give `fake.cloud()` to the bot and it fetches its signing keys here.
 Failures are scripted: `fake.fail(status=429, retry_after=2)` answers the next connector call with them.
+`fake.enforce_limits(...)` makes it throttle like Teams: a send over a published limit is answered 429.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +60,38 @@ class Sent:
 
 
 @dataclass
+class Limits:
+    """Teams' published send limits, checked on the fake connector's own clock: (count, window seconds) pairs
+    per conversation and per tenant. A send that would make any window hold more than its count gets a 429."""
+
+    now: Callable[[], float]
+    tenant_of: Callable[[str], str]
+    per_conversation: tuple[tuple[int, float], ...] = ((7, 1), (8, 2), (60, 30), (1800, 3600))
+    per_tenant: tuple[tuple[int, float], ...] = ((30, 1),)
+    seen: dict[str, deque[float]] = field(default_factory=dict)
+
+    def admit(self, conversation: str) -> bool:
+        """Record a send at the current time if every window has room; False (and nothing recorded) if not."""
+        at = self.now()
+        checks = (
+            (f"c:{conversation}", self.per_conversation),
+            (f"t:{self.tenant_of(conversation)}", self.per_tenant),
+        )
+        for key, limits in checks:
+            times = self.seen.setdefault(key, deque())
+            for count, window in limits:
+                if sum(1 for t in times if t > at - window) >= count:
+                    return False
+        for key, limits in checks:
+            times = self.seen[key]
+            times.append(at)
+            longest = max(window for _, window in limits)
+            while times and times[0] <= at - longest:
+                times.popleft()
+        return True
+
+
+@dataclass
 class ScriptedFailure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
@@ -72,6 +106,8 @@ class FakeBotFramework:
         self.attempts = 0  # every connector call, failed ones included
         self.key_fetches = 0
         self._failures: deque[ScriptedFailure] = deque()
+        self.limits: Limits | None = None
+        self.throttled = 0  # sends answered 429 because they were over a limit
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -129,6 +165,10 @@ class FakeBotFramework:
         with self._lock:
             self._failures.extend(ScriptedFailure(status, headers) for _ in range(times))
 
+    def enforce_limits(self, limits: Limits) -> None:
+        """Throttle sends over Teams' limits from now on (answered 429 with Retry-After: 1)."""
+        self.limits = limits
+
     def sign(self, *, service_url: str, audience: str = APP_ID, **claims: Any) -> str:
         """Return a Bot Framework-style token for an inbound activity, signed with the test key."""
         now = int(time.time())
@@ -173,6 +213,9 @@ class FakeBotFramework:
         with self._lock:
             self.attempts += 1
             failure = self._failures.popleft() if self._failures else None
+            if failure is None and self.limits is not None and not self.limits.admit(match["conversation"]):
+                self.throttled += 1
+                failure = ScriptedFailure(429, {"Retry-After": "1"})
             if failure is None:
                 activity_id = match["activity"] or f"1:{next(self._ids)}"
                 self.sent.append(

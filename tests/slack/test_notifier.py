@@ -10,8 +10,10 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from bot import pacing
 from bot.config import Settings, SlackSettings
 from bot.notify import build_routing_notifier
+from bot.slack.client import build_web_client
 from bot.slack.notifier import SlackNotifier, build_slack_notifier
 from handlers.messages import Button, DeliveryFailed, Reply
 from schedules.time.clock import FakeClock
@@ -198,3 +200,43 @@ async def test_the_routing_notifier_sends_slack_people_through_slack(
 
 def test_slack_is_not_wired_when_it_is_off(sessions: sessionmaker[Session]) -> None:
     assert "slack" not in build_routing_notifier(Settings(database_url="sqlite://"), sessions).platforms
+
+
+async def test_the_dm_channel_is_opened_once_and_remembered(
+    fake_slack: FakeSlack, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    person_id = _person(sessions, clock)
+    notifier = _notifier(fake_slack, sessions)
+
+    for _ in range(3):
+        await notifier.notify(person_id=person_id, reply=REMINDER)
+
+    assert len(fake_slack.calls_to("conversations.open")) == 1
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3
+
+
+async def test_posts_to_one_dm_wait_for_the_pacer(
+    fake_slack: FakeSlack, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    person_id = _person(sessions, clock)
+    waits: list[float] = []
+
+    class RecordingTime:
+        """Pacer time that stands still and records each wait instead of sleeping."""
+
+        def monotonic(self) -> float:
+            return 0.0
+
+        async def sleep(self, seconds: float) -> None:
+            waits.append(seconds)
+
+    pacer = pacing.Pacer(clock=RecordingTime())
+    slack = SlackSettings(enabled=True, bot_token=SecretStr("xoxb-test"), api_url=fake_slack.api_url)
+    notifier = SlackNotifier(client=build_web_client(slack, pacer=pacer), sessions=sessions)
+
+    for _ in range(3):
+        await notifier.notify(person_id=person_id, reply=REMINDER)
+
+    # One message a second per channel: the second and third posts wait their turn instead of meeting a 429.
+    assert waits == [1.0, 2.0]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3

@@ -36,15 +36,18 @@ from bot.web_guard import (
 from handlers.messages import RecordingNotifier
 from schedules.time.clock import FakeClock
 from storage.models import AuditEvent
+from storage.privacy import RedactingFilter
 from tests.insight_fixture import NOW
 from tests.teams.conftest import SDK_WARNINGS
 from tests.web.conftest import WebWorld, make_world
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+METRICS_TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture
 async def client(world: WebWorld) -> AsyncIterator[httpx.AsyncClient]:
+    world.runtime.settings.metrics.token = SecretStr(METRICS_TOKEN)
     transport = httpx.ASGITransport(app=build_web_app(world.runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -271,7 +274,7 @@ async def test_junk_sign_in_tokens_are_counted_not_audited(
         response = await client.get("/web/enter", params={"t": f"junk-{n}"})
         assert response.status_code == 403
     assert _audit_count(world) == before
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
     assert 'joinup_requests_refused_total{reason="sign-in link invalid"} 200' in metrics
 
 
@@ -322,5 +325,6 @@ async def test_another_site_cannot_sign_a_victim_into_the_attackers_session(worl
 def test_serve_logs_requests_through_the_token_filter() -> None:
     config = log_config()
     names = config["handlers"]["access"]["filters"]
-    assert [config["filters"][name]["()"] for name in names] == [AccessLogTokenFilter]
+    # Tokens are stripped first, then the line is redacted like every other log line.
+    assert [config["filters"][name]["()"] for name in names] == [AccessLogTokenFilter, RedactingFilter]
     assert config["loggers"]["uvicorn.access"]["handlers"] == ["access"]

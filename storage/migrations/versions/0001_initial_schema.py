@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-05 00:56:35.390608
+Create Date: 2026-12-05 01:04:57.214737
 """
 
 from collections.abc import Sequence
@@ -66,6 +66,11 @@ def upgrade() -> None:
     sa.Column('loaded_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('version')
+    )
+    op.create_table('directory_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
     )
     op.create_table('directorysource',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -553,6 +558,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_directorysource_name'))
 
     op.drop_table('directorysource')
+    op.drop_table('directory_version')
     op.drop_table('concerntaxonomy')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_subject'))
