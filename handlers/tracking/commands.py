@@ -17,9 +17,10 @@ from directory.search import resolve_team, search
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.flow import BACK_WORDS
-from handlers.intents.guard import Typed, hand_over, typed
+from handlers.intents.guard import Typed, hand_over_form, typed
 from handlers.intents.tracking import (
     REFER_EXAMPLE,
+    REFER_FREE_TEXT_INPUTS,
     FieldErrors,
     Refer,
     check_refer,
@@ -249,7 +250,13 @@ async def refer_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Repl
         )
     except FieldErrors as problems:
         return refer_form(values=msg.form, errors=problems.errors)
-    return await hand_over(REFER, intent, ctx)
+    return await hand_over_form(
+        REFER,
+        intent,
+        ctx,
+        show=lambda errors: refer_form(values=msg.form, errors=errors),
+        inputs=REFER_FREE_TEXT_INPUTS,
+    )
 
 
 REFER = Typed("refer", Refer, refer_from_text, refer_intent)

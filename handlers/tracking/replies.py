@@ -9,9 +9,15 @@ from sqlmodel import Session, col, select
 
 from handlers.access import auth
 from handlers.context import HandlerContext
-from handlers.intents.guard import Typed, hand_over, typed
+from handlers.intents.guard import Typed, hand_over, hand_over_form, typed
 from handlers.intents.items import Ack, ack_from_text, feedback_from_text
-from handlers.intents.tracking import Feedback, FieldErrors, check_feedback, feedback_from_form
+from handlers.intents.tracking import (
+    FEEDBACK_FREE_TEXT_INPUTS,
+    Feedback,
+    FieldErrors,
+    check_feedback,
+    feedback_from_form,
+)
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
@@ -116,7 +122,13 @@ async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> R
         intent = check_feedback(feedback_from_form(msg.form))
     except FieldErrors as problems:
         return feedback_form(values=msg.form, errors=problems.errors)
-    return await hand_over(FEEDBACK, intent, ctx)
+    return await hand_over_form(
+        FEEDBACK,
+        intent,
+        ctx,
+        show=lambda errors: feedback_form(values=msg.form, errors=errors),
+        inputs=FEEDBACK_FREE_TEXT_INPUTS,
+    )
 
 
 async def record_outcome(intent: Feedback, ctx: HandlerContext) -> Reply:
