@@ -49,6 +49,21 @@ _KINDS: dict[str, Typed[Any]] = {}
 _GUARDED: set[Handler] = set()  # the handlers `typed` built: the Dispatcher leaves their text to the guard
 
 
+_FORM_FREE_TEXT: dict[Handler, frozenset[str]] = {}  # a form handler that guards: its free-text inputs
+
+
+def guards_form(handler: Handler, inputs: Mapping[str, tuple[str, str]]) -> Handler:
+    """Mark a form handler that hands its intent over with `hand_over_form`: the Dispatcher leaves the
+    free-text `inputs` ({field: (input id, label)}) to the guard, which can offer "Save without it"."""
+    _FORM_FREE_TEXT[handler] = frozenset(input_id for input_id, _ in inputs.values())
+    return handler
+
+
+def form_free_text(handler: Handler) -> frozenset[str]:
+    """The input ids of a guarded form handler's free-text fields (empty for any other handler)."""
+    return _FORM_FREE_TEXT.get(handler, frozenset())
+
+
 def is_guarded(handler: Handler) -> bool:
     """Whether `handler` parses its text into an intent and guards it (so it can offer "Save without it")."""
     return handler in _GUARDED
@@ -156,16 +171,60 @@ def field_refusal(refused: PersonalDataRefused, label: str) -> str:
     )
 
 
+FormShow = Callable[[Mapping[str, str], Mapping[str, str]], Reply]  # (values replaced, errors) -> the form
+
+
+def _form_privacy(
+    intent: object, ctx: HandlerContext, inputs: Mapping[str, tuple[str, str]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """({input id: cleaned text}, {input id: error}) for each free-text input the guard refuses. The form
+    is shown again with the cleaned text in that input, so the flagged value is never sent back out."""
+    with ctx.sessions() as session:
+        _, refused = check_free_text(intent, session)
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, found in refused.items():
+        input_id, label = inputs.get(name, (name, field_label(intent, name)))
+        values[input_id] = found.without
+        errors[input_id] = field_refusal(found, label)
+    return values, errors
+
+
+def refuse_form(
+    intent: object,
+    ctx: HandlerContext,
+    errors: Mapping[str, str],
+    *,
+    show: FormShow,
+    inputs: Mapping[str, tuple[str, str]],
+) -> Reply:
+    """Show a form refused for its other fields again, with personal data in its free text named too."""
+    cleaned, privacy = _form_privacy(intent, ctx, inputs)
+    if privacy:
+        # Recorded as every refusal is: what kind of form, never any of the text.
+        with ctx.sessions.begin() as session:
+            audit.record(
+                session=session,
+                at=ctx.clock.now(),
+                actor=ctx.actor,
+                action="privacy.refused",
+                subject="form",
+                data={"fields": sorted(privacy)},
+            )
+    return show(cleaned, {**privacy, **errors})
+
+
 async def hand_over_form(
     spec: Typed[IntentT],
     intent: IntentT,
     ctx: HandlerContext,
     *,
-    show: Callable[[Mapping[str, str]], Reply],
+    show: FormShow,
     inputs: Mapping[str, tuple[str, str]],
 ) -> Reply:
-    """Guard a submitted form's intent like `hand_over`; a refusal shows the form again (`show(errors)`),
-    each flagged input with its error beside it, the cleaned preview, and "Save without it".
+    """Guard a submitted form's intent like `hand_over`; a refusal shows the form again
+    (`show(cleaned values, errors)`), each flagged input with its error beside it and its cleaned text,
+    the cleaned preview, and "Save without it".
 
     `inputs` names, for each free-text field, the form input it came from and that input's label:
     {"note": ("about", "What it's about")}.
@@ -175,14 +234,9 @@ async def hand_over_form(
         return await spec.handle(intent, ctx)
     cleaned, refused = found
     _keep_for_saving(spec, cleaned, refused, ctx)
-    errors: dict[str, str] = {}
-    with ctx.sessions() as session:
-        _, every = check_free_text(intent, session)
-    for name, each in every.items():
-        input_id, label = inputs.get(name, (name, field_label(intent, name)))
-        errors[input_id] = field_refusal(each, label)
+    values, errors = _form_privacy(intent, ctx, inputs)
     said = refusal_reply(refused, can_save=can_save_without(refused))
-    return replace(show(errors), text=said.text, buttons=said.buttons)
+    return replace(show(values, errors), text=said.text, buttons=said.buttons)
 
 
 def refusal_reply(refused: PersonalDataRefused, *, can_save: bool) -> Reply:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from handlers.access import auth
 from handlers.context import HandlerContext
-from handlers.intents.guard import Typed, hand_over, hand_over_form, typed
+from handlers.intents.guard import Typed, guards_form, hand_over, hand_over_form, refuse_form, typed
 from handlers.intents.items import Ack, ack_from_text, feedback_from_text
 from handlers.intents.tracking import (
     FEEDBACK_FREE_TEXT_INPUTS,
@@ -121,12 +121,18 @@ async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> R
     try:
         intent = check_feedback(feedback_from_form(msg.form))
     except FieldErrors as problems:
-        return feedback_form(values=msg.form, errors=problems.errors)
+        return refuse_form(
+            feedback_from_form(msg.form),
+            ctx,
+            problems.errors,
+            show=lambda values, errors: feedback_form(values={**msg.form, **values}, errors=errors),
+            inputs=FEEDBACK_FREE_TEXT_INPUTS,
+        )
     return await hand_over_form(
         FEEDBACK,
         intent,
         ctx,
-        show=lambda errors: feedback_form(values=msg.form, errors=errors),
+        show=lambda values, errors: feedback_form(values={**msg.form, **values}, errors=errors),
         inputs=FEEDBACK_FREE_TEXT_INPUTS,
     )
 
@@ -244,7 +250,7 @@ def register(router: Router) -> None:
         usage=FEEDBACK_USAGE,
     )
     router.action("feedback", typed(FEEDBACK))
-    router.action(FEEDBACK_FORM, feedback_form_submitted)
+    router.action(FEEDBACK_FORM, guards_form(feedback_form_submitted, FEEDBACK_FREE_TEXT_INPUTS))
     router.flow(
         NFA_FLOW,
         nfa_reason_flow,
