@@ -48,7 +48,7 @@ def _stored(joinup: Joinup) -> tuple[list[str], str, str]:
 async def test_a_colleagues_name_in_the_modal_is_allowed_as_the_typed_command_allows_it(
     joinup: Joinup,
 ) -> None:
-    note = "left a message with Priya Shah, duty social worker"
+    note = "spoke to Kate Morris at the front door, duty social worker"
     response = await joinup.interact(_submission(_refer_values(about=note)))
 
     assert response.status_code == 200 and response.content in (b"", b"null", b"{}")

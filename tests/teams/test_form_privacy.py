@@ -41,7 +41,7 @@ def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_a_colleagues_name_in_the_card_is_allowed_as_typed(joinup: TeamsJoinup) -> None:
     await joinup.say("refer")
     data = submit_of(joinup.fake.sent[-1])
-    note = "left a message with Priya Shah, duty social worker"
+    note = "spoke to Kate Morris at the front door, duty social worker"
 
     await joinup.press(
         {**data, "team_key": "front-door", "case_ref": "NB-204518", "method": "phone", "about": note}
