@@ -13,7 +13,7 @@ from handlers.context import HandlerContext
 from handlers.errors import nhs_refusal, to_reply
 from handlers.flow import BACK_WORDS, prepend
 from handlers.identity import existing_person, resolve_person
-from handlers.intents.guard import SAVE_ANSWER, is_guarded
+from handlers.intents.guard import SAVE_ANSWER, form_free_text, is_guarded
 from handlers.messages import InboundMessage, Notifier, Reply
 from handlers.router import MAX_TEXT_LENGTH, FlowInfo, Handler, Intent, Router, clean_text
 from handlers.state import clear_state, get_state, set_state
@@ -100,7 +100,7 @@ class Dispatcher:
                 text="That message is too long for me. Send a short command, like "
                 "find health visitor, or type help."
             )
-        said_nhs = " ".join([msg.text, *msg.form.values()])
+        said_nhs = " ".join([msg.text, *self._unguarded_inputs(msg)])
         if find_nhs_number(said_nhs) and not self._guards_itself(msg):
             # Refused before anything is stored or logged; the audit row holds no text. (A typed command
             # whose intent is guarded is refused by the guard instead, which can offer to save without it.)
@@ -150,6 +150,13 @@ class Dispatcher:
             if info is not None and command is not None:
                 return await self._leave_and_run(command, msg, ctx, info, pending)
         return await self._command(self.router.parse(text), msg, ctx)
+
+    def _unguarded_inputs(self, msg: InboundMessage) -> list[str]:
+        """A form's input values, less the free-text inputs its handler guards itself (a referral form's
+        note is refused by the privacy guard, beside the input, with "Save without it")."""
+        found = self.router.get_action(msg.action) if msg.action and msg.form else None
+        guarded = form_free_text(found[0]) if found is not None else frozenset()
+        return [value for key, value in msg.form.items() if key not in guarded]
 
     def _guards_itself(self, msg: InboundMessage) -> bool:
         """Whether a typed line is a command that parses into an intent and guards its own fields."""

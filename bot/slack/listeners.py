@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.inbox.worker import Content, Inbox
 from bot.runtime import Runtime
-from bot.slack import home, modals, parse
+from bot.slack import home, modal_checks, modals, parse
 from bot.slack.work import (
     SLACK_FAILURES,
     button_content,
@@ -122,24 +122,28 @@ class SlackListeners:
         await self._store("slack.button", body, button_content(body))
         await ack()
 
-    def _modal_errors(self, body: Body) -> dict[str, str]:
-        """What is wrong with a submitted modal's fields, by block id (empty when it can be filed)."""
-        view = body.get("view") or {}
-        form = parse.form_values((view.get("state") or {}).get("values") or {})
-        return modals.modal_errors(
-            str(view.get("callback_id", "")),
-            form,
-            prefixes=self.runtime.settings.reference_prefixes,
-            reserved_words=self.runtime.router.words,
-        )
+    def _check_modal(self, body: Body) -> modal_checks.ModalVerdict:
+        """What is wrong with a submitted modal's fields, personal data included (empty ack: file it)."""
+        with self.runtime.sessions() as session:
+            return modal_checks.check_modal(
+                body.get("view") or {},
+                session=session,
+                prefixes=self.runtime.settings.reference_prefixes,
+                reserved_words=self.runtime.router.words,
+            )
+
+    async def _file_modal(self, kind: str, ack: AsyncAck, body: Body) -> None:
+        """Answer a refused modal in the ack (it stays open), else file it (cleaned) for a worker."""
+        verdict = self._check_modal(body)
+        if verdict.ack:
+            await ack(**verdict.ack)
+            return
+        await self._store(kind, body, modal_checks.cleaned_content(view_content(body), verdict.cleaned))
+        await ack()
 
     async def on_form_submitted(self, ack: AsyncAck, body: Body) -> None:
         """A joinup modal (refer, feedback, escalation outcome): closed at once, answered in the DM."""
-        if errors := self._modal_errors(body):  # shown beside the inputs; the modal stays open as typed
-            await ack(response_action="errors", errors=errors)
-            return
-        await self._store("slack.form", body, view_content(body))
-        await ack()
+        await self._file_modal("slack.form", ack, body)
 
     async def on_open_refer(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """The Home tab's "Log a referral" button."""
@@ -163,8 +167,4 @@ class SlackListeners:
 
     async def on_modal_submitted(self, ack: AsyncAck, body: Body) -> None:
         """The referral and feedback modals: closed at once, answered in the DM by a worker."""
-        if errors := self._modal_errors(body):
-            await ack(response_action="errors", errors=errors)
-            return
-        await self._store("slack.modal", body, view_content(body))
-        await ack()
+        await self._file_modal("slack.modal", ack, body)

@@ -30,12 +30,13 @@ TEAM_PICKER = "team"  # action id of the external select; Slack asks us for its 
 MAX_OPTIONS = 20
 
 
-def _plain(text: str) -> dict[str, Any]:
+def plain(text: str) -> dict[str, Any]:
+    """A Block Kit plain_text object (never read as mrkdwn, so typed text can't become a link)."""
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(label[:75]), "value": value[:150]}
+    return {"text": plain(label[:75]), "value": value[:150]}
 
 
 def _text_input(
@@ -43,11 +44,11 @@ def _text_input(
 ) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id, **extra}
     if placeholder:
-        element["placeholder"] = _plain(placeholder)
+        element["placeholder"] = plain(placeholder)
     return {
         "type": "input",
         "block_id": block_id,
-        "label": _plain(label),
+        "label": plain(label),
         "optional": optional,
         "element": element,
     }
@@ -60,16 +61,16 @@ def _select(block_id: str, label: str, options: list[dict[str, Any]]) -> dict[st
         "options": options,
         "initial_option": options[0],
     }
-    return {"type": "input", "block_id": block_id, "label": _plain(label), "element": element}
+    return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
 
 
 def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _plain(title),
-        "submit": _plain(submit),
-        "close": _plain("Cancel"),
+        "title": plain(title),
+        "submit": plain(submit),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
 
@@ -80,12 +81,12 @@ def refer_modal(*, team: tuple[str, str] | None = None) -> dict[str, Any]:
     team_input: dict[str, Any] = {
         "type": "input",
         "block_id": TEAM_PICKER,
-        "label": _plain("Which team did you refer to?"),
+        "label": plain("Which team did you refer to?"),
         "element": {
             "type": "external_select",
             "action_id": TEAM_PICKER,
             "min_query_length": 2,
-            "placeholder": _plain("Type what they do, e.g. front door or health visiting"),
+            "placeholder": plain("Type what they do, e.g. front door or health visiting"),
         },
     }
     if team is not None:
@@ -179,7 +180,14 @@ def modal_errors(
     """Return {block id: GOV.UK-style error} for a submitted modal, for `response_action: errors`."""
     action = ACTION_FOR_VIEW.get(callback_id, callback_id.removeprefix(VIEW_PREFIX))
     inputs = modal_inputs(callback_id, form) if callback_id in ACTION_FOR_VIEW else dict(form)
-    errors = form_errors(action, inputs, prefixes=prefixes, reserved_words=reserved_words)
+    # The referral modal's team is a picker, so a missing team reads "Choose the team you referred to".
+    errors = form_errors(
+        action,
+        inputs,
+        prefixes=prefixes,
+        reserved_words=reserved_words,
+        team_is_choice=callback_id == REFER_VIEW,
+    )
     return {("team" if key == "team_key" else key): message for key, message in errors.items()}
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import ConfigError, TeamsSettings
 from bot.inbox.worker import Inbox
 from bot.teams.retry import RetryThrottled, Sleep
+from bot.teams.sdk_logging import quiet_activity_dump
 from bot.teams.work import KIND, Process, activity_content, event_key, is_stored
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def app_options(
     """
     if not teams.app_id and not teams.allow_unauthenticated:
         raise ConfigError("Teams is enabled but JOINUP_TEAMS__APP_ID is not set.")
+    quiet_activity_dump()  # the SDK's DEBUG dump of every activity would log what people typed
     client = Client(ClientOptions(timeout=TIMEOUT_SECONDS))
     client.use(RetryThrottled(sleep=sleep) if sleep is not None else RetryThrottled())
     options: AppOptions = {

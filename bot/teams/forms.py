@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
 
+from handlers.intents.tracking import TEAM_CHOSEN, TEAM_TYPED
 from handlers.messages import Choice, FormInput, Reply
 from handlers.tracking.forms import FEEDBACK_FORM, REFER_FORM, feedback_form, form_errors, refer_form
 from storage.models import Person, Team
@@ -83,12 +84,17 @@ def with_team_picker(reply: Reply, choices: tuple[Choice, ...], submitted: Mappi
     chosen = submitted.get(TEAM_PICKER, "")
     initial = chosen if any(choice.value == chosen for choice in choices) else ""
     inputs = tuple(
-        FormInput(TEAM_PICKER, field.label, "choice", choices, initial=initial, error=field.error)
+        FormInput(TEAM_PICKER, field.label, "choice", choices, initial=initial, error=_chosen(field.error))
         if field.id == "team"
         else field
         for field in form.inputs
     )
     return dataclasses.replace(reply, form=dataclasses.replace(form, inputs=inputs))
+
+
+def _chosen(error: str) -> str:
+    """A missing team's error for a choice list says "Choose", not "Enter" (the GOV.UK select pattern)."""
+    return TEAM_CHOSEN if error == TEAM_TYPED else error
 
 
 @functools.cache
@@ -99,5 +105,5 @@ def required_messages(action: str) -> Mapping[str, str]:
         return {}
     missing = form_errors(action, {}, prefixes=())
     if "team" in missing:
-        missing[TEAM_PICKER] = missing["team"]
+        missing[TEAM_PICKER] = _chosen(missing["team"])
     return missing

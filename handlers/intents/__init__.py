@@ -13,7 +13,11 @@ The pattern, for every command (add `callback`, `ask` and the rest the same way)
 3. **The handler** takes the intent, never the line: `async def close_item(intent: Close, ctx) -> Reply`.
 4. **Registration**: `CLOSE = Typed("close", Close, close_from_text, close_item)` and
    `router.command("close", typed(CLOSE), ...)` / `router.action("close", typed(CLOSE))` (`guard.py`). A
-   form handler that built and checked its intent calls `hand_over(CLOSE, intent, ctx)`.
+   form handler that built and checked its intent calls `hand_over_form(SPEC, intent, ctx, show=..., inputs=...)`
+   and is registered with `guards_form(handler, inputs)`: a refused note comes back as the form, the kind of
+   data beside its input, the cleaned text in it, and "Save without it". A Slack modal is checked in its
+   acknowledgement by the same `check_free_text` (`bot/slack/modal_checks.py`), so typed lines, cards and
+   modals refuse exactly the same notes.
 
 `typed`/`hand_over` run the privacy guard over exactly the free-text fields before the handler runs, so
 nothing flagged is stored, searched, audited or logged. A refusal names the kind of data, says nothing

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Generic, TypeVar
 
+from sqlmodel import Session
+
 from handlers.context import HandlerContext
 from handlers.errors import personal_data_refusal
 from handlers.intents.fields import field_label, free_text_fields, with_field
@@ -47,6 +49,21 @@ _KINDS: dict[str, Typed[Any]] = {}
 _GUARDED: set[Handler] = set()  # the handlers `typed` built: the Dispatcher leaves their text to the guard
 
 
+_FORM_FREE_TEXT: dict[Handler, frozenset[str]] = {}  # a form handler that guards: its free-text inputs
+
+
+def guards_form(handler: Handler, inputs: Mapping[str, tuple[str, str]]) -> Handler:
+    """Mark a form handler that hands its intent over with `hand_over_form`: the Dispatcher leaves the
+    free-text `inputs` ({field: (input id, label)}) to the guard, which can offer "Save without it"."""
+    _FORM_FREE_TEXT[handler] = frozenset(input_id for input_id, _ in inputs.values())
+    return handler
+
+
+def form_free_text(handler: Handler) -> frozenset[str]:
+    """The input ids of a guarded form handler's free-text fields (empty for any other handler)."""
+    return _FORM_FREE_TEXT.get(handler, frozenset())
+
+
 def is_guarded(handler: Handler) -> bool:
     """Whether `handler` parses its text into an intent and guards it (so it can offer "Save without it")."""
     return handler in _GUARDED
@@ -73,6 +90,21 @@ def typed(spec: Typed[IntentT]) -> Handler:
     return run
 
 
+def check_free_text(intent: IntentT, session: Session) -> tuple[IntentT, dict[str, PersonalDataRefused]]:
+    """Run the one privacy guard over an intent's free-text fields, with its allow-lists (joinup users'
+    names, directory contacts). Returns the intent with every flagged field cleaned, and the refusal of
+    each flagged field by field name (empty when nothing was found). Typed commands and forms both use
+    this, so a typed line and a form agree exactly on what is refused."""
+    cleaned, refused = intent, {}
+    for name, value in free_text_fields(intent).items():
+        try:
+            refuse_personal_data(session=session, text=value, field=field_label(intent, name))
+        except PersonalDataRefused as found:
+            refused[name] = found
+            cleaned = with_field(cleaned, name, found.without)
+    return cleaned, refused
+
+
 def guard(intent: object, ctx: HandlerContext) -> tuple[object, PersonalDataRefused] | None:
     """Check an intent's free-text fields (and its other text for NHS numbers) before anything is kept.
 
@@ -85,23 +117,15 @@ def guard(intent: object, ctx: HandlerContext) -> tuple[object, PersonalDataRefu
         value = getattr(intent, f.name)
         if f.name not in free and isinstance(value, str) and find_nhs_number(value):
             raise PersonalDataRefused(NHS_NUMBER, field_label(intent, f.name))
-    cleaned, first = intent, None
     with ctx.sessions() as session:
-        for name, value in free.items():
-            try:
-                refuse_personal_data(session=session, text=value, field=field_label(intent, name))
-            except PersonalDataRefused as refused:
-                first = first or refused
-                cleaned = with_field(cleaned, name, refused.without)
-    return None if first is None else (cleaned, first)
+        cleaned, refused = check_free_text(intent, session)
+    return None if not refused else (cleaned, next(iter(refused.values())))
 
 
-async def hand_over(spec: Typed[IntentT], intent: IntentT, ctx: HandlerContext) -> Reply:
-    """Guard `intent`, then run its handler; a refusal keeps the cleaned intent for "Save without it"."""
-    found = guard(intent, ctx)
-    if found is None:
-        return await spec.handle(intent, ctx)
-    cleaned, refused = found
+def _keep_for_saving(
+    spec: Typed[Any], cleaned: object, refused: PersonalDataRefused, ctx: HandlerContext
+) -> None:
+    """Keep only the cleaned intent, for "Save without it", and record the refusal without any text."""
     kept = {k: v for k, v in asdict(cleaned).items()}  # type: ignore[call-overload]
     with ctx.sessions.begin() as session:
         set_state(
@@ -121,7 +145,98 @@ async def hand_over(spec: Typed[IntentT], intent: IntentT, ctx: HandlerContext) 
             subject=spec.kind,
             data={"what": refused.what, "field": refused.field},
         )
-    return refusal_reply(refused, can_save=bool(refused.without.replace("[removed]", "").strip(" ,.;:-")))
+
+
+def can_save_without(refused: PersonalDataRefused) -> bool:
+    """Whether anything is left of the text once the flagged parts are cut out."""
+    return bool(refused.without.replace("[removed]", "").strip(" ,.;:-"))
+
+
+async def hand_over(spec: Typed[IntentT], intent: IntentT, ctx: HandlerContext) -> Reply:
+    """Guard `intent`, then run its handler; a refusal keeps the cleaned intent for "Save without it"."""
+    found = guard(intent, ctx)
+    if found is None:
+        return await spec.handle(intent, ctx)
+    cleaned, refused = found
+    _keep_for_saving(spec, cleaned, refused, ctx)
+    return refusal_reply(refused, can_save=can_save_without(refused))
+
+
+def field_refusal(refused: PersonalDataRefused, label: str) -> str:
+    """A form's error beside a free-text input holding personal data: the kind (never the value), and that
+    nothing was saved, in the GOV.UK error message pattern."""
+    return (
+        f"Remove {refused.what} from {label[:1].lower()}{label[1:]}. Nothing was saved: joinup stores case "
+        "references, not personal details"
+    )
+
+
+FormShow = Callable[[Mapping[str, str], Mapping[str, str]], Reply]  # (values replaced, errors) -> the form
+
+
+def _form_privacy(
+    intent: object, ctx: HandlerContext, inputs: Mapping[str, tuple[str, str]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """({input id: cleaned text}, {input id: error}) for each free-text input the guard refuses. The form
+    is shown again with the cleaned text in that input, so the flagged value is never sent back out."""
+    with ctx.sessions() as session:
+        _, refused = check_free_text(intent, session)
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, found in refused.items():
+        input_id, label = inputs.get(name, (name, field_label(intent, name)))
+        values[input_id] = found.without
+        errors[input_id] = field_refusal(found, label)
+    return values, errors
+
+
+def refuse_form(
+    intent: object,
+    ctx: HandlerContext,
+    errors: Mapping[str, str],
+    *,
+    show: FormShow,
+    inputs: Mapping[str, tuple[str, str]],
+) -> Reply:
+    """Show a form refused for its other fields again, with personal data in its free text named too."""
+    cleaned, privacy = _form_privacy(intent, ctx, inputs)
+    if privacy:
+        # Recorded as every refusal is: what kind of form, never any of the text.
+        with ctx.sessions.begin() as session:
+            audit.record(
+                session=session,
+                at=ctx.clock.now(),
+                actor=ctx.actor,
+                action="privacy.refused",
+                subject="form",
+                data={"fields": sorted(privacy)},
+            )
+    return show(cleaned, {**privacy, **errors})
+
+
+async def hand_over_form(
+    spec: Typed[IntentT],
+    intent: IntentT,
+    ctx: HandlerContext,
+    *,
+    show: FormShow,
+    inputs: Mapping[str, tuple[str, str]],
+) -> Reply:
+    """Guard a submitted form's intent like `hand_over`; a refusal shows the form again
+    (`show(cleaned values, errors)`), each flagged input with its error beside it and its cleaned text,
+    the cleaned preview, and "Save without it".
+
+    `inputs` names, for each free-text field, the form input it came from and that input's label:
+    {"note": ("about", "What it's about")}.
+    """
+    found = guard(intent, ctx)
+    if found is None:
+        return await spec.handle(intent, ctx)
+    cleaned, refused = found
+    _keep_for_saving(spec, cleaned, refused, ctx)
+    values, errors = _form_privacy(intent, ctx, inputs)
+    said = refusal_reply(refused, can_save=can_save_without(refused))
+    return replace(show(values, errors), text=said.text, buttons=said.buttons)
 
 
 def refusal_reply(refused: PersonalDataRefused, *, can_save: bool) -> Reply:
@@ -135,7 +250,7 @@ def refusal_reply(refused: PersonalDataRefused, *, can_save: bool) -> Reply:
 
 def offer_cleaned_answer(ctx: HandlerContext, refused: PersonalDataRefused) -> Reply:
     """Refuse an answer to the question in progress, keeping its cleaned text (only) for one press."""
-    can_save = bool(refused.without.replace("[removed]", "").strip(" ,.;:-"))
+    can_save = can_save_without(refused)
     if can_save:
         with ctx.sessions.begin() as session:
             state = get_state(session=session, person_id=ctx.person_id)

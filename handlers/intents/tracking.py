@@ -16,7 +16,6 @@ from handlers.intents.fields import free_text
 from handlers.intents.grammar import split_case_word
 from schedules.tracking.items import METHODS, OUTCOMES
 from storage.errors import DomainError, InvalidInput, PersonalDataRefused
-from storage.privacy import find_personal_data
 from storage.references import (
     CASE_REF_EXAMPLE,
     DEFAULT_REFERENCE_PREFIXES,
@@ -27,6 +26,13 @@ from storage.references import (
 )
 
 MAX_NOTE = 200
+# The team's error in the GOV.UK pattern: "Enter" for a typed name, "Choose" where the team is a choice list
+# (Slack's team picker, a Teams card's directory choices).
+TEAM_TYPED = "Enter the team you referred to, like front door"
+TEAM_CHOSEN = "Choose the team you referred to"
+# Each free-text field of a form's intent: the form input it is typed into, and that input's label.
+REFER_FREE_TEXT_INPUTS = {"note": ("about", "What it's about")}
+FEEDBACK_FREE_TEXT_INPUTS = {"reason": ("reason", "Reasons or next steps")}
 REFER_EXAMPLE = "refer front door case NB-204518 by phone"
 METHOD_WORDS: dict[str, str] = {
     "phone": "phone",
@@ -152,13 +158,11 @@ def feedback_from_form(form: Mapping[str, str]) -> Feedback:
 
 
 def _note_problem(note: str, *, what: str) -> str | None:
-    # A form shows personal data as an error beside its input (the modal stays open with what was typed);
-    # a typed command's note is checked by the privacy guard when the intent is handed to its handler.
+    # Personal data is not checked here: typed commands and forms alike go through the one privacy guard
+    # (`handlers.intents.guard.check_free_text`, with its allow-lists), which shows a form's refusal beside
+    # the input and offers "Save without it".
     if len(note) > MAX_NOTE:
         return f"{what} must be {MAX_NOTE} characters or fewer"
-    found = find_personal_data(note)
-    if found is not None:
-        return f"Remove {found} from {what.lower()}: joinup stores case references, not personal details"
     return None
 
 
@@ -168,6 +172,7 @@ def check_refer(
     prefixes: Collection[str] = DEFAULT_REFERENCE_PREFIXES,
     reserved_words: Collection[str] = (),
     needs_case_ref: bool = True,
+    team_is_choice: bool = False,
 ) -> Refer:
     """Return the intent with a checked `CaseRef`, or raise the problems, one per field.
 
@@ -176,7 +181,7 @@ def check_refer(
     """
     errors: dict[str, str] = {}
     if not intent.team and not intent.team_key:
-        errors["team"] = "Enter the team you referred to, like front door"
+        errors["team"] = TEAM_CHOSEN if team_is_choice else TEAM_TYPED
     case_ref: str = intent.case_ref
     if intent.case_ref or needs_case_ref:
         try:

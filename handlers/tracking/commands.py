@@ -17,9 +17,10 @@ from directory.search import resolve_team, search
 from handlers.access import auth
 from handlers.context import HandlerContext
 from handlers.flow import BACK_WORDS
-from handlers.intents.guard import Typed, hand_over, typed
+from handlers.intents.guard import Typed, guards_form, hand_over_form, refuse_form, typed
 from handlers.intents.tracking import (
     REFER_EXAMPLE,
+    REFER_FREE_TEXT_INPUTS,
     FieldErrors,
     Refer,
     check_refer,
@@ -248,8 +249,20 @@ async def refer_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> Repl
             refer_from_form(msg.form), prefixes=ctx.settings.reference_prefixes, reserved_words=ctx.words
         )
     except FieldErrors as problems:
-        return refer_form(values=msg.form, errors=problems.errors)
-    return await hand_over(REFER, intent, ctx)
+        return refuse_form(
+            refer_from_form(msg.form),
+            ctx,
+            problems.errors,
+            show=lambda values, errors: refer_form(values={**msg.form, **values}, errors=errors),
+            inputs=REFER_FREE_TEXT_INPUTS,
+        )
+    return await hand_over_form(
+        REFER,
+        intent,
+        ctx,
+        show=lambda values, errors: refer_form(values={**msg.form, **values}, errors=errors),
+        inputs=REFER_FREE_TEXT_INPUTS,
+    )
 
 
 REFER = Typed("refer", Refer, refer_from_text, refer_intent)
@@ -328,7 +341,9 @@ def register(router: Router) -> None:
     router.action("refer", refer_button, needs_onboarding=True)
     router.action(REPEAT_NEW, lambda msg, ctx: _answer_repeat(ctx, True))
     router.action(REPEAT_CHASING, lambda msg, ctx: _answer_repeat(ctx, False))
-    router.action(REFER_FORM, refer_form_submitted, needs_onboarding=True)
+    router.action(
+        REFER_FORM, guards_form(refer_form_submitted, REFER_FREE_TEXT_INPUTS), needs_onboarding=True
+    )
     router.action(TEAM_CHOICE, refer_button, needs_onboarding=True)
 
     async def refer_flow_or_back(msg: InboundMessage, ctx: HandlerContext, step: str) -> Reply:

@@ -119,15 +119,26 @@ def feedback_form(
 
 
 def form_errors(
-    action: str, form: Mapping[str, str], *, prefixes: Collection[str], reserved_words: Collection[str] = ()
+    action: str,
+    form: Mapping[str, str],
+    *,
+    prefixes: Collection[str],
+    reserved_words: Collection[str] = (),
+    team_is_choice: bool = False,
 ) -> dict[str, str]:
     """Check a submitted referral or feedback form without the database; {input id: problem}.
 
     Slack wants these in the acknowledgement of a modal, so they are shown beside the inputs at once.
+    Personal data in a free-text input is the privacy guard's to find (it needs the database's allow-lists).
     """
     try:
         if action == REFER_FORM:
-            check_refer(refer_from_form(form), prefixes=prefixes, reserved_words=reserved_words)
+            check_refer(
+                refer_from_form(form),
+                prefixes=prefixes,
+                reserved_words=reserved_words,
+                team_is_choice=team_is_choice,
+            )
         elif action == FEEDBACK_FORM:
             check_feedback(feedback_from_form(form))
     except FieldErrors as problems:

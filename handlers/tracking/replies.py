@@ -9,9 +9,15 @@ from sqlmodel import Session, col, select
 
 from handlers.access import auth
 from handlers.context import HandlerContext
-from handlers.intents.guard import Typed, hand_over, typed
+from handlers.intents.guard import Typed, guards_form, hand_over, hand_over_form, refuse_form, typed
 from handlers.intents.items import Ack, ack_from_text, feedback_from_text
-from handlers.intents.tracking import Feedback, FieldErrors, check_feedback, feedback_from_form
+from handlers.intents.tracking import (
+    FEEDBACK_FREE_TEXT_INPUTS,
+    Feedback,
+    FieldErrors,
+    check_feedback,
+    feedback_from_form,
+)
 from handlers.messages import Button, Field, InboundMessage, Reply
 from handlers.router import Router
 from handlers.state import clear_state, get_state, set_state
@@ -115,8 +121,20 @@ async def feedback_form_submitted(msg: InboundMessage, ctx: HandlerContext) -> R
     try:
         intent = check_feedback(feedback_from_form(msg.form))
     except FieldErrors as problems:
-        return feedback_form(values=msg.form, errors=problems.errors)
-    return await hand_over(FEEDBACK, intent, ctx)
+        return refuse_form(
+            feedback_from_form(msg.form),
+            ctx,
+            problems.errors,
+            show=lambda values, errors: feedback_form(values={**msg.form, **values}, errors=errors),
+            inputs=FEEDBACK_FREE_TEXT_INPUTS,
+        )
+    return await hand_over_form(
+        FEEDBACK,
+        intent,
+        ctx,
+        show=lambda values, errors: feedback_form(values={**msg.form, **values}, errors=errors),
+        inputs=FEEDBACK_FREE_TEXT_INPUTS,
+    )
 
 
 async def record_outcome(intent: Feedback, ctx: HandlerContext) -> Reply:
@@ -232,7 +250,7 @@ def register(router: Router) -> None:
         usage=FEEDBACK_USAGE,
     )
     router.action("feedback", typed(FEEDBACK))
-    router.action(FEEDBACK_FORM, feedback_form_submitted)
+    router.action(FEEDBACK_FORM, guards_form(feedback_form_submitted, FEEDBACK_FREE_TEXT_INPUTS))
     router.flow(
         NFA_FLOW,
         nfa_reason_flow,

@@ -141,22 +141,3 @@ def test_a_modal_is_a_form_submission_never_a_line_of_text() -> None:
         "method": "email",
         "about": form["about"],
     }
-
-
-async def test_an_nhs_number_typed_into_a_modal_is_refused_and_nothing_is_stored(joinup: Joinup) -> None:
-    submit = payloads.view_submission(
-        user=AMY,
-        callback_id=modals.REFER_VIEW,
-        values=_refer_values(team="front-door", case_ref="NB-1", about="nhs 943 476 5919"),
-    )
-    response = await joinup.interact(submit)
-    # Refused in the acknowledgement, beside the input: the modal stays open with what was typed.
-    assert response.json() == {
-        "response_action": "errors",
-        "errors": {
-            "about": "Remove an NHS number from what it's about: joinup stores case references, not "
-            "personal details"
-        },
-    }
-    with joinup.runtime.sessions() as session:
-        assert session.exec(select(TrackedItem)).all() == []

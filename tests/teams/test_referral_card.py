@@ -57,7 +57,7 @@ async def test_the_team_is_chosen_from_local_teams_covering_the_persons_area(joi
     assert "westmoor-hv" not in values  # pulled from a neighbour's feed: read-only here
     assert titles == sorted(titles)
     # Left empty, Teams itself says what the intent would: GOV.UK wording, not the label turned round.
-    assert picker["errorMessage"] == "Enter the team you referred to, like front door"
+    assert picker["errorMessage"] == "Choose the team you referred to"  # a choice list: GOV.UK "Choose"
     assert inputs_of(card)["method"]["errorMessage"] == "Choose how you referred"
 
 
