@@ -19,6 +19,8 @@ class TrackedItem(SQLModel, table=True):
     from_person_id: int = Field(foreign_key="person.id", index=True)
     from_team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     to_team_id: int = Field(foreign_key="team.id", index=True)
+    # A callback owed by one joinup user (named by @mention or handle), not by whoever is on duty.
+    to_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     route_id: int | None = Field(default=None, foreign_key="contactroute.id")
     method: str = Field(default="phone", max_length=20)
     about: str = Field(default="", max_length=500)
