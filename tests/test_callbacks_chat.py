@@ -128,3 +128,23 @@ async def test_refusals_store_nothing(chat: Chat) -> None:
         assert not session.exec(
             select(AuditEvent).where(col(AuditEvent.action) == "item.callback_expected")
         ).first()
+
+
+async def test_a_left_message_offers_a_callback_expectation_from_the_routes_promise(chat: Chat) -> None:
+    await chat.say("hv.amy", "refer front door case NB-204519 by phone")
+    tried = await chat.say("hv.amy", "tried TI-0001 left message")
+    assert (
+        "Expect a call back by 2pm on Wednesday 25 November? Front door duty line aims to answer within 4 working hours."
+        in tried.text
+    )
+    offer = button(tried, "callback")
+    assert offer.label == "Expect a call back by 2pm on Wednesday 25 November"
+    accepted = await chat.press("hv.amy", offer)
+    assert accepted.text.startswith(
+        "Logged TI-0002: you're waiting for a call back from Children's front door (MASH) about NB-204519 "
+        "by 2pm on Wednesday 25 November."
+    )
+    typed = await chat.say("hv.amy", "tried lado case NB-204520 left message")
+    assert "type callback lado case NB-204520 by <time>" in typed.text
+    own_time = await chat.say("hv.amy", "callback lado case NB-204520 by 4pm")
+    assert "by 4pm on Wednesday 25 November" in own_time.text

@@ -62,8 +62,10 @@ def render_missed(session: Session, reminder: Reminder) -> Reply | None:
     assert item.ack_due_at is not None
     due = moment_in_words(item.ack_due_at)
     if reminder.kind == kinds.CALLBACK_MISSED:
+        owing = session.get(Person, item.to_person_id) if item.to_person_id else None
+        who = f"{owing.display_name} ({team.name})" if owing is not None else team.name
         return Reply(
-            text=f"Did {team.name} call you back about {item.case_ref} ({item.ref})? It was expected by {due}.",
+            text=f"Did {who} call you back about {item.case_ref} ({item.ref})? It was expected by {due}.",
             fields=how_to_chase(session, item, team, at=reminder.due_at),
             buttons=waiting_buttons(item.ref),
             kind="reminder",
