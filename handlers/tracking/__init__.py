@@ -21,8 +21,20 @@ def register(router: Router) -> None:
         commands,
         items,
         replies,
+        request_messages,
+        requests,
     )
 
-    for module in (commands, callbacks, attempts, replies, items, chasing, callback_messages):
+    for module in (
+        commands,
+        callbacks,
+        requests,
+        attempts,
+        replies,
+        items,
+        chasing,
+        callback_messages,
+        request_messages,
+    ):
         module.register(router)
     saving.register(router)  # "Save without it" after a privacy refusal of a typed intent's note

@@ -10,7 +10,7 @@ from schedules.insight.durations import bank_pause
 from schedules.settings import ReminderSettings
 from schedules.time import calendars
 from schedules.time.clock import Clock
-from schedules.tracking import callback_chasing, chasing
+from schedules.tracking import callback_chasing, chasing, requests
 from schedules.tracking.items import check_free_text, load_for_change, require_open
 from storage import audit
 from storage.errors import InvalidInput, WrongState
@@ -82,7 +82,7 @@ def resume(
     item.ack_remaining_minutes = item.feedback_remaining_minutes = None
     session.flush()
     # A callback has its own chases (one each side, then the next step); other kinds the two clocks'.
-    planner = callback_chasing.plan if item.kind == "callback" else chasing.plan
+    planner = {"callback": callback_chasing.plan, requests.KIND: requests.plan}.get(item.kind, chasing.plan)
     scheduled = planner(session=session, clock=clock, settings=settings, item=item, team=team)
     audit.record(
         session=session,

@@ -26,6 +26,10 @@ class TrackedItem(SQLModel, table=True):
     about: str = Field(default="", max_length=500)
     nation: str = Field(default="ENG", max_length=3)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+    # An information request tied to a meeting ("the ICPC on 12/01/2027"): both sides are warned the
+    # working day before it if nothing has come back.
+    meeting: str = Field(default="", max_length=60)
+    meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ack_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     feedback_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

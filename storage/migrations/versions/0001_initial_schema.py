@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-05 00:22:14.228555
+Create Date: 2026-12-05 00:37:27.415668
 """
 
 from collections.abc import Sequence
@@ -329,6 +329,8 @@ def upgrade() -> None:
     sa.Column('about', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('nation', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('meeting', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('meeting_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ack_due_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('feedback_due_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_at', storage.types.UTCDateTime(timezone=True), nullable=True),
