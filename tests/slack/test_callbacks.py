@@ -103,3 +103,27 @@ async def test_a_missed_callback_chases_both_sides_once_then_offers_another_rout
     with joinup.runtime.sessions() as session:
         item = session.exec(select(TrackedItem).where(col(TrackedItem.kind) == "callback")).one()
     assert item.status == "closed" and item.outcome == "called_back"
+
+
+TOM = "U0TOMRAHMAN"  # mgr.tom, the front door's contact person
+
+
+async def test_a_request_for_an_icpc_warns_both_sides_the_working_day_before(joinup: Joinup) -> None:
+    joinup.fake.add_user(TOM, email="mgr.tom@example.org", name="Tom Rahman")
+    await joinup.dm("hello", user=TOM)  # Tom is linked to joinup on first contact
+    await joinup.fake.wait_for("chat.postMessage")
+    await joinup.dm("ask front door case NB-204519 for a chronology by icpc on 12/01/2027", user=AMY)
+    (_, logged) = await joinup.fake.wait_for("chat.postMessage", count=2)
+    assert "due by 5:15pm on Thursday 7 January 2027: 3 working days before the ICPC" in logged.args["text"]
+    assert "request_withdraw" in str(logged.args["blocks"])
+
+    joinup.clock.set(datetime(2027, 1, 11, 12, tzinfo=UTC))
+    await joinup.runtime.jobs["outbox-sweep"].run(joinup.runtime)
+    warned = [
+        c
+        for c in joinup.fake.calls_to("chat.postMessage")
+        if "the ICPC is on Tuesday 12 January 2027" in c.args["text"]
+    ]
+    assert sorted(c.args["channel"] for c in warned) == ["D0AMYHUGHES", "D0TOMRAHMAN"]
+    to_tom = next(c for c in warned if c.args["channel"] == "D0TOMRAHMAN")
+    assert {"joinup:request_received", "joinup:request_sent"} <= set(_buttons(to_tom))

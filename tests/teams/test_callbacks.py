@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from storage.models import TrackedItem
 from tests.fakes.teams import Sent, conversation_id
-from tests.teams.conftest import AMY, JO, TeamsJoinup
+from tests.teams.conftest import AMY, JO, KATE, TeamsJoinup
 from tests.teams.test_scenarios import actions, sweep
 
 
@@ -61,3 +61,24 @@ async def test_a_missed_callback_chases_both_sides_once_then_offers_another_rout
     with joinup.runtime.sessions() as session:
         item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == "TI-0001")).one()
     assert item.status == "closed" and item.outcome == "called_back"
+
+
+async def test_a_request_for_an_icpc_warns_both_sides_the_working_day_before(joinup: TeamsJoinup) -> None:
+    await joinup.say("hello", user=KATE)  # Kate, health visiting's manager: her conversation with joinup
+    await joinup.say("ask health visiting case NB-204519 for a health report by icpc on 12/01/2027", user=JO)
+    logged = joinup.fake.to(conversation_id(JO))[-1]
+    assert "you asked Health visiting for a health report about NB-204519" in logged.text
+    assert "3 working days before the ICPC on Tuesday 12 January 2027" in logged.text
+    await _advance(joinup, datetime(2027, 1, 11, 12, tzinfo=UTC))
+    to_jo = [
+        s for s in joinup.fake.to(conversation_id(JO)) if "the ICPC is on Tuesday 12 January 2027" in s.text
+    ]
+    to_kate = [
+        s for s in joinup.fake.to(conversation_id(KATE)) if "the ICPC is on Tuesday 12 January 2027" in s.text
+    ]
+    assert len(to_jo) == 1 and len(to_kate) == 1
+    assert {"action": "request_sent", "value": "TI-0001"} in actions(to_kate[0])
+    await joinup.press({"action": "request_sent", "value": "TI-0001"}, user=KATE)
+    with joinup.runtime.sessions() as session:
+        item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == "TI-0001")).one()
+    assert item.status == "closed" and item.outcome == "information_sent"
