@@ -127,3 +127,32 @@ async def test_a_request_for_an_icpc_warns_both_sides_the_working_day_before(joi
     assert sorted(c.args["channel"] for c in warned) == ["D0AMYHUGHES", "D0TOMRAHMAN"]
     to_tom = next(c for c in warned if c.args["channel"] == "D0TOMRAHMAN")
     assert {"joinup:request_received", "joinup:request_sent"} <= set(_buttons(to_tom))
+
+
+async def test_the_home_tab_shows_both_lists_with_the_buttons_to_act(joinup: Joinup) -> None:
+    await joinup.dm("hello", user=JO)
+    await joinup.fake.wait_for("chat.postMessage")
+    said = [
+        (AMY, "refer front door case NB-204518 by phone"),
+        (AMY, "callback front door case NB-204519 by 11am"),
+        (AMY, "ask front door case NB-204520 for a chronology by 14/01/2027"),
+        (JO, "callback lado case NB-204521 by 4pm"),
+    ]
+    for count, (user, text) in enumerate(said, start=2):
+        await joinup.dm(text, user=user)
+        await joinup.fake.wait_for("chat.postMessage", count=count)
+    joinup.clock.set(datetime(2026, 11, 25, 12, tzinfo=UTC))
+    assert (await joinup.event(payloads.home_opened(user=JO))).status_code == 200
+    (published,) = await joinup.fake.wait_for("views.publish")
+    blocks = published.args["view"]["blocks"]
+    text = str(blocks)
+    assert text.index("Waiting on others") < text.index("TI-0004") < text.index("Others waiting on you")
+    # Overdue first within the list of what others wait on: the call back owed by 11am.
+    assert (
+        text.index("Others waiting on you")
+        < text.index("TI-0002")
+        < text.index("TI-0001")
+        < text.index("TI-0003")
+    )
+    actions = {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert {"joinup:called_back", "joinup:callback_later", "joinup:ack", "joinup:request_sent"} <= actions

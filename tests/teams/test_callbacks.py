@@ -82,3 +82,25 @@ async def test_a_request_for_an_icpc_warns_both_sides_the_working_day_before(joi
     with joinup.runtime.sessions() as session:
         item = session.exec(select(TrackedItem).where(col(TrackedItem.ref) == "TI-0001")).one()
     assert item.status == "closed" and item.outcome == "information_sent"
+
+
+async def test_mine_is_a_card_with_both_lists_and_the_buttons_to_act(joinup: TeamsJoinup) -> None:
+    await joinup.say("refer front door case NB-204518 by phone")
+    await joinup.say("callback front door case NB-204519 by 11am")
+    await joinup.say("ask front door case NB-204520 for a chronology by 14/01/2027")
+    await joinup.say("callback lado case NB-204521 by 4pm", user=JO)
+    joinup.clock.set(datetime(2026, 11, 25, 12, tzinfo=UTC))
+    await joinup.say("mine", user=JO)
+    card = joinup.fake.to(conversation_id(JO))[-1]
+    text = card.text
+    assert text.index("Waiting on others") < text.index("TI-0004") < text.index("Others waiting on you")
+    assert (
+        text.index("Others waiting on you")
+        < text.index("TI-0002")
+        < text.index("TI-0001")
+        < text.index("TI-0003")
+    )
+    pressable = actions(card)
+    assert {"action": "called_back", "value": "TI-0002"} in pressable
+    assert {"action": "request_sent", "value": "TI-0003"} in pressable
+    assert {"action": "ack", "value": "TI-0001"} in pressable
