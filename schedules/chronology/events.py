@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from schedules.escalation.policy import policy_of
-from schedules.time.words import day_in_words
+from schedules.time.words import day_in_words, moment_in_words
 from storage.models import (
     AuditEvent,
     ContactAttempt,
@@ -63,6 +63,7 @@ AUDIT_WORDS = {
     "item.snoozed": "Reminders snoozed",
     "item.closed": "Closed",
     "item.reopened": "Reopened",
+    "item.callback_moved": "Call back moved to a later time",
     "case.risk_redirect": "Child said to be at immediate risk: told to call 999, then the front door or EDT "
     "(a risk redirect, not an escalation)",
 }
@@ -73,7 +74,19 @@ RESPONSE_WORDS = {
     "more_information": "more information needed",
 }
 # Audit actions the tables already tell in full; the audit log adds nothing for them.
-COVERED_PREFIXES = ("item.referred", "item.acknowledged", "item.feedback", "item.attempt", "item.created")
+COVERED_PREFIXES = (
+    "item.referred",
+    "item.acknowledged",
+    "item.feedback",
+    "item.attempt",
+    "item.created",
+    "item.callback_expected",
+    "item.called_back",
+    "item.information_requested",
+    "item.request_received",
+    "item.request_sent",
+    "item.request_withdrawn",
+)
 # A share? decision is its own row (sharing_entries); its audit event would tell it a second time.
 COVERED_FAMILIES = ("escalation.", "chronology.", "policy.", "sharing.")
 # Who looked, or was refused a look, is the audit log's business, not the case's history.
@@ -125,6 +138,83 @@ def _due(label: str, at: datetime | None) -> str:
     return f"{label} due {day_in_words(at)}." if at is not None else ""
 
 
+# The audit actions that say who stopped a clock, under the clock they stopped.
+_ACTOR_ACTIONS = {
+    "item.acknowledged": "item.acknowledged",
+    "item.feedback": "item.feedback",
+    "item.called_back": "item.feedback",
+    "item.request_received": "item.acknowledged",
+    "item.request_sent": "item.feedback",
+    "item.request_withdrawn": "item.feedback",
+}
+
+
+def _kind_entries(
+    item: TrackedItem, team: str, names: _Names, actors: dict[tuple[str, str], str]
+) -> list[Entry]:
+    """A call back expected, and when it came; an information request, its receipt and its answer."""
+    found: list[Entry] = []
+    if item.kind == "callback":
+        found.append(
+            Entry(
+                at=item.sent_at,
+                source="item",
+                ref=item.ref,
+                event=f"Waiting for a call back from {team}",
+                who=names.person(item.from_person_id),
+                detail=f"Expected by {moment_in_words(item.ack_due_at)}." if item.ack_due_at else "",
+            )
+        )
+        if item.feedback_at is not None:
+            late = item.ack_due_at is not None and item.feedback_at > item.ack_due_at
+            found.append(
+                Entry(
+                    at=item.feedback_at,
+                    source="item",
+                    ref=item.ref,
+                    event=f"Called back by {team}",
+                    who=actors.get((item.ref, "item.feedback"), ""),
+                    detail="Later than expected." if late else "On time.",
+                )
+            )
+        return found
+    meeting = f"For the {item.meeting} on {day_in_words(item.meeting_at)}." if item.meeting_at else ""
+    found.append(
+        Entry(
+            at=item.sent_at,
+            source="item",
+            ref=item.ref,
+            event=f"Information requested from {team}: {item.about}",
+            who=names.person(item.from_person_id),
+            detail=_join(_due("Information", item.feedback_due_at), meeting),
+        )
+    )
+    if item.acknowledged_at is not None and (item.ref, "item.acknowledged") in actors:
+        found.append(
+            Entry(
+                at=item.acknowledged_at,
+                source="item",
+                ref=item.ref,
+                event=f"Request received by {team}",
+                who=actors.get((item.ref, "item.acknowledged"), ""),
+            )
+        )
+    if item.feedback_at is not None:
+        late = item.feedback_due_at is not None and item.feedback_at > item.feedback_due_at
+        withdrawn = item.outcome == "withdrawn"
+        found.append(
+            Entry(
+                at=item.feedback_at,
+                source="item",
+                ref=item.ref,
+                event="Request withdrawn" if withdrawn else f"Information sent by {team}",
+                who=actors.get((item.ref, "item.feedback"), ""),
+                detail="" if withdrawn else ("Later than expected." if late else "On time."),
+            )
+        )
+    return found
+
+
 def item_entries(
     *, session: Session, items: Sequence[TrackedItem], attempts: Sequence[ContactAttempt]
 ) -> list[Entry]:
@@ -138,12 +228,15 @@ def item_entries(
         for subject, action, actor in session.exec(
             select(AuditEvent.subject, AuditEvent.action, AuditEvent.actor)
             .where(col(AuditEvent.subject).in_([f"item:{i.ref}" for i in items]))
-            .where(col(AuditEvent.action).in_(["item.acknowledged", "item.feedback"]))
+            .where(col(AuditEvent.action).in_([*_ACTOR_ACTIONS]))
             .order_by(col(AuditEvent.id))
         ):
-            actors[(subject.partition(":")[2], action)] = names.handle(actor)
+            actors[(subject.partition(":")[2], _ACTOR_ACTIONS[action])] = names.handle(actor)
     for item in items:
         team = names.team(item.to_team_id)
+        if item.kind in ("callback", "information_request"):
+            entries += _kind_entries(item, team, names, actors)
+            continue
         entries.append(
             Entry(
                 at=item.sent_at,
