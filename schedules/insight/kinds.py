@@ -51,7 +51,7 @@ def kind_figures(
             func.sum(case((is_callback, 1), else_=0)),
             func.sum(case((is_request, 1), else_=0)),
         )
-        .where(*in_period(period, team_ids))
+        .where(*in_period(period, team_ids, every_kind=True))
         .group_by(col(TrackedItem.to_team_id))
     ).all()
     callbacks = _shares(session, period, team_ids, is_callback, cb_met, cb_due)
@@ -74,7 +74,7 @@ def kind_figures(
         session,
         value=case((col(TrackedItem.feedback_at).is_not(None), delay), else_=None),
         group=col(TrackedItem.to_team_id),
-        where=[is_callback, *in_period(period, team_ids)],
+        where=[is_callback, *in_period(period, team_ids, every_kind=True)],
     )
     names = dict(
         session.execute(
@@ -107,7 +107,7 @@ def _shares(
 ) -> dict[int, Share]:
     rows = session.execute(
         select(col(TrackedItem.to_team_id), met, due)  # type: ignore[call-overload]
-        .where(of_kind, *in_period(period, team_ids))
+        .where(of_kind, *in_period(period, team_ids, every_kind=True))
         .group_by(col(TrackedItem.to_team_id))
     ).all()
     return {int(r[0]): Share(int(r[1] or 0), int(r[2] or 0)) for r in rows}
