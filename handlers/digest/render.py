@@ -29,6 +29,24 @@ _COUNT_LABELS = (
 )
 
 
+# Counts of each kind are shown only when there is (or was, at the last digest) something to count.
+_SHOWN_WHEN_ANY = frozenset(
+    {
+        "owed_referral",
+        "owed_callback",
+        "owed_information_request",
+        "owed_information_request_overdue",
+        "awaiting_callback",
+        "awaiting_information_request",
+    }
+)
+
+
+def _any(key: str, counts: dict[str, int], previous: dict[str, object] | None) -> bool:
+    before = previous.get(key) if previous else None
+    return bool(counts.get(key)) or (isinstance(before, int) and before > 0)
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -133,7 +151,9 @@ def render_digest(
             kind="digest",
         )
     fields = tuple(
-        Field(label, _compare(key, digest.counts, digest.previous_counts)) for key, label in _COUNT_LABELS
+        Field(label, _compare(key, digest.counts, digest.previous_counts))
+        for key, label in _COUNT_LABELS
+        if key not in _SHOWN_WHEN_ANY or _any(key, digest.counts, digest.previous_counts)
     )
     sections: list[Section] = []
     if digest.awaiting:

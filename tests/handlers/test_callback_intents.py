@@ -15,6 +15,8 @@ from handlers.intents.callbacks import (
     person_field,
     split_by,
 )
+from handlers.intents.fields import free_text_fields
+from handlers.intents.requests import ask_from_fields, ask_from_text
 from handlers.intents.tracking import one_line
 from storage.errors import InvalidInput
 from tests.handlers.test_intents import VALUES
@@ -78,3 +80,43 @@ def test_a_mention_or_handle_is_a_person_and_a_name_is_a_team_to_look_up() -> No
     assert callback_from_text("@sw.jo case NB-1 by 4pm").person == "sw.jo"
     named = callback_from_text("Jane Smith case NB-1")
     assert (named.person, named.team) == ("", "Jane Smith")  # looked up as a team, refused if none
+
+
+ASK_FIELDS = ("team", "case_ref", "what", "by", "meeting", "meeting_on")
+
+
+@given(values=st.tuples(*(VALUES for _ in ASK_FIELDS)))
+def test_each_ask_input_lands_in_its_own_field(values: tuple[str, ...]) -> None:
+    form = dict(zip(ASK_FIELDS, values, strict=True))
+    intent = ask_from_fields(form)
+    alone = {name: ask_from_fields({name: value}) for name, value in form.items()}
+    assert intent.team == alone["team"].team == one_line(form["team"])
+    assert intent.case_ref == alone["case_ref"].case_ref == form["case_ref"].strip()
+    assert intent.what == alone["what"].what == one_line(form["what"])
+    assert intent.by == alone["by"].by == one_line(form["by"])
+    assert intent.meeting == alone["meeting"].meeting == one_line(form["meeting"])
+    assert intent.meeting_on == alone["meeting_on"].meeting_on == one_line(form["meeting_on"])
+    # Only what was asked for is free text: the privacy guard checks it and nothing else.
+    assert free_text_fields(intent) == {"what": intent.what}
+
+
+@given(text=st.text(max_size=80))
+def test_the_ask_grammar_only_refuses_with_a_named_field(text: str) -> None:
+    try:
+        intent = ask_from_text(text)
+    except InvalidInput as refused:
+        assert refused.field in {"team", "case_ref", "what", "by"}
+        return
+    assert intent.team and intent.case_ref and intent.what and (intent.by or intent.meeting_on)
+
+
+def test_a_meeting_and_its_date_or_a_date_alone() -> None:
+    meeting = ask_from_text("GP safeguarding case NB-204519 for a health report by icpc on 12/01/2027")
+    assert (meeting.team, meeting.case_ref, meeting.what) == (
+        "GP safeguarding",
+        "NB-204519",
+        "a health report",
+    )
+    assert (meeting.by, meeting.meeting, meeting.meeting_on) == ("", "icpc", "12/01/2027")
+    dated = ask_from_text("GP safeguarding case NB-204519 for a health report by 14/01/2027")
+    assert (dated.by, dated.meeting) == ("14/01/2027", "")
