@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from schedules.escalation.policy import policy_of
-from schedules.time.words import day_in_words, moment_in_words
+from schedules.time.words import day_in_words
 from storage.models import (
     AuditEvent,
     ContactAttempt,
@@ -149,72 +149,6 @@ _ACTOR_ACTIONS = {
 }
 
 
-def _kind_entries(
-    item: TrackedItem, team: str, names: _Names, actors: dict[tuple[str, str], str]
-) -> list[Entry]:
-    """A call back expected, and when it came; an information request, its receipt and its answer."""
-    found: list[Entry] = []
-    if item.kind == "callback":
-        found.append(
-            Entry(
-                at=item.sent_at,
-                source="item",
-                ref=item.ref,
-                event=f"Waiting for a call back from {team}",
-                who=names.person(item.from_person_id),
-                detail=f"Expected by {moment_in_words(item.ack_due_at)}." if item.ack_due_at else "",
-            )
-        )
-        if item.feedback_at is not None:
-            late = item.ack_due_at is not None and item.feedback_at > item.ack_due_at
-            found.append(
-                Entry(
-                    at=item.feedback_at,
-                    source="item",
-                    ref=item.ref,
-                    event=f"Called back by {team}",
-                    who=actors.get((item.ref, "item.feedback"), ""),
-                    detail="Later than expected." if late else "On time.",
-                )
-            )
-        return found
-    meeting = f"For the {item.meeting} on {day_in_words(item.meeting_at)}." if item.meeting_at else ""
-    found.append(
-        Entry(
-            at=item.sent_at,
-            source="item",
-            ref=item.ref,
-            event=f"Information requested from {team}: {item.about}",
-            who=names.person(item.from_person_id),
-            detail=_join(_due("Information", item.feedback_due_at), meeting),
-        )
-    )
-    if item.acknowledged_at is not None and (item.ref, "item.acknowledged") in actors:
-        found.append(
-            Entry(
-                at=item.acknowledged_at,
-                source="item",
-                ref=item.ref,
-                event=f"Request received by {team}",
-                who=actors.get((item.ref, "item.acknowledged"), ""),
-            )
-        )
-    if item.feedback_at is not None:
-        late = item.feedback_due_at is not None and item.feedback_at > item.feedback_due_at
-        withdrawn = item.outcome == "withdrawn"
-        found.append(
-            Entry(
-                at=item.feedback_at,
-                source="item",
-                ref=item.ref,
-                event="Request withdrawn" if withdrawn else f"Information sent by {team}",
-                who=actors.get((item.ref, "item.feedback"), ""),
-                detail="" if withdrawn else ("Later than expected." if late else "On time."),
-            )
-        )
-    return found
-
-
 def item_entries(
     *, session: Session, items: Sequence[TrackedItem], attempts: Sequence[ContactAttempt]
 ) -> list[Entry]:
@@ -235,7 +169,10 @@ def item_entries(
     for item in items:
         team = names.team(item.to_team_id)
         if item.kind in ("callback", "information_request"):
-            entries += _kind_entries(item, team, names, actors)
+            # Imported here: that module builds on this one's Entry and helpers.
+            from schedules.chronology.kind_entries import kind_entries
+
+            entries += kind_entries(item, team, names.person(item.from_person_id), actors)
             continue
         entries.append(
             Entry(
