@@ -52,7 +52,7 @@ def queue_work(world: WebWorld, *, overdue: timedelta) -> None:
             payload={"case_ref": "NB-4471"},
         )
         inbox_rows.receive(
-            session,
+            session.connection(),
             platform="slack",
             event_key="Ev-metrics-1",
             kind="slack.dm",
