@@ -136,3 +136,27 @@ def test_privacy_bench_names_a_bad_line_and_writes_nothing(
     assert all(
         r.exception is None or isinstance(r.exception, SystemExit) for r in (bad_line, same_name, missing)
     )
+
+
+def test_privacy_bench_prints_dev_texts_never_held_out_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from bench.privacy import privacy_bench
+
+    notes = tmp_path / "notes.tsv"
+    notes.write_text(
+        "dev\tpersonal:name\tthe dev line nobody names\n"
+        "held-out\tpersonal:name\tthe held-out line nobody names\n"
+        "held-out\tclean\tfront door\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(privacy_bench, ["--notes", str(notes)])
+
+    assert result.exit_code == 0, result.output
+    assert "missed (notes dev) personal:name: the dev line nobody names" in result.output
+    assert "held-out line" not in result.output
+    assert "held-out recall %: 0.0" in result.output
