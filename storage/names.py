@@ -35,9 +35,10 @@ _AFTER_CUE = re.compile(
 _BEFORE_AGE = re.compile(
     r"\b(?P<name>[A-Za-z][a-z'\-]+)\s*,?\s+(?:aged|age)\s+\d|\b(?P<name2>[A-Za-z][a-z'\-]+)\s+\(\d{1,2}\)"
 )
-# Two capitalised words, the first a first name: "Jayden Smith", "Kelly O'Neill-Brown".
+# Two capitalised words, the first a first name: "Jayden Smith", "Kelly O'Neill-Brown", "Marta Szymańska" (a
+# surname may hold letters outside A-Z).
 _NAME_PAIR = re.compile(
-    r"\b(?P<first>[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\s+(?P<last>(?:Mc|Mac|O')?[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\b"
+    r"\b(?P<first>[A-Z][a-z']+(?:-[A-Z][a-z']+)*)\s+(?P<last>(?:Mc|Mac|O')?[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž']+(?:-[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž']+)*)\b"
 )
 # Job titles: a name next to one is a professional's ("Mark Allen, team manager", "DSL Will Kerr").
 _ROLE = (
@@ -56,12 +57,12 @@ _ROLE_BEFORE = re.compile(rf"\b(?:{_ROLE})[\s:,]+$", re.IGNORECASE)
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|team|service|agency|school|police)", re.IGNORECASE)
 # A title and a surname ("Mrs Ashworth", "mr darren colley"): a parent or relative unless next to a job title.
 _TITLED = re.compile(
-    r"\b(?:mr|mrs|ms|miss|mx)\.?\s+(?P<name>[A-Za-z][a-z'\-]+(?:\s+(?:Mc|Mac|O')?[A-Za-z][a-z'\-]+)?)",
+    r"\b(?:mr|mrs|ms|miss|mx)\.?\s+(?P<name>[A-Za-zÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž'\-]+(?:\s+(?:Mc|Mac|O')?[A-Za-zÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž'\-]+)?)",
     re.IGNORECASE,
 )
 # "the Ferriday children", "the Smith family": a family's surname.
 _FAMILY = re.compile(
-    r"\bthe\s+(?P<name>[A-Z][a-z'\-]+)\s+(?:family|families|children|kids|household|siblings|twins|boys|girls)\b"
+    r"\bthe\s+(?P<name>[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž'\-]+)\s+(?:family|families|children|kids|household|siblings|twins|boys|girls)\b"
 )
 # A first name as a sentence's subject ("Nevaeh says", "theo lives with gran", "jayden-lee fox absconded"), or
 # a first name's possessive before a relative ("Chloe's mum").

@@ -36,6 +36,8 @@ from storage.privacy import (
         "home visit to Amelia's mum, nobody in",
         "ref FREDDIE-ACKROYD",
         "stepdad Dean Horrocks would not let us in",
+        "home visit to Marta Szymańska, no answer",
+        "Mrs Łukasik asked for an interpreter",
     ],
 )
 def test_names_without_a_plain_cue_are_refused(text: str) -> None:
