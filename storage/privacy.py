@@ -200,19 +200,35 @@ def _phones(text: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+_LETTER = re.compile(r"[A-Za-z]")
+_PLACE_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _place_words(value: str) -> str:
+    """Return an address or postcode as lower-case words, so "NB1 2AA" and "nb1  2aa," compare equal."""
+    return " ".join(_PLACE_WORD.findall(value.lower()))
+
+
 def find_all_personal_data(
     text: str, *, known_contacts: Collection[str] = (), known_names: Collection[str] = ()
 ) -> list[Finding]:
     """Return every piece of personal data `text` seems to hold, in order of where it starts.
 
-    `known_contacts` are directory e-mail addresses and phone numbers, and `known_names` the names of
-    joinup's users and directory contacts: professionals, not the people joinup protects.
+    `known_contacts` are directory e-mail addresses, phone numbers and team office addresses, and
+    `known_names` the names of joinup's users and directory contacts: professionals, not the people
+    joinup protects.
     """
     found = [Finding(NHS_NUMBER, start, end) for start, end in _nhs_numbers(text)]
     found += [Finding(DATE_OF_BIRTH, m.start(), m.end()) for m in _DOB.finditer(text)]
     found += [Finding(NI_NUMBER, m.start(), m.end()) for m in _NINO.finditer(text)]
-    found += [Finding(POSTCODE, m.start(), m.end()) for m in _postcodes(text)]
-    found += [Finding(ADDRESS, m.start(), m.end()) for m in _ADDRESS.finditer(text)]
+    # A team's office (its published base) is an organisation's address, not a family's: quoting it is fine.
+    offices = [f" {_place_words(c)} " for c in known_contacts if "@" not in c and _LETTER.search(c)]
+    found += [
+        Finding(what, m.start(), m.end())
+        for what, matches in ((POSTCODE, _postcodes(text)), (ADDRESS, _ADDRESS.finditer(text)))
+        for m in matches
+        if not any(f" {_place_words(m.group(0))} " in office for office in offices)
+    ]
     known = {c.strip().lower() for c in known_contacts} | {
         _normalise_phone(c) for c in known_contacts if "@" not in c
     }
