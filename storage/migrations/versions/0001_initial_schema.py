@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-05 01:13:33.179210
+Create Date: 2026-12-05 01:25:55.395178
 """
 
 from collections.abc import Sequence
@@ -172,6 +172,7 @@ def upgrade() -> None:
     sa.Column('base_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('base_town', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('base_postcode', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('retired_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['out_of_hours_team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
