@@ -89,7 +89,11 @@ def read_notes(path: Path = NOTES) -> list[Note]:
 
 
 def score(notes: list[Note], refused: dict[str, str | None]) -> dict[str, Any]:
-    """Recall on the personal notes, the false-refusal rate on the clean ones, and what went wrong by kind."""
+    """Recall on the personal notes, the false-refusal rate on the clean ones, and what went wrong by kind.
+
+    Only dev lines' texts are kept in "missed" and "refused clean": a held-out line is counted, never written
+    down, so nobody tuning the guard later reads it in the results file.
+    """
     personal = [n for n in notes if n.is_personal]
     clean = [n for n in notes if not n.is_personal]
     caught = [n for n in personal if refused[n.text] is not None]
@@ -99,8 +103,8 @@ def score(notes: list[Note], refused: dict[str, str | None]) -> dict[str, Any]:
         "clean notes": len(clean),
         "recall %": round(100 * len(caught) / len(personal), 1) if personal else 0.0,
         "false refusals %": round(100 * len(wrongly) / len(clean), 1) if clean else 0.0,
-        "missed": [f"{n.label}: {n.text}" for n in personal if refused[n.text] is None],
-        "refused clean": [f"{n.text} -> {refused[n.text]}" for n in wrongly],
+        "missed": [f"{n.label}: {n.text}" for n in personal if refused[n.text] is None and n.split == "dev"],
+        "refused clean": [f"{n.text} -> {refused[n.text]}" for n in wrongly if n.split == "dev"],
         "missed by kind": dict(Counter(n.label for n in personal if refused[n.text] is None)),
         "refused clean by cause": dict(Counter(str(refused[n.text]) for n in wrongly)),
         "notes by kind": dict(Counter(n.label for n in personal)),

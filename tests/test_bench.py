@@ -97,7 +97,10 @@ def test_privacy_bench_scores_each_labelled_set_on_its_own(tmp_path: Path) -> No
     assert record["summary"]["verdict"] == "not met"
     assert record["details"]["held-out"]["personal notes"] == 1
     assert record["details"]["blind"]["file"] == str(blind)
-    assert record["details"]["blind"]["held-out"]["missed"] == ["personal:name: front door"]
+    # A held-out miss is counted by kind; its text is never written to the results file.
+    assert record["details"]["blind"]["held-out"]["missed by kind"] == {"personal:name": 1}
+    assert record["details"]["blind"]["held-out"]["missed"] == []
+    assert "front door" not in json.dumps(record["details"]["blind"])
     assert "dev" not in record["details"]["blind"]
     assert scored["blind"]["overall"]["false refusals %"] == 0.0
     assert summary == record["summary"]
