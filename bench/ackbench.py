@@ -38,6 +38,7 @@ from storage.db import make_engine
 
 # A request's body, headers and the key its reply arrives under at the fake platform.
 Prepared = tuple[bytes, dict[str, str], str]
+WORK_PROCESSES = (1, 2)  # the fully handled rate is measured with one worker process, then one per core
 MakeRequest = Callable[[int, str], Prepared]
 
 
@@ -112,11 +113,72 @@ def python_child(name: str, code: str, port: int, *, folder: Path) -> Child:
     return start_child(name, ["-c", code, str(port)], folder=folder)
 
 
-def joinup_child(*, fake_url: str, database_url: str, folder: Path, port: int) -> Child:
-    """`joinup serve` talking to the fake platform: one web process and its worker process."""
+def joinup_child(
+    *, fake_url: str, database_url: str, folder: Path, port: int, work_processes: int = 1
+) -> Child:
+    """`joinup serve` talking to the fake platform: one web process and its worker process(es)."""
     env = loadgen.platform_env(fake_url=fake_url, database_url=database_url)
-    args = ["-c", "from bot.cli import main; main()", "serve", "--port", str(port)]
+    args = ["-c", "from bot.cli import main; main()", "serve", "--work-processes", str(work_processes)]
+    args += ["--port", str(port)]  # last: start_child reads the port from there
     return start_child("joinup", args, folder=folder, env=env)
+
+
+async def handled_with_processes(
+    *,
+    work_processes: int,
+    path: str,
+    make: MakeRequest,
+    texts: Iterator[str],
+    fake_url: str,
+    database_url: str,
+    folder: Path,
+    requests: int,
+    first: int,
+) -> dict[str, Any]:
+    """The fully handled rate of a fresh `joinup serve --work-processes N` (warmed with 20 requests first)."""
+    joinup = joinup_child(
+        fake_url=fake_url, database_url=database_url, folder=folder, port=loadgen.free_port(),
+        work_processes=work_processes,
+    )  # fmt: skip
+    try:
+        await wait_listening(joinup, path="/healthz")
+        async with client(8) as http:
+            warming = await drive(http, f"{joinup.url}{path}", make, texts, target="joinup", requests=20,
+                                  concurrency=8, first=first)  # fmt: skip
+            await collect_replies(http, fake_url, warming)
+            cpu_before = children_cpu_seconds(joinup.process.pid)
+            handled = await handled_rate(
+                http, f"{joinup.url}{path}", make, texts, fake_url=fake_url, database_url=database_url,
+                requests=requests, concurrency=8, first=first + 1000,
+            )  # fmt: skip
+            cpu = children_cpu_seconds(joinup.process.pid) - cpu_before
+        return handled | {
+            "work processes": work_processes,
+            "joinup CPU s (web and workers)": round(cpu, 2),
+            "joinup CPU ms per request": round(cpu * 1000 / requests, 2) if requests else None,
+            "load average": load_average(),
+        }
+    finally:
+        joinup.stop()
+
+
+def handled_name(db_name: str, work_processes: int) -> str:
+    """How a fully handled rate is named in the results: the database, and the worker processes beyond one."""
+    return db_name if work_processes == 1 else f"{db_name}, {work_processes} work processes"
+
+
+def children_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of `pid`'s child processes so far (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if not children.exists():
+        return 0.0
+    for child in [pid, *map(int, children.read_text().split())]:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 async def wait_listening(child: Child, *, path: str = "/", within_seconds: float = 90.0) -> None:

@@ -79,22 +79,26 @@ async def run_bench(
         await ackbench.wait_listening(bare)
         for db_name, database_url in databases.items():
             await asyncio.to_thread(prepare_database, database_url, USERS)
-            joinup = ackbench.joinup_child(
-                fake_url=fake_url, database_url=database_url, folder=folder, port=loadgen.free_port()
-            )
-            try:
-                await ackbench.wait_listening(joinup, path="/healthz")
-                await ackbench.compare(results, db_name, bare, joinup, make, texts, numbers, fake_url,
-                                       database_url, path="/api/messages", requests=requests, rounds=rounds,
-                                       concurrencies=concurrencies)  # fmt: skip
-                async with ackbench.client(8) as client:
-                    results["handled"][db_name] = await ackbench.handled_rate(
-                        client, f"{joinup.url}/api/messages", make, texts, fake_url=fake_url,
-                        database_url=database_url, requests=handled, concurrency=8, first=next(numbers),
-                    )  # fmt: skip
-                results["load"].append({"after": db_name, "load average": ackbench.load_average()})
-            finally:
-                joinup.stop()
+            if rounds:
+                joinup = ackbench.joinup_child(
+                    fake_url=fake_url, database_url=database_url, folder=folder, port=loadgen.free_port()
+                )
+                try:
+                    await ackbench.wait_listening(joinup, path="/healthz")
+                    await ackbench.compare(results, db_name, bare, joinup, make, texts, numbers, fake_url,
+                                           database_url, path="/api/messages", requests=requests, rounds=rounds,
+                                           concurrencies=concurrencies)  # fmt: skip
+                finally:
+                    joinup.stop()
+            # The fully handled rate with one worker process, then two (one per core), in the same run.
+            for processes in ackbench.WORK_PROCESSES:
+                results["handled"][ackbench.handled_name(db_name, processes)] = (
+                    await ackbench.handled_with_processes(
+                        work_processes=processes, path="/api/messages", make=make, texts=texts, fake_url=fake_url,
+                        database_url=database_url, folder=folder, requests=handled, first=next(numbers),
+                    )
+                )  # fmt: skip
+            results["load"].append({"after": db_name, "load average": ackbench.load_average()})
     finally:
         bare.stop()
         fake.stop()
@@ -109,6 +113,9 @@ async def run_bench(
 @click.option("--requests", default=1000, show_default=True, help="Requests per round and app.")
 @click.option("--handled", default=3000, show_default=True, help="Requests for the fully handled rate.")
 @click.option("--pg", default=None, help="Also measure on this PostgreSQL database (it is seeded).")
-def teams(smoke: bool, requests: int, handled: int, pg: str | None) -> None:
+@click.option("--handled-only", is_flag=True, help="Only the fully handled rates, not the ack comparison.")
+def teams(smoke: bool, requests: int, handled: int, pg: str | None, handled_only: bool) -> None:
     """Run the Teams benchmark and write bench/results/teams.json."""
-    run_command("teams", run_bench, smoke=smoke, requests=requests, handled=handled, pg=pg)
+    run_command(
+        "teams", run_bench, smoke=smoke, requests=requests, handled=handled, pg=pg, handled_only=handled_only
+    )

@@ -12,11 +12,12 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, false, func, literal_column
+from sqlalchemy import Text, cast, false, func
 from sqlmodel import Session, col, select
 
 from directory.concerns import shipped_taxonomy
 from directory.document import AgencyDoc, RouteDoc, TeamDoc
+from directory.feed_paging import PUBLISHED, page_ids
 from directory.oruk_export import (
     CONCERN_TAXONOMY_ID,
     concern_taxonomy_json,
@@ -41,11 +42,6 @@ ORUK_PROFILE = "https://openreferraluk.org/"
 def api_details() -> dict[str, Any]:
     """GET / of the feed: which HSDS profile this API follows."""
     return {"version": ORUK_VERSION, "profile": ORUK_PROFILE}
-
-
-# The partnership's own public teams, written with the empty source inline (not a bound parameter) so that
-# PostgreSQL can use the partial index on exactly this condition (storage/models/directory.py).
-PUBLISHED = (col(Team.is_public), col(Team.source) == literal_column("''"))
 
 
 def _public_teams() -> Any:
@@ -120,26 +116,31 @@ def _page(contents: list[dict[str, Any]], *, total: int, page: int, per_page: in
     }
 
 
-def _public_count(session: Session, filters: tuple[Any, ...] = ()) -> int:
-    return session.exec(select(func.count(col(Team.id))).where(*PUBLISHED, *filters)).one()
-
-
 def _public_rows(
     session: Session, page: int, per_page: int, filters: tuple[Any, ...] = ()
-) -> list[tuple[Team, Agency]]:
-    # The page's ids first (a narrow walk of the id index past the offset), then only those rows in full:
-    # deep pages of a large directory never drag whole rows through the offset.
-    ids = (
-        select(Team.id)
-        .where(*PUBLISHED, *filters)
-        .order_by(col(Team.id))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    wanted = [team_id for team_id in session.exec(ids) if team_id is not None]
+) -> tuple[list[tuple[Team, Agency]], int]:
+    """One page of public teams with their agencies, and how many match in all.
+
+    The page's ids first, then only those rows in full: deep pages never drag whole rows through the
+    offset. The unfiltered feed pages from its outline (directory/feed_paging.py: a cached total and an
+    anchor id every thousand services); a filtered one counts and walks its matches each time.
+    """
+    if filters:
+        total = session.exec(select(func.count(col(Team.id))).where(*PUBLISHED, *filters)).one()
+        ids = (
+            select(Team.id)
+            .where(*PUBLISHED, *filters)
+            .order_by(col(Team.id))
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        wanted = [team_id for team_id in session.exec(ids) if team_id is not None]
+    else:
+        wanted, total = page_ids(session, page, per_page)
     if not wanted:
-        return []
-    return list(session.exec(_public_teams().where(col(Team.id).in_(wanted)).order_by(col(Team.id))))
+        return [], total
+    rows = session.exec(_public_teams().where(col(Team.id).in_(wanted)).order_by(col(Team.id)))
+    return list(rows), total
 
 
 MAX_SEARCH = 100
@@ -195,9 +196,9 @@ def services_page(
     """
     _check_paging(page, per_page)
     filters = service_filters(search=search, taxonomy_term_id=taxonomy_term_id)
-    rows = _public_rows(session, page, per_page, filters)
+    rows, total = _public_rows(session, page, per_page, filters)
     contents = [list_item(s) for s in _compile(session, rows, at)]
-    return _page(contents, total=_public_count(session, filters), page=page, per_page=per_page)
+    return _page(contents, total=total, page=page, per_page=per_page)
 
 
 def last_modified(*, session: Session) -> datetime | None:
@@ -279,11 +280,12 @@ def service_at_locations_page(
     """
     _check_paging(page, per_page)
     contents = []
-    for team, _agency in _public_rows(session, page, per_page):
+    rows, total = _public_rows(session, page, per_page)
+    for team, _agency in rows:
         doc = TeamDoc(key=team.key, name=team.name, agency_key="", areas=list(team.areas), nation=team.nation,
                       base_address=team.base_address, base_town=team.base_town, base_postcode=team.base_postcode)  # fmt: skip
         contents.append(service_at_location_json(doc, team.uuid or stable_uuid("team", team.key)))
-    return _page(contents, total=_public_count(session), page=page, per_page=per_page)
+    return _page(contents, total=total, page=page, per_page=per_page)
 
 
 def service_at_location_detail(*, session: Session, at: datetime, sal_id: str) -> dict[str, Any]:

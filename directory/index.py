@@ -184,7 +184,12 @@ def _load_teams(session: Session) -> list[TeamInfo]:
         row[0]: row[1:] for row in session.exec(select(Agency.id, Agency.key, Agency.name, Agency.kind))
     }
     routes: dict[int, list[RouteInfo]] = defaultdict(list)
-    for row in session.execute(sa_select(*_ROUTE_COLUMNS)):
+    # A pulled service's unpublished route is one its feed dropped, kept only for a tracked item's history.
+    pulled = sa_select(col(Team.id)).where(col(Team.source) != "")
+    shown = sa_select(*_ROUTE_COLUMNS).where(
+        col(ContactRoute.is_public) | col(ContactRoute.team_id).not_in(pulled)
+    )
+    for row in session.execute(shown):
         routes[row[0]].append(RouteInfo(*row[1:]))
     escalation: dict[int, list[EscalationInfo]] = defaultdict(list)
     query = sa_select(
@@ -196,7 +201,12 @@ def _load_teams(session: Session) -> list[TeamInfo]:
     teams = []
     # Services pulled from neighbours' feeds are in the index too, marked with their source: search decides
     # when they may answer, and every answer showing one says where it came from.
-    every = sa_select(*_TEAM_COLUMNS).order_by(col(Team.name), col(Team.key))
+    # A retired one (its source no longer publishes it) is kept for history but never answers.
+    every = (
+        sa_select(*_TEAM_COLUMNS)
+        .where(col(Team.retired_at).is_(None))
+        .order_by(col(Team.name), col(Team.key))
+    )
     for t in session.execute(every):
         agency_key, agency_name, agency_kind = agencies[t.agency_id]
         teams.append(

@@ -1,14 +1,18 @@
-"""Store a pull's usable services for their source: update in place, add, remove what the source dropped.
+"""Store a pull's usable services for their source: update in place, add, retire what the source dropped.
 
-A pull of the same source updates its services in place (never duplicates) and removes the ones the
+A pull of the same source updates its services in place (never duplicates) and retires the ones the
 source dropped, unless that would remove more than a fifth of them (then the pull is held for an admin).
-Every pulled service carries the time of the last good pull, and every pull is audited.
+A retired service is kept, because tracked items and their history may point to it, but hidden from
+search and lists, and its name says it is no longer published by its source; it comes back if the
+source publishes it again. Every pulled service carries the time of the last good pull, and every pull
+and every retirement is audited.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -21,7 +25,7 @@ from directory.store import stable_uuid
 from schedules.time.clock import Clock
 from storage import audit
 from storage.errors import DomainError
-from storage.models import Agency, ContactRoute, Team
+from storage.models import Agency, ContactRoute, Team, TrackedItem
 
 HOLD_REMOVALS_OVER = 0.20
 OUT_OF_HOURS_CONCERN = "out-of-hours"
@@ -72,8 +76,14 @@ def _team_values(team: Team) -> tuple[Any, ...]:
     """What a pull sets on a stored service, to tell an unchanged one from an updated one."""
     return (
         team.name, team.purpose, team.agency_id, team.hours, team.hours_published, team.areas,
-        team.concerns_primary, team.concerns_also, team.source_kind,
+        team.concerns_primary, team.concerns_also, team.source_kind, team.retired_at is None,
     )  # fmt: skip
+
+
+def retired_name(name: str, source: str) -> str:
+    """The name a retired service keeps, so an old item that shows it says why it is gone."""
+    suffix = f" (no longer published by {source})"
+    return name[: 200 - len(suffix)] + suffix
 
 
 def _link_out_of_hours(session: Session, source: str) -> None:
@@ -82,12 +92,55 @@ def _link_out_of_hours(session: Session, source: str) -> None:
     A feed cannot link a service to its out-of-hours service, so the link is the one the concern says;
     a closed neighbour's front door then comes with its out-of-hours team, as our own teams do.
     """
-    teams = session.exec(select(Team).where(col(Team.source) == source).order_by(col(Team.name))).all()
+    teams = session.exec(
+        select(Team)
+        .where(col(Team.source) == source, col(Team.retired_at).is_(None))
+        .order_by(col(Team.name))
+    ).all()
     out_of_hours = next((t for t in teams if OUT_OF_HOURS_CONCERN in t.concerns_primary), None)
     if out_of_hours is None:
         return
     others = [t.id for t in teams if t.id != out_of_hours.id]
     session.execute(update(Team).where(col(Team.id).in_(others)).values(out_of_hours_team_id=out_of_hours.id))
+
+
+def _replace_routes(
+    session: Session, team_id: int, wanted: list[tuple[str, str, str]], current: list[ContactRoute]
+) -> None:
+    """Make a pulled service's routes the ones its feed now gives, updating each in place by its key.
+
+    A route the feed no longer gives goes, unless a tracked item was sent by it: that one is kept for the
+    item's history but no longer published (search never shows a pulled service's unpublished route).
+    """
+    by_key = {r.key: r for r in current}
+    for priority, (route_key, kind, value) in enumerate(wanted):
+        route = by_key.pop(route_key, None) or ContactRoute(
+            key=route_key, uuid=stable_uuid("pulled-route", route_key), team_id=team_id, kind="", value=""
+        )
+        route.kind, route.value, route.priority, route.is_public = kind, value, priority, True
+        session.add(route)
+    stale = {r.id for r in by_key.values() if r.id is not None}
+    if not stale:
+        return
+    used = set(session.exec(select(TrackedItem.route_id).where(col(TrackedItem.route_id).in_(stale))).all())
+    session.execute(delete(ContactRoute).where(col(ContactRoute.id).in_(stale - used)))
+    if used:
+        session.execute(update(ContactRoute).where(col(ContactRoute.id).in_(used)).values(is_public=False))
+
+
+def _retire(session: Session, team: Team, *, now: datetime, actor: str) -> None:
+    """Hide a service its source no longer publishes, keeping it and its routes for the items that use it."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="directory.service_retired",
+        subject=f"team:{team.key}",
+        data={"source": team.source, "source_id": team.source_id, "name": team.name},
+    )
+    team.name = retired_name(team.name, team.source)
+    team.retired_at = now
+    session.add(team)
 
 
 def store_pull(
@@ -111,9 +164,10 @@ def store_pull(
     now = clock.now()
     existing = {t.source_id: t for t in session.exec(select(Team).where(col(Team.source) == source))}
     incoming = {s.source_id for s in report.usable}
-    dropped = [t for sid, t in existing.items() if sid not in incoming]
-    if existing and len(dropped) > HOLD_REMOVALS_OVER * len(existing) and not confirm_removals:
-        raise PullHeld(source, len(dropped), len(existing))
+    published = [t for t in existing.values() if t.retired_at is None]
+    dropped = [t for t in published if t.source_id not in incoming]
+    if published and len(dropped) > HOLD_REMOVALS_OVER * len(published) and not confirm_removals:
+        raise PullHeld(source, len(dropped), len(published))
     agencies = {a.key: a for a in session.exec(select(Agency).where(col(Agency.source) == source))}
     routes: dict[int, list[ContactRoute]] = {}
     team_ids = [t.id for t in existing.values()]
@@ -140,7 +194,7 @@ def store_pull(
         key = f"{source}-{_short(service.source_id)}"
         values = (
             service.name, service.description, agency.id, service.hours or {}, service.hours is not None,
-            service.areas, service.concerns, service.also_concerns, source_kind,
+            service.areas, service.concerns, service.also_concerns, source_kind, True,
         )  # fmt: skip
         wanted = _routes(key, service)
         if team is None:
@@ -152,6 +206,7 @@ def store_pull(
             and [
                 (r.key, r.kind, r.value)
                 for r in sorted(routes.get(team.id or 0, []), key=lambda r: r.priority)
+                if r.is_public
             ]
             == wanted
         ):
@@ -168,24 +223,23 @@ def store_pull(
         )
         team.source_kind = source_kind
         team.source_pulled_at = now
+        team.retired_at = None  # published again: back in search
         session.add(team)
         session.flush()
-        session.execute(delete(ContactRoute).where(col(ContactRoute.team_id) == team.id))
-        for priority, (route_key, kind, value) in enumerate(wanted):
-            session.add(
-                ContactRoute(key=route_key, uuid=stable_uuid("pulled-route", route_key), team_id=team.id or 0,
-                             kind=kind, value=value, priority=priority, is_public=True)
-            )  # fmt: skip
-    # Out-of-hours links are worked out afresh below; clear them first so a dropped team can go.
+        _replace_routes(session, team.id or 0, wanted, routes.get(team.id or 0, []))
+    # Out-of-hours links are worked out afresh below; clear them first so none points at a retired team.
     session.execute(update(Team).where(col(Team.source) == source).values(out_of_hours_team_id=None))
     for team in dropped:
-        session.execute(delete(ContactRoute).where(col(ContactRoute.team_id) == team.id))
-        session.delete(team)
+        _retire(session, team, now=now, actor=actor)
     session.flush()
     if source_kind == PROFESSIONAL:
         _link_out_of_hours(session, source)
-    # Every pulled service carries the time of the last good pull, changed or not.
-    session.execute(update(Team).where(col(Team.source) == source).values(source_pulled_at=now))
+    # Every published pulled service carries the time of the last good pull, changed or not.
+    session.execute(
+        update(Team)
+        .where(col(Team.source) == source, col(Team.retired_at).is_(None))
+        .values(source_pulled_at=now)
+    )
     session.flush()
     summary = PullSummary(added=added, updated=updated, unchanged=unchanged, removed=len(dropped))
     bump_generation()

@@ -328,6 +328,8 @@ def resolve_team(*, session: Session, text: str) -> Team:
     named = (col(Team.key) == wanted.lower()) | (func.lower(col(Team.name)) == wanted.lower())
     exact = session.exec(select(Team).where(named).order_by(col(Team.source))).first()
     if exact is not None:
+        if exact.retired_at is not None:
+            raise NotFound("team", wanted, hint=f"{exact.name}: its feed stopped publishing it.")
         if exact.source_kind == PUBLIC:
             raise NotFound("team", wanted, hint=public_service_note(exact))
         return exact

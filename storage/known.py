@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from storage.models import ContactRoute, EscalationContact, Person
+from storage.models import ContactRoute, EscalationContact, Person, Team
 
 
 def directory_contacts(*, session: Session) -> frozenset[str]:
-    """Return every e-mail address and phone number the directory and the people table hold."""
+    """Return every e-mail address, phone number and team office address the directory and people hold.
+
+    An office (a team's base: street lines, town, postcode) is an organisation's address, so a note
+    quoting "Town Hall, 1 Market Street, NB1 2AA" is not refused as a family's address.
+    """
     values: set[str] = set()
+    offices = select(Team.base_address, Team.base_town, Team.base_postcode).where(
+        (Team.base_address != "") | (Team.base_postcode != "")
+    )
+    for street, town, postcode in session.exec(offices).all():
+        values.update((street, postcode, ", ".join(p for p in (street, town, postcode) if p)))
     values.update(session.exec(select(ContactRoute.value)).all())
     values.update(session.exec(select(EscalationContact.route_value)).all())
     values.update(e for e in session.exec(select(Person.email).where(col(Person.email).is_not(None))) if e)

@@ -23,8 +23,8 @@ from storage.names import NAME, WORD_NAMES, Finding, find_names, is_first_name
 # A run of 10 digits, alone or grouped with any separator people type (3-3-4 is usual: spaces, dashes,
 # dots, slashes, underscores). A run that continues a dashed reference (NB-2026-0012345678) is not a
 # candidate; one glued to letters (NHS9434765919) still is. Longer runs are matched whole, so 12 digits
-# never hide a 10-digit candidate.
-_DIGIT_RUN = re.compile(r"(?<![\d\-./_])(\d(?:[ \-./_]{0,3}\d){9,13})(?!\d|[\-./_]\d)")
+# never hide a 10-digit candidate; up to two numbers' worth, so "9434765919 4010232137" is looked at as two.
+_DIGIT_RUN = re.compile(r"(?<![\d\-./_])(\d(?:[ \-./_]{0,3}\d){9,23})(?!\d|[\-./_]\d)")
 _NOT_DIGIT = re.compile(r"\D")
 # How an NHS number is written when it is one: ten digits together, or 3-3-4 with one separator.
 _NHS_SHAPE = re.compile(r"\d{10}|\d{3}([ \-./_])\d{3}\1\d{4}")
@@ -35,12 +35,13 @@ _MONTH = (
 )
 _DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"  # 03/04/2019, 3.4.19, 03-04-2019
+    r"|\d{1,2} \d{1,2} \d{4}"  # 03 04 2019 (only ever next to a cue)
     r"|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"  # 2019-04-03, 2019/04/03, 2019.04.03
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{2,4}}"  # 3rd April 2019, 3 Apr 19
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # April 3rd, 2019
     rf"|{_MONTH}\.?\s+\d{{4}})"  # April 2019
 )
-_DOB_WORD = r"(?:dob|d\.\s?o\.\s?b\.?|born|date\s+of\s+birth|birth\s*date|birthday|aged)"
+_DOB_WORD = r"(?:dob|d\.\s?o\.\s?b\.?|b\.|born|date\s+of\s+birth|birth\s*date|birthday|aged)"
 # Unseparated dates (03042019, 030419, 20190403) are only a date of birth next to a cue: alone they are
 # as likely a reference or a phone extension.
 _PACKED_DATE = r"(?:\d{8}|\d{6})"
@@ -64,28 +65,38 @@ _POSTCODE = re.compile(
 _ORDINAL_OR_TIME = frozenset({"st", "nd", "rd", "th", "am", "pm", "wd", "hr", "hd"})
 
 # National Insurance number: two prefix letters (some pairs never issued), six digits, suffix A-D.
+# Groups may be split by spaces or dashes. QQ, never issued, is the prefix forms and examples use: alone it
+# is a form's example, but after "NI", "NINO" or "national insurance" it is someone's number.
 _NINO = re.compile(
-    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
+    r"\b(?:ni|nino|n\.i\.|national\s+insurance)\b[\w\s.:,]{0,25}?\bQQ[\s\-]?\d{2}[\s\-]?\d{2}[\s\-]?\d{2}[\s\-]?[A-D]\b"
+    r"|\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][\s\-]?\d{2}[\s\-]?\d{2}[\s\-]?\d{2}[\s\-]?[A-D]\b",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # E-mail addresses written to dodge a filter: name(at)gmail.com, name [at] gmail [dot] com, name at gmail
 # dot com. The plain " at " form only with a mail provider people use privately, since "message at nhs.net"
-# is ordinary English.
+# is ordinary English, or after a mailbox-shaped name ("jordan.s at example.net"), or with "dot" spelled out.
 _AT = r"(?:\s*(?:\(at\)|\[at\]|\{at\}|<at>)\s*|\s+@\s+)"
 _DOT = r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|<dot>)\s*|\s+dot\s+|\.)"
+# A mailbox name no work address has, even at a work domain: a birth year or an underscore ("pauline_1952").
+_PRIVATE_MAILBOX = re.compile(r"^[^@]*(?:_|(?:19|20)\d\d)[^@]*@")
 PERSONAL_MAIL_DOMAINS = (
     "gmail", "googlemail", "hotmail", "outlook", "live", "msn", "yahoo", "ymail", "icloud", "me", "aol",
     "btinternet", "sky", "virginmedia", "talktalk", "protonmail", "proton", "gmx", "mail",
 )  # fmt: skip
 _OBFUSCATED_EMAIL = re.compile(
+    r"(?<![\w.+-])(?=[\w+-]*[._\d])(?=[\w.+-]*[a-z])[\w.+-]+\s+at\s+[a-z][\w-]*\.[a-z]{2,6}\b|"
     rf"(?<![\w.+-])[\w.+-]+(?:{_AT}[\w-]+(?:{_DOT}[\w-]+)+"
+    r"|\s+at\s+[\w-]+(?:\s+dot\s+[a-z]{2,6})+\b"  # "kelly dot smith at example dot org": "dot" spelled out
     rf"|\s+at\s+(?:{'|'.join(PERSONAL_MAIL_DOMAINS)})(?:{_DOT}[a-z]{{2,6}})+\b)",
     re.IGNORECASE,
 )
 # A UK phone number: +44, 0044 or 0, then digits with optional spaces, dashes or brackets around the area
 # code. Not glued to a word or dash, so references like NB-01614960123 are not phone numbers.
-_PHONE = re.compile(r"(?<![\w+\-])(?:(?:\+|00)44\s?\(?0?\)?|\(?0)\d[\d\s\-()]{7,14}\d(?![\w\-])")
+# Dotted as some type them ("07700.900.455", "0161.496.0123"), but never a dotted date ("03.02.2027").
+_PHONE = re.compile(
+    r"(?<![\w+\-.])(?:(?:(?:\+|00)44\s?\(?0?\)?|\(?0)\d[\d\s\-()]{7,14}\d|0\d{3,4}\.\d{3}\.?\d{3,4})(?![\w\-]|\.\d)"
+)
 # Any other country's number: + or 00, a country code, then 6 to 13 more digits.
 _INTERNATIONAL_PHONE = re.compile(
     r"(?<![\w+\-])(?:\+|00)(?!44)[1-9]\d{0,2}[\s\-]?\(?\d[\d\s\-()]{5,14}\d(?![\w\-])"
@@ -96,12 +107,14 @@ _INTERNATIONAL_PHONE = re.compile(
 # that are never anything else.
 _STREET_TITLE = (
     "Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Cres|Place|Pl|Gardens|Gdns|Grove|"
-    "Terrace|Walk|Square|Sq|Mews|Row|Rise|Parade|Hill|View|Park|Green|Vale|Wharf|Boulevard|Croft|Fold|Brow"
+    "Terrace|Walk|Square|Sq|Mews|Row|Rise|Parade|Hill|View|Park|Green|Vale|Wharf|Boulevard|Croft|Fold|Brow|"
+    "Court|Ct|Gate|Gardens|Meadow|Meadows|Heights|Lea|Chase|Court|Villas|Cottages"
 )
 _STREET_LOWER = "road|street|avenue|lane|crescent|terrace|gardens|mews|close|drive|grove"
 _ADDRESS = re.compile(
     rf"(?<![\w\-/.])\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'\-]+\s+){{1,3}}(?:{_STREET_TITLE})\b\.?"
     rf"|(?<![\w\-/.])\d{{1,4}}[a-z]?,?\s+(?:[a-z'\-]{{3,}}\s+){{1,2}}(?:{_STREET_LOWER})\b"
+    r"|(?<![\w\-/.])\d{1,4}[A-Za-z]?,?\s+[A-Z][a-z]+(?:way|gate)\b"  # 103 Kingsway, 5 Eastgate
 )
 
 NHS_NUMBER = "an NHS number"
@@ -140,11 +153,17 @@ def _could_be_nhs_number(run: str) -> bool:
     return set(_DIGIT_GROUP.sub("", run)) <= {" ", "-"}
 
 
-def _nhs_numbers(text: str) -> Iterator[re.Match[str]]:
+def _nhs_numbers(text: str) -> Iterator[tuple[int, int]]:
+    """Yield where each valid NHS number starts and ends; two typed one after the other are two."""
     for match in _DIGIT_RUN.finditer(text):
-        digits = _NOT_DIGIT.sub("", match.group(1))
-        if len(digits) == 10 and _could_be_nhs_number(match.group(1)) and is_valid_nhs_number(digits):
-            yield match
+        run = match.group(1)
+        digits = _NOT_DIGIT.sub("", run)
+        if len(digits) == 10 and _could_be_nhs_number(run) and is_valid_nhs_number(digits):
+            yield match.start(1), match.end(1)
+        elif len(digits) == 20:
+            for part in _NHS_SHAPE.finditer(run):
+                if is_valid_nhs_number(_NOT_DIGIT.sub("", part.group(0))):
+                    yield match.start(1) + part.start(), match.start(1) + part.end()
 
 
 def find_nhs_number(text: str) -> bool:
@@ -181,19 +200,35 @@ def _phones(text: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+_LETTER = re.compile(r"[A-Za-z]")
+_PLACE_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _place_words(value: str) -> str:
+    """Return an address or postcode as lower-case words, so "NB1 2AA" and "nb1  2aa," compare equal."""
+    return " ".join(_PLACE_WORD.findall(value.lower()))
+
+
 def find_all_personal_data(
     text: str, *, known_contacts: Collection[str] = (), known_names: Collection[str] = ()
 ) -> list[Finding]:
     """Return every piece of personal data `text` seems to hold, in order of where it starts.
 
-    `known_contacts` are directory e-mail addresses and phone numbers, and `known_names` the names of
-    joinup's users and directory contacts: professionals, not the people joinup protects.
+    `known_contacts` are directory e-mail addresses, phone numbers and team office addresses, and
+    `known_names` the names of joinup's users and directory contacts: professionals, not the people
+    joinup protects.
     """
-    found = [Finding(NHS_NUMBER, m.start(1), m.end(1)) for m in _nhs_numbers(text)]
+    found = [Finding(NHS_NUMBER, start, end) for start, end in _nhs_numbers(text)]
     found += [Finding(DATE_OF_BIRTH, m.start(), m.end()) for m in _DOB.finditer(text)]
     found += [Finding(NI_NUMBER, m.start(), m.end()) for m in _NINO.finditer(text)]
-    found += [Finding(POSTCODE, m.start(), m.end()) for m in _postcodes(text)]
-    found += [Finding(ADDRESS, m.start(), m.end()) for m in _ADDRESS.finditer(text)]
+    # A team's office (its published base) is an organisation's address, not a family's: quoting it is fine.
+    offices = [f" {_place_words(c)} " for c in known_contacts if "@" not in c and _LETTER.search(c)]
+    found += [
+        Finding(what, m.start(), m.end())
+        for what, matches in ((POSTCODE, _postcodes(text)), (ADDRESS, _ADDRESS.finditer(text)))
+        for m in matches
+        if not any(f" {_place_words(m.group(0))} " in office for office in offices)
+    ]
     known = {c.strip().lower() for c in known_contacts} | {
         _normalise_phone(c) for c in known_contacts if "@" not in c
     }
@@ -204,7 +239,8 @@ def find_all_personal_data(
         Finding(EMAIL, m.start(), m.end())
         for pattern in (_EMAIL, _OBFUSCATED_EMAIL)
         for m in pattern.finditer(text)
-        if m.group(0).lower() not in known and m.group(0).rpartition("@")[2].lower() not in work_domains
+        if m.group(0).lower() not in known
+        and (m.group(0).rpartition("@")[2].lower() not in work_domains or _PRIVATE_MAILBOX.search(m.group(0)))
     ]
     found += [
         Finding(PHONE, m.start(), m.end()) for m in _phones(text) if _normalise_phone(m.group(0)) not in known

@@ -53,7 +53,9 @@ def test_history_is_consistent_and_fills_the_dashboard(
     assert any(item.outcome == "no_further_action" for item in items)
     assert escalations and all(re.fullmatch(r"ES-\d{4,}", e.ref) for e in escalations)
     assert all((e.closed_at is None) == (e.resolution_working_days is None) for e in escalations)
-    assert figures.referrals == len(items) or figures.referrals > 0.9 * len(items)
+    # Call backs and information requests are counted apart from referrals (tests/test_insight_kinds.py).
+    referrals = [item for item in items if item.kind not in ("callback", "information_request")]
+    assert figures.referrals == len(referrals) or figures.referrals > 0.9 * len(referrals)
     assert (
         figures.ack.median is not None and figures.re_referred_after_nfa > 0 and figures.repeat_contacts > 0
     )

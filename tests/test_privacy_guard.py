@@ -192,6 +192,22 @@ async def test_professionals_names_in_a_note_are_allowed(chat: Chat) -> None:
     assert "Tom Rahman" in item.about
 
 
+async def test_a_team_office_address_in_a_note_is_allowed_and_a_family_address_is_not(chat: Chat) -> None:
+    # The front door's office (its published base) is the council's address, not a family's.
+    office = "refer front door case NB-13 by phone about met at 1 Market Street, NB1 1AA"
+    reply = await chat.say("hv.amy", office)
+    assert reply.text.startswith("Logged TI-0001")
+    with chat.sessions() as session:
+        (item,) = session.exec(select(TrackedItem)).all()
+    assert "1 Market Street, NB1 1AA" in item.about
+    # A house on the same street, or another postcode, is still a family's address and refused.
+    for home in ("11 Market Street", "NB1 1AB"):
+        refused = await chat.say("hv.amy", f"refer front door case NB-14 by phone about lives at {home}")
+        assert "nothing was saved" in refused.text and home not in refused.text
+    with chat.sessions() as session:
+        assert len(session.exec(select(TrackedItem)).all()) == 1
+
+
 def test_the_list_is_rebuilt_by_rank_from_the_library_table() -> None:
     table = {
         "Jayden": {"rank": {"GB": 870, "US": 1087}},

@@ -120,7 +120,7 @@ async def test_serve_with_two_web_processes_answers_everything_and_its_worker_di
     args = [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--port", str(port)]
     log = tmp_path / "serve.log"
     async with loadgen.running(fake.app(), fake_port):
-        serve = await asyncio.to_thread(start, [*args, "--workers", "2"], env, log)
+        serve = await asyncio.to_thread(start, [*args, "--workers", "2", "--work-processes", "2"], env, log)
         try:
             await loadgen.wait_ready(
                 loadgen.ServeProcess(port=port, process=serve, log=log), within_seconds=120
@@ -141,9 +141,9 @@ async def test_serve_with_two_web_processes_answers_everything_and_its_worker_di
             answered = sorted(post["_user"] for post in fake.posted if post.get("method") == "response_url")
             assert answered == sorted(f"r{number}" for number in range(12))  # each exactly once
 
-            # The uvicorn supervisor's children: two web processes (and its worker process beside them).
+            # The uvicorn supervisor's children: two web processes and two worker processes beside them.
             family = _children(serve.pid)
-            assert len(family) >= 3, log.read_text()[-2000:]
+            assert len(family) >= 4, log.read_text()[-2000:]
             os.kill(serve.pid, signal.SIGKILL)
             serve.wait()
             assert await asyncio.to_thread(all_gone, family, within_seconds=10)

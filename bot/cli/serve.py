@@ -20,10 +20,10 @@ from bot.cli.serving import (
     export_options,
     migrate_once,
     start_worker_process,
-    stop_worker_process,
+    stop_worker_processes,
+    worker_wake_ports,
 )
 from bot.config import privacy_contact_warning
-from bot.inbox.wake import free_udp_port
 from bot.logs import chosen_format, uvicorn_log_config
 from bot.metrics import start_metrics_server
 from bot.scheduler import build_scheduler
@@ -63,7 +63,14 @@ log = logging.getLogger(__name__)
     help="Do the work and the jobs in the web process itself, as one process (small or local set-ups).",
 )
 @click.option(
-    "--concurrency", default=8, show_default=True, help="Requests the worker process works on at once."
+    "--work-processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes answering the stored requests (one per core to use them all).",
+)
+@click.option(
+    "--concurrency", default=8, show_default=True, help="Requests each worker process works on at once."
 )
 @click.option(
     "--access-log/--no-access-log",
@@ -93,6 +100,7 @@ def serve(
     no_scheduler: bool,
     no_worker: bool,
     in_process_worker: bool,
+    work_processes: int,
     concurrency: int,
     access_log: bool,
     socket_mode: bool,
@@ -114,22 +122,24 @@ def serve(
     if warning is not None:
         log.warning(warning)  # the pages still serve; they say who to ask instead
     separate_worker = not no_worker and not in_process_worker
-    wake_port = free_udp_port() if separate_worker else None
+    wake_ports = worker_wake_ports(work_processes) if separate_worker else ()
     options = ServeOptions(
         database_url=database_url,
         # The scheduler runs in the worker process when there is one; otherwise in the web process.
         with_scheduler=not no_scheduler and not separate_worker,
         with_inbox_worker=in_process_worker,
-        wake_port=wake_port,
+        wake_ports=wake_ports,
     )
-    child = None
-    if wake_port is not None:
-        child = start_worker_process(
+    children = [
+        start_worker_process(
             database_url=database_url,
             wake_port=wake_port,
-            with_scheduler=not no_scheduler,
+            # The scheduled jobs run once, in the first worker process.
+            with_scheduler=not no_scheduler and number == 0,
             concurrency=concurrency,
         )
+        for number, wake_port in enumerate(wake_ports)
+    ]
     server_options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -152,8 +162,7 @@ def serve(
             export_options(options)
             uvicorn.run("bot.cli.serving:app_factory", factory=True, workers=workers, **server_options)
     finally:
-        if child is not None:
-            stop_worker_process(child)
+        stop_worker_processes(children)
 
 
 @click.command(help="Run inbox workers and the scheduled jobs without the web server (a dedicated pool).")

@@ -1,6 +1,6 @@
 """How `joinup serve` lays out its processes: acknowledging web processes, and the process that does the work.
 
-By default `serve` runs one inbox worker process beside the web process(es): the web processes only verify,
+By default `serve` runs one inbox worker process (`--work-processes N` for more) beside the web process(es): the web processes only verify,
 store and acknowledge (one short insert each, then a UDP nudge to the worker), and the worker process claims
 the stored requests, does their work (search, tracking, rendering, posting the reply) and runs the scheduled
 jobs. Handler work never shares an event loop, or a CPU, with the acks. `--workers N` runs N uvicorn web
@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 from bot.cli.common import load_settings, open_engine
 from bot.config import require_audit_key, require_link_secret, require_platform_secrets
-from bot.inbox.wake import WakeSender
+from bot.inbox.wake import WakeSender, free_udp_port
 from bot.notify import build_routing_notifier
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import build_scheduler
@@ -44,7 +44,7 @@ class ServeOptions:
     database_url: str | None
     with_scheduler: bool
     with_inbox_worker: bool
-    wake_port: int | None  # the worker process's nudge port, when there is one
+    wake_ports: tuple[int, ...] = ()  # the worker processes' nudge ports, when there are any
 
 
 def warm_directory_index(runtime: Runtime) -> None:
@@ -97,8 +97,8 @@ def build_process_runtime(database_url: str | None, *, migrated: bool = False) -
 def build_web_process(options: ServeOptions, *, migrated: bool = False) -> tuple[Runtime, FastAPI]:
     """One web process's runtime and app, from `serve`'s options."""
     runtime = build_process_runtime(options.database_url, migrated=migrated)
-    if runtime.inbox is not None and options.wake_port is not None:
-        runtime.inbox.wake_sender = WakeSender(options.wake_port)
+    if runtime.inbox is not None and options.wake_ports:
+        runtime.inbox.wake_sender = WakeSender(*options.wake_ports)
     app = build_server(
         runtime, with_scheduler=options.with_scheduler, with_inbox_worker=options.with_inbox_worker
     )
@@ -107,7 +107,8 @@ def build_web_process(options: ServeOptions, *, migrated: bool = False) -> tuple
 
 def app_factory() -> FastAPI:
     """uvicorn's import-string factory for `serve --workers N`: each web process builds its own runtime."""
-    options = ServeOptions(**json.loads(os.environ[OPTIONS_ENV]))
+    found = json.loads(os.environ[OPTIONS_ENV])
+    options = ServeOptions(**(found | {"wake_ports": tuple(found.get("wake_ports") or ())}))
     if sys.platform.startswith("linux"):
         _die_with_parent()  # a web process goes with `serve`'s supervisor, even when that is SIGKILLed
     return build_web_process(options, migrated=True)[1]
@@ -152,12 +153,23 @@ def start_worker_process(
     return subprocess.Popen(args, preexec_fn=preexec)
 
 
-def stop_worker_process(process: subprocess.Popen[bytes]) -> None:
-    """Let the worker finish the work it holds, then make sure it is gone."""
-    if process.poll() is None:
+def stop_worker_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Ask every worker to stop at once, let each finish the work it holds, then make sure they are gone."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
         process.terminate()
+    for process in running:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def worker_wake_ports(count: int) -> tuple[int, ...]:
+    """`count` different free local UDP ports, one for each worker process's nudges."""
+    ports: list[int] = []
+    while len(ports) < count:
+        if (port := free_udp_port()) not in ports:
+            ports.append(port)
+    return tuple(ports)

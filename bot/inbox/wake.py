@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import socket
 from collections.abc import Callable
 
@@ -16,17 +17,21 @@ HOST = "127.0.0.1"
 
 
 class WakeSender:
-    """Nudges the worker listening on `port` (cheap enough for every acknowledged request)."""
+    """Nudges the worker processes listening on `ports`, one per stored request in turn (cheap enough for every
+    acknowledged request), so each new row wakes one worker and several workers share a burst."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self, *ports: int) -> None:
+        if not ports:
+            raise ValueError("a wake sender needs at least one port")
+        self.ports = ports
+        self._turn = itertools.cycle(ports)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
 
     def poke(self) -> None:
         """Send the nudge; a full buffer or a worker not yet listening only delays the work to the next poll."""
         with contextlib.suppress(OSError):
-            self._socket.sendto(b"!", (HOST, self.port))
+            self._socket.sendto(b"!", (HOST, next(self._turn)))
 
     def close(self) -> None:
         """Release the socket."""

@@ -8,11 +8,13 @@ from typing import Any
 from bot.slack.modals import OPEN_FEEDBACK, OPEN_REFER
 from bot.slack.render import MAX_BLOCKS, Block, reply_blocks
 from handlers.messages import InboundMessage, Reply, Section
+from handlers.tracking.words import WAITING_ON_OTHERS, WAITING_ON_YOU
 
 SEARCH_ACTION_ID = "joinup-home:search"  # the Home tab's search button (Slack-only UI, not a router action)
 SEARCH_VIEW_ID = "joinup-home:search"  # the search modal it opens
 SEARCH_INPUT_ID = "query"
 MINE = "mine"
+LIST_HEADINGS = (WAITING_ON_OTHERS, WAITING_ON_YOU)
 
 
 def mine_message(*, user_id: str, team_id: str | None, use_action: bool) -> InboundMessage:
@@ -33,8 +35,20 @@ def _mentions_overdue(section: Section) -> bool:
 
 
 def overdue_first(sections: tuple[Section, ...]) -> tuple[Section, ...]:
-    """Put items that say they are overdue first, keeping the handler's order otherwise (a stable sort)."""
-    return tuple(sorted(sections, key=lambda section: not _mentions_overdue(section)))
+    """Put items that say they are overdue first, keeping the handler's order otherwise (a stable sort);
+    within each of mine's two lists ("Waiting on others", "Others waiting on you") when it has both."""
+    groups: list[list[Section]] = [[]]
+    for section in sections:
+        if section.title in LIST_HEADINGS and not section.buttons:
+            groups.append([section])
+        else:
+            groups[-1].append(section)
+    ordered: list[Section] = []
+    for group in groups:
+        head = group[:1] if group and group[0].title in LIST_HEADINGS else []
+        rest = group[len(head) :]
+        ordered += head + sorted(rest, key=lambda section: not _mentions_overdue(section))
+    return tuple(ordered)
 
 
 def search_button_block() -> Block:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # A lookup that failed is tried again on a later message, but not more often than this.
 RETRY_AFTER = timedelta(minutes=10)
+# Once joinup knows a user's e-mail it is not looked up again; the database is asked again after this long
+# (a person removed by an admin is then met afresh), so most requests cost no query for the profile at all.
+KNOWN_FOR = timedelta(minutes=10)
 
 
 def needs_profile(*, sessions: sessionmaker[Session], user_id: str) -> bool:
@@ -46,10 +49,22 @@ class SlackProfiles:
     def __init__(self, *, sessions: sessionmaker[Session], clock: Clock) -> None:
         self.sessions, self.clock = sessions, clock
         self._failed_at: dict[str, datetime] = {}  # Slack user id -> when users.info last failed
+        self._known_at: dict[str, datetime] = {}  # Slack user id -> when their e-mail was last seen stored
+
+    def _needs_profile(self, user_id: str) -> bool:
+        now = self.clock.now()
+        known = self._known_at.get(user_id)
+        if known is not None and timedelta(0) <= now - known < KNOWN_FOR:
+            return False
+        if needs_profile(sessions=self.sessions, user_id=user_id):
+            self._known_at.pop(user_id, None)
+            return True
+        self._known_at[user_id] = now
+        return False
 
     async def add_to(self, msg: InboundMessage, *, client: AsyncWebClient) -> InboundMessage:
         """Return `msg` with the sender's e-mail and name when they are needed and users.info gives them."""
-        if msg.sender_email or not needs_profile(sessions=self.sessions, user_id=msg.sender_key):
+        if msg.sender_email or not self._needs_profile(msg.sender_key):
             return msg
         failed = self._failed_at.get(msg.sender_key)
         if failed is not None and self.clock.now() - failed < RETRY_AFTER:

@@ -24,12 +24,13 @@ from schedules.insight import figures as insight
 from schedules.insight import trends as insight_trends
 from schedules.insight.disagreements import PairFigures, pair_figures
 from schedules.insight.figures import EscalationFigures, Share, TeamFigures
+from schedules.insight.kinds import KindFigures, kind_figures
 from schedules.insight.periods import Period
 from schedules.insight.sql import Distribution
 from schedules.insight.trends import WeekFigures
 from storage.models import Team
 
-TABLES = ("teams", "acknowledgement", "weekly", "escalations", "agency_pairs")
+TABLES = ("teams", "kinds", "acknowledgement", "weekly", "escalations", "agency_pairs")
 FRESH_FOR = timedelta(minutes=5)
 STATUSES = ("open", "resolved", "partnership", "stopped")
 
@@ -102,6 +103,7 @@ _PARTS: dict[str, Callable[[Session, _Scope], Any]] = {
     ),
     "rest": lambda s, c: _rest_part(s, c),
     "pairs": lambda s, c: pair_figures(session=s, period=c.period, now=c.now, team_ids=c.team_ids),
+    "kinds": lambda s, c: kind_figures(session=s, period=c.period, now=c.now, team_ids=c.team_ids),
 }
 
 
@@ -122,7 +124,38 @@ def _from_parts(results: dict[str, Any]) -> Dashboard:
     counts, acks = results["counts"]
     per_team = insight.combine_team_figures(counts, results["re_referred"], acks, results["feedbacks"])
     overall = insight.combine_overall(per_team, *results["all"])
-    return _assemble(per_team, overall, results["weeks"], *results["rest"], pairs=results["pairs"])
+    dashboard = _assemble(per_team, overall, results["weeks"], *results["rest"], pairs=results["pairs"])
+    dashboard.tables["kinds"] = kinds_table(results["kinds"])
+    return dashboard
+
+
+def kinds_table(figures: list[KindFigures]) -> Table:
+    """Referrals, call backs and information requests counted apart, and each team's call-back reliability."""
+    return Table(
+        "kinds",
+        "Referrals, call backs and information requests, by team",
+        (
+            "Team",
+            "Referrals",
+            "Call backs",
+            "Call backs returned on time %",
+            "Call backs: median delay in hours",
+            "Information requests",
+            "Information sent on time %",
+        ),
+        [
+            (
+                f.team_name,
+                f.referrals,
+                f.callbacks,
+                percent(f.callbacks_on_time),
+                hours(f.callback_delay.median),
+                f.information_requests,
+                percent(f.requests_on_time),
+            )
+            for f in figures
+        ],
+    )
 
 
 def build(*, session: Session, period: Period, now: datetime, team_ids: frozenset[int] | None) -> Dashboard:

@@ -14,12 +14,37 @@ MAX_LINES = 10
 _COUNT_LABELS = (
     ("awaiting_overdue", "Overdue from other agencies"),
     ("owed_overdue", "Overdue from your teams"),
+    # Each kind apart: referrals, call backs and information requests are different promises.
+    ("owed_referral", "Referrals your teams owe a response on"),
+    ("owed_callback", "Call backs your teams owe"),
+    ("owed_information_request", "Information requests asked of your teams"),
+    ("owed_information_request_overdue", "Information requests overdue from your teams"),
+    ("awaiting_callback", "Call backs your teams are waiting for"),
+    ("awaiting_information_request", "Information your teams asked others for"),
     ("raised_by", "Escalations raised by your teams"),
     ("raised_about", "Escalations raised about your teams"),
     ("escalations_overdue", "Escalations past their level deadline"),
     ("stale", "Directory entries to review"),
     ("came_back", "Came back since the last digest"),
 )
+
+
+# Counts of each kind are shown only when there is (or was, at the last digest) something to count.
+_SHOWN_WHEN_ANY = frozenset(
+    {
+        "owed_referral",
+        "owed_callback",
+        "owed_information_request",
+        "owed_information_request_overdue",
+        "awaiting_callback",
+        "awaiting_information_request",
+    }
+)
+
+
+def _any(key: str, counts: dict[str, int], previous: dict[str, object] | None) -> bool:
+    before = previous.get(key) if previous else None
+    return bool(counts.get(key)) or (isinstance(before, int) and before > 0)
 
 
 def _plural(count: int, word: str) -> str:
@@ -36,6 +61,21 @@ def _due(line: ItemLine, now: datetime) -> str:
     if line.due_at.astimezone(LONDON).date() == now.astimezone(LONDON).date():
         return f"due today by {time_in_words(line.due_at)}"
     return f"due by {moment_in_words(line.due_at)}"
+
+
+_KIND_WORDS = (
+    ("referral", "referral"),
+    ("callback", "call back"),
+    ("information_request", "information request"),
+)
+
+
+def _kinds(lines: tuple[ItemLine, ...]) -> str:
+    """ ": 2 referrals, 1 call back" when there is more than referrals; "" when there are only referrals."""
+    counts = [(sum(line.kind == kind for line in lines), word) for kind, word in _KIND_WORDS]
+    if all(word == "referral" or n == 0 for n, word in counts):
+        return ""
+    return ": " + ", ".join(_plural(n, word) for n, word in counts if n)
 
 
 def _item(line: ItemLine, *, direction: str, now: datetime) -> str:
@@ -111,13 +151,15 @@ def render_digest(
             kind="digest",
         )
     fields = tuple(
-        Field(label, _compare(key, digest.counts, digest.previous_counts)) for key, label in _COUNT_LABELS
+        Field(label, _compare(key, digest.counts, digest.previous_counts))
+        for key, label in _COUNT_LABELS
+        if key not in _SHOWN_WHEN_ANY or _any(key, digest.counts, digest.previous_counts)
     )
     sections: list[Section] = []
     if digest.awaiting:
         sections.append(
             Section(
-                f"Waiting on other agencies ({len(digest.awaiting)})",
+                f"Waiting on other agencies ({len(digest.awaiting)}{_kinds(digest.awaiting)})",
                 _lines(
                     [_item(line, direction="sent to", now=digest.produced_at) for line in digest.awaiting]
                 ),
@@ -126,7 +168,7 @@ def render_digest(
     if digest.owed:
         sections.append(
             Section(
-                f"Your teams owe a response ({len(digest.owed)})",
+                f"Your teams owe a response ({len(digest.owed)}{_kinds(digest.owed)})",
                 _lines([_item(line, direction="from", now=digest.produced_at) for line in digest.owed]),
             )
         )

@@ -18,8 +18,12 @@ from handlers.router import Router
 from handlers.tracking.replies import describe_item
 from handlers.tracking.words import RESULT_LABELS
 from schedules.escalation.records import escalation_contacts
+from schedules.time import calendars
+from schedules.time.calendars import counts_plain_hours
+from schedules.time.words import moment_in_words
+from schedules.tracking import callbacks
 from schedules.tracking.attempts import AttemptRecorded, record_attempt
-from schedules.tracking.items import require_open
+from schedules.tracking.items import choose_route, require_open
 from storage.models import Team, TrackedItem
 
 
@@ -52,7 +56,35 @@ def tried_choices(value: str) -> tuple[Button, ...]:
     )
 
 
-def _attempt_reply(session: Session, recorded: AttemptRecorded, team: Team) -> Reply:
+def callback_offer(
+    session: Session, ctx: HandlerContext, recorded: AttemptRecorded, team: Team
+) -> tuple[str, Button] | None:
+    """After a message left by phone: "Expect a call back by …", from the route's own promise on the team's
+    hours, as one press (or a time to type). None when there is nothing to offer."""
+    attempt, item = recorded.attempt, recorded.item
+    if attempt.result != "left_message" or (item is not None and item.kind == "callback"):
+        return None
+    route = choose_route(session=session, team=team, method=attempt.method)
+    calendar = calendars.calendar_for_team(team=team, settings=ctx.settings.reminders)
+    due = callbacks.promised(
+        calendar=calendar, now=ctx.clock.now(), route=route, settings=ctx.settings.reminders
+    )
+    value = item.ref if item is not None else f"{team.key} case {attempt.case_ref}"
+    when = moment_in_words(due.at)
+    if route is not None and route.ack_expected is not None:
+        unit = "hour" if route.ack_unit == "working_hours" else "day"
+        unit = unit if counts_plain_hours(team) else f"working {unit}"
+        plural = "" if route.ack_expected == 1 else "s"
+        said = f"{route.label or team.name} aims to answer within {route.ack_expected} {unit}{plural}"
+    else:
+        said = f"{team.name} give no time, so that's the end of their next working day"
+    text = f"Expect a call back by {when}? {said}. Press to accept, or type callback {value} by <time>."
+    return text, Button(f"Expect a call back by {when}", "callback", value, style="primary")
+
+
+def _attempt_reply(
+    session: Session, recorded: AttemptRecorded, team: Team, offer: tuple[str, Button] | None = None
+) -> Reply:
     attempt, item = recorded.attempt, recorded.item
     on = f" ({item.ref})" if item else ""
     text = (
@@ -65,6 +97,9 @@ def _attempt_reply(session: Session, recorded: AttemptRecorded, team: Team) -> R
             Button("They acknowledged", "ack", item.ref),
             Button("Snooze 1 working day", "snooze", item.ref),
         ]
+    if offer is not None:
+        text += "\n" + offer[0]
+        buttons.insert(0, offer[1])
     if recorded.should_escalate:
         assert team.id is not None
         text += "\n" + escalation_prompt(recorded.contacts) + " " + escalation_hint(session, team.id)
@@ -119,7 +154,7 @@ async def tried_item(intent: Tried, ctx: HandlerContext) -> Reply:
             )
         answered = session.get(Team, recorded.attempt.team_id)
         assert answered is not None
-        return _attempt_reply(session, recorded, answered)
+        return _attempt_reply(session, recorded, answered, callback_offer(session, ctx, recorded, answered))
 
 
 TRIED = Typed("tried", Tried, tried_from_text, tried_item)

@@ -77,6 +77,12 @@ def how_to_chase(session: Session, item: TrackedItem, team: Team, *, at: datetim
     return tuple(fields)
 
 
+def _a(kind: str) -> str:
+    """ "a referral", "an information request"."""
+    words = kind.replace("_", " ")
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
+
+
 def _load(session: Session, reminder: Reminder) -> tuple[TrackedItem, Team] | None:
     item = session.get(TrackedItem, reminder.subject_id) if reminder.subject_id is not None else None
     if item is None:
@@ -174,7 +180,7 @@ def render_chase(session: Session, reminder: Reminder) -> Reply | None:
         )
     sent = moment_in_words(item.sent_at)
     text = (
-        f"Please {'acknowledge' if is_ack else 'give feedback on'} {item.ref}: a {item.kind.replace('_', ' ')} to "
+        f"Please {'acknowledge' if is_ack else 'give feedback on'} {item.ref}: {_a(item.kind)} to "
         f"{team.name} about case {item.case_ref}, from {_who(session, item.from_person_id)}, sent at {sent}.{due}"
     )
     if chase > 1:

@@ -21,8 +21,10 @@ from handlers.intents.items import (
 )
 from handlers.messages import Button, InboundMessage, Reply, Section
 from handlers.router import Router
+from handlers.tracking.callbacks import owing_buttons, waiting_buttons
 from handlers.tracking.replies import load_item
-from handlers.tracking.words import due_words
+from handlers.tracking.requests import asker_buttons, receiver_buttons
+from handlers.tracking.words import KIND_WORDS, WAITING_ON_OTHERS, WAITING_ON_YOU, due_words, owed_words
 from schedules.time import calendars
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.words import day_in_words, moment_in_words
@@ -52,9 +54,25 @@ def _person_calendar(ctx: HandlerContext) -> WorkingCalendar:
 def _next_clock(item: TrackedItem) -> tuple[str, datetime | None]:
     if item.status == "paused":
         return "paused", None
+    if item.kind == "callback":
+        return "call back", item.ack_due_at
+    if item.kind == "information_request":
+        return "information", item.feedback_due_at  # received or not, it's the information that's due
     if item.acknowledged_at is None:
         return "acknowledgement", item.ack_due_at
     return "feedback", item.feedback_due_at
+
+
+def _kind_buttons(item: TrackedItem, side: str) -> tuple[Button, ...] | None:
+    """The buttons to act on a callback or an information request, for the side looking; None for a referral."""
+    if item.kind == "callback":
+        return waiting_buttons(item.ref) if side == "sent" else owing_buttons(item.ref)
+    if item.kind == "information_request":
+        if side == "sent":
+            return (Button("I tried again", "tried", item.ref), *asker_buttons(item.ref))
+        owed = receiver_buttons(item.ref)
+        return owed if item.acknowledged_at is None else owed[1:]
+    return None
 
 
 def _sort_key(item: TrackedItem, now: datetime) -> tuple[int, datetime]:
@@ -75,6 +93,9 @@ def _section(
     else:
         status = f"{clock_name.capitalize()} {due_words(due_at, now=now, calendar=calendar)}"
     buttons: tuple[Button, ...]
+    what = KIND_WORDS.get(item.kind, "")
+    if item.kind == "information_request" and item.about:
+        what = f"{what}: {item.about}"
     if side == "reports":
         referrer = session.get(Person, item.from_person_id)
         who = referrer.display_name if referrer else "someone"
@@ -97,6 +118,9 @@ def _section(
         title = f"{item.ref} · {item.case_ref} from {who} → {team.name if team else 'your team'}"
         buttons = (Button("Acknowledge", "ack", item.ref),) if item.acknowledged_at is None else ()
         buttons += (Button("Add feedback", "feedback", item.ref),)
+    buttons = _kind_buttons(item, side) or buttons
+    if what:
+        title += f" ({what})"
     return Section(title=title, text=f"{status}. Sent {day_in_words(item.sent_at)}.", buttons=buttons)
 
 
@@ -126,12 +150,21 @@ async def mine(msg: InboundMessage, ctx: HandlerContext) -> Reply:
         sections = tuple(
             _section(session, item, now=now, calendar=calendar, side=side) for item, side in rows[:MINE_LIMIT]
         )
+        if (sent or reports) and waiting:
+            # Two lists: each under its heading, overdue first within it.
+            cut = min(len(sent) + len(reports), MINE_LIMIT)
+            sections = (
+                Section(title=WAITING_ON_OTHERS),
+                *sections[:cut],
+                Section(title=WAITING_ON_YOU),
+                *sections[cut:],
+            )
     overdue = sum(1 for item, _ in rows if _sort_key(item, now)[0] == 0)
     parts = [f"You're waiting on {len(sent)} item{'s' if len(sent) != 1 else ''}"]
     if reports:
         parts.append(f"the people you manage on {len(reports)}")
     if waiting:
-        parts.append(f"your team has {len(waiting)} to answer")
+        parts.append(f"your team has {len(waiting)} to answer ({owed_words(waiting)})")
     text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     text += f"; {overdue} overdue." if overdue else "."
     if len(rows) > MINE_LIMIT:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from schedules.time.calendar import WorkingCalendar
 from schedules.time.words import day_in_words, time_in_words
 from storage.errors import InvalidInput
+from storage.models import TrackedItem
 
 OUTCOME_WORDS: dict[str, str] = {
     "accepted_for_assessment": "accepted for assessment",
@@ -99,3 +101,24 @@ def due_words(due_at: datetime, *, now: datetime, calendar: WorkingCalendar) -> 
     if days == 1:
         return "due tomorrow"
     return f"due {day_in_words(due_at)}"
+
+
+# The two lists of `mine` (the Slack App Home and the Teams card keep each list's items under its heading).
+WAITING_ON_OTHERS = "Waiting on others"
+WAITING_ON_YOU = "Others waiting on you"
+KIND_WORDS = {"referral": "", "callback": "call back", "information_request": "information request"}
+
+
+def owed_words(items: Sequence[TrackedItem]) -> str:
+    """Say what a team owes, by kind: "1 referral to acknowledge, 2 call backs, 1 information request"."""
+    to_ack = sum(1 for i in items if i.kind == "referral" and i.acknowledged_at is None)
+    feedback = sum(1 for i in items if i.kind == "referral" and i.acknowledged_at is not None)
+    callbacks = sum(1 for i in items if i.kind == "callback")
+    asked = sum(1 for i in items if i.kind == "information_request")
+    parts = [
+        (to_ack, "referral to acknowledge", "referrals to acknowledge"),
+        (feedback, "referral to give feedback on", "referrals to give feedback on"),
+        (callbacks, "call back", "call backs"),
+        (asked, "information request", "information requests"),
+    ]
+    return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)

@@ -63,6 +63,7 @@ AUDIT_WORDS = {
     "item.snoozed": "Reminders snoozed",
     "item.closed": "Closed",
     "item.reopened": "Reopened",
+    "item.callback_moved": "Call back moved to a later time",
     "case.risk_redirect": "Child said to be at immediate risk: told to call 999, then the front door or EDT "
     "(a risk redirect, not an escalation)",
 }
@@ -73,7 +74,19 @@ RESPONSE_WORDS = {
     "more_information": "more information needed",
 }
 # Audit actions the tables already tell in full; the audit log adds nothing for them.
-COVERED_PREFIXES = ("item.referred", "item.acknowledged", "item.feedback", "item.attempt", "item.created")
+COVERED_PREFIXES = (
+    "item.referred",
+    "item.acknowledged",
+    "item.feedback",
+    "item.attempt",
+    "item.created",
+    "item.callback_expected",
+    "item.called_back",
+    "item.information_requested",
+    "item.request_received",
+    "item.request_sent",
+    "item.request_withdrawn",
+)
 # A share? decision is its own row (sharing_entries); its audit event would tell it a second time.
 COVERED_FAMILIES = ("escalation.", "chronology.", "policy.", "sharing.")
 # Who looked, or was refused a look, is the audit log's business, not the case's history.
@@ -125,6 +138,17 @@ def _due(label: str, at: datetime | None) -> str:
     return f"{label} due {day_in_words(at)}." if at is not None else ""
 
 
+# The audit actions that say who stopped a clock, under the clock they stopped.
+_ACTOR_ACTIONS = {
+    "item.acknowledged": "item.acknowledged",
+    "item.feedback": "item.feedback",
+    "item.called_back": "item.feedback",
+    "item.request_received": "item.acknowledged",
+    "item.request_sent": "item.feedback",
+    "item.request_withdrawn": "item.feedback",
+}
+
+
 def item_entries(
     *, session: Session, items: Sequence[TrackedItem], attempts: Sequence[ContactAttempt]
 ) -> list[Entry]:
@@ -138,12 +162,18 @@ def item_entries(
         for subject, action, actor in session.exec(
             select(AuditEvent.subject, AuditEvent.action, AuditEvent.actor)
             .where(col(AuditEvent.subject).in_([f"item:{i.ref}" for i in items]))
-            .where(col(AuditEvent.action).in_(["item.acknowledged", "item.feedback"]))
+            .where(col(AuditEvent.action).in_([*_ACTOR_ACTIONS]))
             .order_by(col(AuditEvent.id))
         ):
-            actors[(subject.partition(":")[2], action)] = names.handle(actor)
+            actors[(subject.partition(":")[2], _ACTOR_ACTIONS[action])] = names.handle(actor)
     for item in items:
         team = names.team(item.to_team_id)
+        if item.kind in ("callback", "information_request"):
+            # Imported here: that module builds on this one's Entry and helpers.
+            from schedules.chronology.kind_entries import kind_entries
+
+            entries += kind_entries(item, team, names.person(item.from_person_id), actors)
+            continue
         entries.append(
             Entry(
                 at=item.sent_at,

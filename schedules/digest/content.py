@@ -30,7 +30,9 @@ from storage.models import Team, TrackedItem
 
 __all__ = ["Digest", "EscalationLine", "ItemLine", "Request", "StaleEntry", "build", "build_many"]
 
-WaitingFor = Literal["acknowledgement", "feedback"]
+WaitingFor = Literal["acknowledgement", "feedback", "call back", "information"]
+# The kinds of tracked item, counted separately in the digest (and in insight).
+KINDS = ("referral", "callback", "information_request")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class ItemLine:
     waiting_for: WaitingFor
     due_at: datetime | None
     working_days_overdue: int | None  # None when not overdue; 0 when overdue today
+    kind: str = "referral"  # referral, callback, information_request
 
     @property
     def is_overdue(self) -> bool:
@@ -89,6 +92,10 @@ class Digest:
 
 
 def _waiting(item: TrackedItem) -> tuple[WaitingFor, datetime | None] | None:
+    if item.kind == "callback":
+        return ("call back", item.ack_due_at) if item.feedback_at is None else None
+    if item.kind == "information_request":
+        return ("information", item.feedback_due_at) if item.feedback_at is None else None
     if item.acknowledged_at is None:
         return "acknowledgement", item.ack_due_at
     if item.feedback_at is None:
@@ -116,6 +123,16 @@ def _order(lines: Iterable[ItemLine]) -> tuple[ItemLine, ...]:
     return tuple(sorted(lines, key=key))
 
 
+def _by_kind(side: str, lines: tuple[ItemLine, ...]) -> dict[str, int]:
+    """Count each kind apart: "owed_callback", "owed_callback_overdue", "owed_information_request", ..."""
+    counts: dict[str, int] = {}
+    for kind in KINDS:
+        of_kind = [line for line in lines if line.kind == kind]
+        counts[f"{side}_{kind}"] = len(of_kind)
+        counts[f"{side}_{kind}_overdue"] = sum(line.is_overdue for line in of_kind)
+    return counts
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """Whose digest to build: the manager, the teams they manage, and since when items count as new."""
@@ -137,13 +154,14 @@ class _Open:
     waiting_for: WaitingFor
     due_at: datetime | None
     due_on: date | None  # the London date of due_at, worked out once per item
+    kind: str = "referral"
 
 
-_OpenRow = tuple[str, str, int | None, int, datetime | None, datetime | None, datetime | None]
+_OpenRow = tuple[str, str, int | None, int, datetime | None, datetime | None, datetime | None, str]
 
 
 def _open_items(session: Session, teams: list[int]) -> list[_Open]:
-    # Seven columns: more than sqlmodel's select() types, so SQLAlchemy's.
+    # Eight columns: more than sqlmodel's select() types, so SQLAlchemy's.
     rows = session.execute(
         sa_select(
             col(TrackedItem.ref),
@@ -153,6 +171,7 @@ def _open_items(session: Session, teams: list[int]) -> list[_Open]:
             col(TrackedItem.acknowledged_at),
             col(TrackedItem.ack_due_at),
             col(TrackedItem.feedback_due_at),
+            col(TrackedItem.kind),
         )
         .where(col(TrackedItem.status) == "open")
         .where(or_(col(TrackedItem.acknowledged_at).is_(None), col(TrackedItem.feedback_at).is_(None)))
@@ -160,17 +179,20 @@ def _open_items(session: Session, teams: list[int]) -> list[_Open]:
     ).all()
     found = []
     for row in rows:
-        ref, case_ref, from_team, to_team, acknowledged_at, ack_due_at, feedback_due_at = cast(
+        ref, case_ref, from_team, to_team, acknowledged_at, ack_due_at, feedback_due_at, kind = cast(
             _OpenRow, tuple(row)
         )
-        is_ack = acknowledged_at is None
-        due_at = ack_due_at if is_ack else feedback_due_at
+        waiting: WaitingFor
+        if kind == "callback":
+            waiting, due_at = "call back", ack_due_at
+        elif kind == "information_request":
+            waiting, due_at = "information", feedback_due_at
+        elif acknowledged_at is None:
+            waiting, due_at = "acknowledgement", ack_due_at
+        else:
+            waiting, due_at = "feedback", feedback_due_at
         due_on = due_at.astimezone(LONDON).date() if due_at else None
-        found.append(
-            _Open(
-                ref, case_ref, from_team, to_team, "acknowledgement" if is_ack else "feedback", due_at, due_on
-            )
-        )
+        found.append(_Open(ref, case_ref, from_team, to_team, waiting, due_at, due_on, kind))
     return found
 
 
@@ -182,6 +204,7 @@ def _line(item: _Open, other_team: str, nation: str, now: datetime, today: date)
         waiting_for=item.waiting_for,
         due_at=item.due_at,
         working_days_overdue=_overdue_days(nation, item.due_at, item.due_on, now, today),
+        kind=item.kind,
     )
 
 
@@ -315,6 +338,8 @@ def build_many(*, session: Session, now: datetime, requests: Sequence[Request]) 
             "raised_about": len(raised_about),
             "stale": len(stale),
             "came_back": len(outcomes),
+            **_by_kind("awaiting", awaiting),
+            **_by_kind("owed", owed),
         }
         digests[request.person_id] = Digest(
             handle=request.handle,

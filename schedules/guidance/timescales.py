@@ -59,6 +59,16 @@ class Timescale(BaseModel):
     words: tuple[str, ...] = ()
 
 
+class ReportsDue(BaseModel):
+    """How many working days before a meeting the reports for it are due, as the area's partnership sets it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: Event
+    working_days_before: int = Field(ge=0)
+    verified: bool = False  # False until the area sets it: stated with "check your local procedures"
+
+
 class NationPolicy(BaseModel):
     """One nation's framework: its name, its terms, its events and clocks, and where they come from."""
 
@@ -71,6 +81,11 @@ class NationPolicy(BaseModel):
     terms: dict[str, str] = Field(default_factory=dict)
     starts: dict[str, Event] = Field(default_factory=dict)  # words for events that start a clock
     events: tuple[Timescale, ...]
+    reports_due: tuple[ReportsDue, ...] = ()
+
+    def reports_for(self, event: Event) -> ReportsDue | None:
+        """Return when reports for a meeting are due before it, if the file says."""
+        return next((r for r in self.reports_due if r.event == event), None)
 
     def timescale(self, event: Event) -> Timescale | None:
         """Return this nation's timescale for an event, or None if its framework has none."""

@@ -89,8 +89,17 @@ class EscalationFigures:
     resolution_days: Distribution = field(default_factory=Distribution)
 
 
-def in_period(period: Period, team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+# Call backs and information requests are counted apart (schedules/insight/kinds.py), not as referrals.
+COUNTED_APART = ("callback", "information_request")
+
+
+def in_period(
+    period: Period, team_ids: Collection[int] | None, *, every_kind: bool = False
+) -> list[ColumnElement[bool]]:
+    """Items sent in the period to the teams: referrals only, unless `every_kind`."""
     conditions = [col(TrackedItem.sent_at) >= period.start_at, col(TrackedItem.sent_at) < period.end_at]
+    if not every_kind:
+        conditions.append(col(TrackedItem.kind).not_in(COUNTED_APART))
     if team_ids is not None:
         conditions.append(col(TrackedItem.to_team_id).in_(list(team_ids)))
     return conditions

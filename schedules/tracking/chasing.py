@@ -58,7 +58,7 @@ def receiving_people(*, session: Session, team: Team) -> list[Person]:
     )
 
 
-def _revision(session: Session, item_id: int) -> int:
+def revision(session: Session, item_id: int) -> int:
     # Each (re)plan gets fresh dedupe keys: earlier plans' rows may be cancelled, and their keys stay taken.
     count = session.exec(
         select(func.count())
@@ -81,7 +81,7 @@ def plan(
     referrer = session.get(Person, item.from_person_id)
     assert referrer is not None
     receivers = [p for p in receiving_people(session=session, team=team) if p.id != referrer.id]
-    revision = _revision(session, item.id)
+    rev = revision(session, item.id)
     phases: list[tuple[str, datetime, str, str]] = []
     if item.acknowledged_at is None and item.ack_due_at is not None:
         phases.append(("ack", item.ack_due_at, ACK_CHASE, RECEIVER_ACK_CHASE))
@@ -97,7 +97,7 @@ def plan(
                     settings=settings, person=person, at=shift_working_days(calendar, base, chase - 1)
                 )
                 created += _add(
-                    session, clock, item, revision, person, kind, at, phase, chase, settings.max_chases
+                    session, clock, item, rev, person, kind, at, phase, chase, settings.max_chases
                 )
             if phase == "feedback" and kind == FEEDBACK_CHASE:
                 at = calendars.delivery_time(
@@ -109,7 +109,7 @@ def plan(
                     session,
                     clock,
                     item,
-                    revision,
+                    rev,
                     person,
                     ESCALATION_NUDGE,
                     at,

@@ -10,7 +10,7 @@ from schedules.insight.durations import bank_pause
 from schedules.settings import ReminderSettings
 from schedules.time import calendars
 from schedules.time.clock import Clock
-from schedules.tracking import chasing
+from schedules.tracking import callback_chasing, chasing, requests
 from schedules.tracking.items import check_free_text, load_for_change, require_open
 from storage import audit
 from storage.errors import InvalidInput, WrongState
@@ -81,7 +81,9 @@ def resume(
     item.status, item.paused_at, item.pause_reason = "open", None, ""
     item.ack_remaining_minutes = item.feedback_remaining_minutes = None
     session.flush()
-    scheduled = chasing.plan(session=session, clock=clock, settings=settings, item=item, team=team)
+    # A callback has its own chases (one each side, then the next step); other kinds the two clocks'.
+    planner = {"callback": callback_chasing.plan, requests.KIND: requests.plan}.get(item.kind, chasing.plan)
+    scheduled = planner(session=session, clock=clock, settings=settings, item=item, team=team)
     audit.record(
         session=session,
         at=now,

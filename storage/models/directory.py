@@ -77,6 +77,9 @@ class Team(SQLModel, table=True):
     base_address: str = Field(default="", max_length=300)  # street lines, e.g. "Town Hall, 1 Market Street"
     base_town: str = Field(default="", max_length=80)
     base_postcode: str = Field(default="", max_length=10)
+    # When a pulled service's source stopped publishing it: the team is kept (tracked items may point to it)
+    # but hidden from search, lists and the feed; None while it is published.
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DirectorySource(SQLModel, table=True):

@@ -19,11 +19,17 @@ class TrackedItem(SQLModel, table=True):
     from_person_id: int = Field(foreign_key="person.id", index=True)
     from_team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     to_team_id: int = Field(foreign_key="team.id", index=True)
+    # A callback owed by one joinup user (named by @mention or handle), not by whoever is on duty.
+    to_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     route_id: int | None = Field(default=None, foreign_key="contactroute.id")
     method: str = Field(default="phone", max_length=20)
     about: str = Field(default="", max_length=500)
     nation: str = Field(default="ENG", max_length=3)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+    # An information request tied to a meeting ("the ICPC on 12/01/2027"): both sides are warned the
+    # working day before it if nothing has come back.
+    meeting: str = Field(default="", max_length=60)
+    meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ack_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     feedback_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from bot.directory_feed import directory_feed_routes
+from directory.feed_paging import page_ids
 from directory.oruk_export import concern_term_id
 from directory.oruk_format import SCHEMA_DIR
 from schedules.time.clock import FakeClock
@@ -164,3 +165,38 @@ async def test_last_modified_and_if_modified_since(client: httpx.AsyncClient, de
     assert older.status_code == 200 and older.json()["contents"]
     garbled = await client.get("/directory/services", headers={"If-Modified-Since": "last tuesday"})
     assert garbled.status_code == 200
+
+
+def test_outline_paging_matches_a_plain_offset_walk_and_follows_edits(
+    demo: Session, sessions: sessionmaker[Session]
+) -> None:
+    """Pages cut from the cached outline (anchors every few ids) are the pages a plain OFFSET gives."""
+    demo.close()
+    published = (col(Team.is_public), col(Team.source) == "")
+
+    def plain() -> list[int]:
+        with sessions() as session:
+            return [i for i in session.exec(select(Team.id).where(*published).order_by(col(Team.id))) if i]
+
+    def walked(per_page: int) -> list[int]:
+        ids, page, totals = [], 1, set()
+        with sessions() as session:
+            while True:
+                chunk, total = page_ids(session, page, per_page, stride=3)
+                totals.add(total)
+                if not chunk:
+                    break
+                ids += chunk
+                page += 1
+        assert totals == {len(ids)}
+        return ids
+
+    for per_page in (1, 2, 3, 4, 7, 100):
+        assert walked(per_page) == plain()
+    # An edit (a team made private) bumps the generation: the next page and total follow it at once.
+    first = plain()[0]
+    with sessions.begin() as session:
+        team = session.get(Team, first)
+        assert team is not None
+        team.is_public = False
+    assert first not in walked(2) and walked(5) == plain()

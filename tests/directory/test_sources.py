@@ -35,7 +35,8 @@ class Running:
 
 def count(sessions: sessionmaker[Session], source: str) -> int:
     with sessions() as session:
-        return session.exec(select(func.count(col(Team.id))).where(col(Team.source) == source)).one()
+        published = (col(Team.source) == source, col(Team.retired_at).is_(None))
+        return session.exec(select(func.count(col(Team.id))).where(*published)).one()
 
 
 def add(sessions: sessionmaker[Session], clock: FakeClock, name: str, url: str, kind: str) -> None:

@@ -205,3 +205,33 @@ async def test_a_failed_users_info_is_tried_again_later_and_links_the_person(joi
         linked = session.exec(select(Person).where(col(Person.slack_user_id) == AMY)).one()
         actions = list(session.exec(select(AuditEvent.action)))
     assert linked.id == amy_id and "person.linked" in actions
+
+
+async def test_a_known_email_is_trusted_for_a_while_then_checked_again(joinup: Joinup) -> None:
+    from datetime import timedelta
+
+    from bot.slack.identity import KNOWN_FOR
+
+    person_id = _add_person(joinup, handle="hv.amy", email="hv.amy@example.org")
+    await joinup.dm("help", user=AMY)
+    await joinup.fake.wait_for("chat.postMessage")
+    await joinup.dm("help", user=AMY)  # the e-mail is stored now, and remembered
+    await joinup.fake.wait_for("chat.postMessage", count=2)
+    assert len(joinup.fake.calls_to("users.info")) == 1
+    with joinup.runtime.sessions.begin() as session:  # an admin clears the e-mail joinup had
+        person = session.get(Person, person_id)
+        assert person is not None
+        person.email = None
+        session.add(person)
+
+    await joinup.dm("help", user=AMY)  # within KNOWN_FOR: the remembered answer, no lookup
+    await joinup.fake.wait_for("chat.postMessage", count=3)
+    assert len(joinup.fake.calls_to("users.info")) == 1
+
+    joinup.clock.advance(KNOWN_FOR + timedelta(minutes=1))
+    await joinup.dm("help", user=AMY)  # later: the database is asked again, and Slack fills the gap
+    await joinup.fake.wait_for("chat.postMessage", count=4)
+    assert len(joinup.fake.calls_to("users.info")) == 2
+    with joinup.runtime.sessions() as session:
+        refreshed = session.get(Person, person_id)
+    assert refreshed is not None and refreshed.email == "hv.amy@example.org"

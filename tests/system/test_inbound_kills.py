@@ -45,6 +45,7 @@ USERS = 50
 REPLICAS = 4
 CONCURRENCY = 16
 KILL_EVERY_SECONDS = 4.0
+KILL_WHEN_LEFT = (0.8, 0.5)  # shares of the requests still to send at the first two kills
 WORKER_CONCURRENCY = 8  # `serve`'s worker process default: replies that can be in flight at a kill
 LEASE_SECONDS = 10  # a killed worker's rows go back to the others this soon
 RESULTS = Path(os.environ.get("JOINUP_SYSTEM_RESULTS") or Path(tempfile.gettempdir()) / "joinup-system")
@@ -195,12 +196,26 @@ async def test_every_acknowledged_request_is_answered_once_while_replicas_are_ki
         queue.put_nowait(request)
     sending = True
 
+    # The first kills come when a share of the requests is still to send, so every run kills replicas
+    # mid-load however fast the machine sends; after them, one every few seconds while sending lasts.
+    kill_when_left = [share * len(requests) for share in KILL_WHEN_LEFT]
+    kill_due = asyncio.Event()
+
     async def sender(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             platform, number = queue.get_nowait()
+            if kill_when_left and queue.qsize() <= kill_when_left[0]:
+                kill_when_left.pop(0)
+                kill_due.set()
             await (inbound.slash(client, number) if platform == "slack" else inbound.teams(client, number))
 
     async def chaos() -> None:
+        for _ in KILL_WHEN_LEFT:
+            await kill_due.wait()
+            kill_due.clear()
+            if not sending:
+                return
+            await inbound.kill_and_replace()
         while sending:
             await asyncio.sleep(KILL_EVERY_SECONDS)
             if sending:
@@ -210,6 +225,7 @@ async def test_every_acknowledged_request_is_answered_once_while_replicas_are_ki
         killer = asyncio.create_task(chaos())
         await asyncio.gather(*(sender(client) for _ in range(CONCURRENCY)))
         sending = False
+        kill_due.set()  # a kill still waiting for its share ends with the sending
         await killer
     sent_seconds = time.monotonic() - started
 

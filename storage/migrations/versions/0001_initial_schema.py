@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-05 01:04:57.214737
+Create Date: 2026-12-05 01:25:55.395178
 """
 
 from collections.abc import Sequence
@@ -172,6 +172,7 @@ def upgrade() -> None:
     sa.Column('base_address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('base_town', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('base_postcode', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('retired_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['out_of_hours_team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -353,11 +354,14 @@ def upgrade() -> None:
     sa.Column('from_person_id', sa.Integer(), nullable=False),
     sa.Column('from_team_id', sa.Integer(), nullable=True),
     sa.Column('to_team_id', sa.Integer(), nullable=False),
+    sa.Column('to_person_id', sa.Integer(), nullable=True),
     sa.Column('route_id', sa.Integer(), nullable=True),
     sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('about', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('nation', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('meeting', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('meeting_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ack_due_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('feedback_due_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_at', storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -379,6 +383,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['from_person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['from_team_id'], ['team.id'], ),
     sa.ForeignKeyConstraint(['route_id'], ['contactroute.id'], ),
+    sa.ForeignKeyConstraint(['to_person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['to_team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -390,6 +395,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_trackeditem_from_team_id'), ['from_team_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trackeditem_ref'), ['ref'], unique=True)
         batch_op.create_index(batch_op.f('ix_trackeditem_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trackeditem_to_person_id'), ['to_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trackeditem_to_team_id'), ['to_team_id'], unique=False)
 
     op.create_table('contactattempt',
@@ -487,6 +493,7 @@ def downgrade() -> None:
     op.drop_table('contactattempt')
     with op.batch_alter_table('trackeditem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trackeditem_to_team_id'))
+        batch_op.drop_index(batch_op.f('ix_trackeditem_to_person_id'))
         batch_op.drop_index(batch_op.f('ix_trackeditem_status'))
         batch_op.drop_index(batch_op.f('ix_trackeditem_ref'))
         batch_op.drop_index(batch_op.f('ix_trackeditem_from_team_id'))
