@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from storage.privacy import RedactingFilter, install_redaction
+from storage.redaction import RedactingFilter, install_redaction
 
 LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"

@@ -20,9 +20,9 @@ from storage.privacy import (
     find_nhs_number,
     find_personal_data,
     is_valid_nhs_number,
-    redact,
     refuse_personal_data,
 )
+from storage.redaction import redact
 
 
 def nhs_number(stem: str) -> str:
@@ -212,7 +212,7 @@ def test_the_log_filter_redacts_messages_arguments_extras_and_tracebacks() -> No
     import io
     import logging
 
-    from storage.privacy import RedactingFilter, install_redaction
+    from storage.redaction import RedactingFilter, install_redaction
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

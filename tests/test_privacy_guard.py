@@ -23,9 +23,9 @@ from storage.privacy import (
     find_all_personal_data,
     find_personal_data,
     find_personal_data_in_reference,
-    redact,
     without_personal_data,
 )
+from storage.redaction import redact
 from tests.test_tracking_chat import Chat
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from storage import audit
 from storage.models import InboxItem
-from storage.privacy import redact
+from storage.redaction import redact
 
 
 class InboxSettings(BaseModel):

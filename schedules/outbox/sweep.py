@@ -29,7 +29,7 @@ from schedules.settings import ReminderSettings
 from schedules.time.clock import Clock
 from storage import audit
 from storage.models import Reminder
-from storage.privacy import redact
+from storage.redaction import redact
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from bot.web_guard import (
 from handlers.messages import RecordingNotifier
 from schedules.time.clock import FakeClock
 from storage.models import AuditEvent
-from storage.privacy import RedactingFilter
+from storage.redaction import RedactingFilter
 from tests.insight_fixture import NOW
 from tests.teams.conftest import SDK_WARNINGS
 from tests.web.conftest import WebWorld, make_world
